@@ -1,0 +1,240 @@
+package backend
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/proc/linutil"
+	"github.com/go-delve/delve/pkg/proc/native"
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
+)
+
+// Attach seizes every thread of process pid and loads its debug
+// information. It has the signature of Delve's native.Attach, so code
+// written for native switches by changing the import.
+//
+// Attach never changes the process's job-control state: a stopped process
+// is still stopped afterwards, a running one was only halted with
+// PTRACE_INTERRUPT and is held for the debugger. On error the process is
+// left as it was.
+func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.TargetGroup, error) {
+	if waitFor.Valid() {
+		var err error
+		if pid, err = native.WaitFor(waitFor); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkAttachable(pid); err != nil {
+		return nil, err
+	}
+	p := newProcess(pid)
+	var err error
+	p.tr.do(func() { err = p.seizeAll() })
+	if err != nil {
+		p.tr.do(func() { _ = p.detachOnTracer() })
+		p.detached.Store(true)
+		p.finish()
+		return nil, err
+	}
+	p.startReleaseOnSignals()
+	grp, err := p.initialize(fmt.Sprintf("/proc/%d/exe", pid), debugInfoDirs, proc.StopAttached)
+	if err != nil {
+		_ = p.detachOrKill(false)
+		return nil, fmt.Errorf("attach to process %d: %w", pid, explainLoadError(pid, err))
+	}
+	return grp, nil
+}
+
+// checkAttachable refuses, with the reason, what PTRACE_SEIZE would refuse
+// or what must not be debugged, before anything touches the process.
+func checkAttachable(pid int) error {
+	if pid <= 0 {
+		return fmt.Errorf("attach to pid %d: not a valid process id (it must be a positive number)", pid)
+	}
+	if pid == os.Getpid() {
+		return fmt.Errorf("attach to process %d: that is this debugger itself", pid)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("attach to process %d: no such process", pid)
+		}
+		return fmt.Errorf("attach to process %d: %w", pid, err)
+	}
+	fields := statusFields(status)
+	if tgid, _ := strconv.Atoi(fields["Tgid"]); tgid != 0 && tgid != pid {
+		if tgid == os.Getpid() {
+			return fmt.Errorf("attach to process %d: that is a thread of this debugger itself", pid)
+		}
+		return fmt.Errorf("attach to process %d: %d is a thread of process %d; attach to %d", pid, pid, tgid, tgid)
+	}
+	if strings.HasPrefix(fields["State"], "Z") {
+		return fmt.Errorf("attach to process %d: it is a zombie (it has exited and waits for its parent to reap it)", pid)
+	}
+	if tracer, _ := strconv.Atoi(fields["TracerPid"]); tracer != 0 {
+		return fmt.Errorf("attach to process %d: it is already traced by process %d (%s); detach that debugger first",
+			pid, tracer, commOf(tracer))
+	}
+	return nil
+}
+
+func statusFields(status []byte) map[string]string {
+	m := make(map[string]string)
+	for _, line := range bytes.Split(status, []byte("\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if ok {
+			m[string(k)] = strings.TrimSpace(string(v))
+		}
+	}
+	return m
+}
+
+func commOf(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// seizeError explains why PTRACE_SEIZE of the leader failed.
+func seizeError(pid int, err error) error {
+	switch err {
+	case unix.EPERM:
+		hint := "ptrace needs the same user as the target and no stricter Yama policy, or CAP_SYS_PTRACE (run as root)"
+		if b, rerr := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope"); rerr == nil {
+			hint = fmt.Sprintf("kernel.yama.ptrace_scope is %s; %s", strings.TrimSpace(string(b)), hint)
+		}
+		return fmt.Errorf("attach to process %d: permission denied (EPERM): %s", pid, hint)
+	case unix.ESRCH:
+		return fmt.Errorf("attach to process %d: no such process", pid)
+	}
+	return fmt.Errorf("attach to process %d: seize: %w", pid, err)
+}
+
+// seizeAll seizes the leader and every thread, racing with thread creation:
+// threads created by a seized thread are attached by the kernel
+// (PTRACE_O_TRACECLONE); threads created by one not yet seized are found by
+// listing /proc/PID/task again until a pass finds none. Each seized thread
+// is interrupted, and all are held when it returns. A stopped process
+// reports its group-stop at once (PTRACE_SEIZE of a stopped task re-traps
+// it), so its job state is learned here, and kept. Tracer thread.
+func (p *Process) seizeAll() error {
+	if err := ptraceSeize(p.pid, ptraceOptions); err != nil {
+		return seizeError(p.pid, err)
+	}
+	p.newThread(p.pid, false)
+	if err := ptraceInterrupt(p.pid); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("interrupt thread %d: %w", p.pid, err)
+	}
+	tried := map[int]bool{p.pid: true}
+	for {
+		tids, err := listTasks(p.pid)
+		if err != nil {
+			return fmt.Errorf("list threads of process %d: %w", p.pid, err)
+		}
+		found := false
+		for _, tid := range tids {
+			if tried[tid] || p.thread(tid) != nil {
+				continue
+			}
+			tried[tid] = true
+			found = true
+			switch err := ptraceSeize(tid, ptraceOptions); err {
+			case nil:
+				p.newThread(tid, false)
+				if err := ptraceInterrupt(tid); err != nil && err != unix.ESRCH {
+					return fmt.Errorf("interrupt thread %d: %w", tid, err)
+				}
+			case unix.ESRCH:
+				// Exited meanwhile.
+			case unix.EPERM:
+				// Already ours: the kernel attached it when a seized
+				// thread created it; its first stop is on its way.
+				p.newThread(tid, true)
+			default:
+				return fmt.Errorf("seize thread %d of process %d: %w", tid, p.pid, err)
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	if err := p.stopAll(); err != nil {
+		return err
+	}
+	if st, _ := p.job.State(); st == listenmode.StateUnknown {
+		// No thread reported a PTRACE_EVENT_STOP, so none is group-stopped.
+		p.job.Assume(listenmode.StateRunning)
+	}
+	p.publishJobState()
+	return nil
+}
+
+func listTasks(pid int) ([]int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return nil, err
+	}
+	tids := make([]int, 0, len(ents))
+	for _, e := range ents {
+		if tid, err := strconv.Atoi(e.Name()); err == nil {
+			tids = append(tids, tid)
+		}
+	}
+	return tids, nil
+}
+
+// initialize opens the process's memory, builds the proc target group and
+// loads the executable's debug information.
+func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.StopReason) (*proc.TargetGroup, error) {
+	mem, err := openMem(p.pid)
+	if err != nil {
+		return nil, fmt.Errorf("open memory of process %d: %w", p.pid, err)
+	}
+	p.mem = mem
+	grp, addTarget := proc.NewGroup(&group{p: p}, proc.NewTargetGroupConfig{
+		DebugInfoDirs: debugInfoDirs,
+		StopReason:    reason,
+		CanDump:       false,
+	})
+	p.grp = grp
+	if _, err := addTarget(p, p.pid, p.pickTrap(nil), path, reason, cmdline(p.pid)); err != nil {
+		return nil, err
+	}
+	if err := linutil.ElfUpdateSharedObjects(p); err != nil {
+		return nil, err
+	}
+	return grp, nil
+}
+
+// explainLoadError names the executable when its debug information is what
+// failed to load.
+func explainLoadError(pid int, err error) error {
+	var bad *proc.ErrBadBinaryInfo
+	if errors.As(err, &bad) {
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		return fmt.Errorf("%s has no usable debug information (build it without -ldflags=-s/-w): %w",
+			strings.TrimSuffix(exe, " (deleted)"), err)
+	}
+	return err
+}
+
+func cmdline(pid int) string {
+	buf, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	args := strings.Split(strings.TrimSuffix(string(buf), "\x00"), "\x00")
+	for i, a := range args {
+		if strings.ContainsAny(a, " \t") {
+			args[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(args, " ")
+}
+

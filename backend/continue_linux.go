@@ -1,0 +1,246 @@
+package backend
+
+import (
+	"fmt"
+
+	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/proc/linutil"
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
+)
+
+// continueOnce resumes the process and waits until a thread traps, the
+// process exits, a halt is requested, or (under PolicyReport) a group-stop
+// begins. It follows the contract of proc.ProcessGroup.ContinueOnce.
+func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, proc.StopReason, error) {
+	if ok, err := p.Valid(); !ok {
+		return nil, proc.StopExited, err
+	}
+	// A halt token left from a request proc already honoured between two
+	// ContinueOnce calls is stale; a new one is caught by the flag below.
+	select {
+	case <-p.haltc:
+	default:
+	}
+	var (
+		trap           *Thread
+		err            error
+		groupStopTrap  bool
+		releaseStarted bool
+	)
+	p.tr.do(func() {
+		if p.release.started() {
+			releaseStarted = true
+			return
+		}
+		trap, groupStopTrap, err = p.continueOnTracer(cctx)
+	})
+	if releaseStarted {
+		return nil, proc.StopUnknown, proc.ErrProcessDetached
+	}
+	if err != nil {
+		return nil, proc.StopUnknown, err
+	}
+	if err := linutil.ElfUpdateSharedObjects(p); err != nil {
+		return nil, proc.StopUnknown, err
+	}
+	if groupStopTrap && p.grp != nil {
+		// PolicyReport: make proc end Continue with a manual stop.
+		_ = p.grp.RequestManualStop()
+	}
+	return trap, proc.StopUnknown, nil
+}
+
+func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread, groupStop bool, err error) {
+	// Threads sitting on a breakpoint step over it first.
+	for _, th := range p.threadSlice() {
+		if th.CurrentBreakpoint.Breakpoint == nil {
+			continue
+		}
+		if err := p.stepInstruction(th); err != nil {
+			if _, stopped := err.(*ErrJobStopped); !stopped {
+				return nil, false, err
+			}
+			// The step did not run: the thread joined a group-stop. It
+			// keeps its breakpoint and steps over it after SIGCONT.
+			continue
+		}
+		th.CurrentBreakpoint.Clear()
+	}
+	if cctx.GetManualStopRequested() {
+		return p.pickTrap(nil), false, nil
+	}
+	for _, th := range p.threadSlice() {
+		if th.state == held {
+			if err := p.resume(th); err != nil {
+				return nil, false, err
+			}
+		}
+		if th.state != held {
+			th.CurrentBreakpoint.Clear()
+		}
+	}
+	if cctx.ResumeChan != nil {
+		close(cctx.ResumeChan)
+		cctx.ResumeChan = nil
+	}
+	trap, groupStop, err = p.waitForTrap()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := p.stopAll(); err != nil {
+		return nil, false, err
+	}
+	if err := p.settleTraps(); err != nil {
+		return nil, false, err
+	}
+	return p.pickTrap(trap), groupStop, nil
+}
+
+// waitForTrap handles reports while the process runs. It returns the thread
+// to report, or nil when halted. Tracer thread only.
+func (p *Process) waitForTrap() (*Thread, bool, error) {
+	policy := p.GroupStopPolicy()
+	for {
+		tid, ws, err := p.nextReport(true)
+		if err == errHalted {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		th, stop := p.reap(tid, ws)
+		if p.exited.Load() {
+			return nil, false, proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+		}
+		if th == nil {
+			continue
+		}
+		began := p.observe(th, stop)
+		if p.swallowQueuedTrap(th, stop) {
+			if err := p.apply(th, listenmode.Action{Op: listenmode.Cont}); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		act := policy.React(stop, began)
+		if act.Op == listenmode.Hold {
+			th.holdPending(stop)
+			th.trapped = stop.Kind == listenmode.KindBreakpoint || stop.Kind == listenmode.KindWatchpoint
+			return th, stop.Kind == listenmode.KindGroupStop, nil
+		}
+		if err := p.apply(th, act); err != nil {
+			return nil, false, err
+		}
+	}
+}
+
+// swallowQueuedTrap recognises the int3 SIGTRAP of a breakpoint hit that was
+// already handled: the thread reported PTRACE_INTERRUPT's stop first, with
+// PC past the int3, and was rewound then (settleTraps). The SIGTRAP is a
+// synchronous signal, dequeued before any other, so the first
+// signal-delivery-stop after that tells whether it was still queued.
+func (p *Process) swallowQueuedTrap(th *Thread, stop listenmode.Stop) bool {
+	if !th.queuedTrap || !stop.IsSignalDeliveryStop() {
+		return false
+	}
+	th.queuedTrap = false
+	return stop.Kind == listenmode.KindBreakpoint
+}
+
+// stopAll brings every thread into a ptrace-stop with PTRACE_INTERRUPT,
+// which sends the program no signal. Whatever a thread reports instead is
+// kept: signals to re-inject, breakpoint traps, group-stops. Tracer thread.
+func (p *Process) stopAll() error {
+	waiting := 0
+	for _, th := range p.threadSlice() {
+		if th.state == held {
+			continue
+		}
+		waiting++
+		if th.isNew && th.state == running {
+			// A thread the kernel just attached stops by itself.
+			continue
+		}
+		if err := ptraceInterrupt(th.ID); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("interrupt thread %d: %w", th.ID, err)
+		}
+	}
+	for waiting > 0 {
+		tid, ws, err := p.nextReport(false)
+		if err != nil {
+			return err
+		}
+		th, stop := p.reap(tid, ws)
+		if p.exited.Load() {
+			return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+		}
+		if th != nil {
+			p.observe(th, stop)
+			if p.swallowQueuedTrap(th, stop) {
+				// Held in the stale SIGTRAP's delivery-stop, which resuming
+				// suppresses.
+			} else {
+				th.holdPending(stop)
+				if stop.Kind == listenmode.KindBreakpoint || stop.Kind == listenmode.KindWatchpoint {
+					th.trapped = true
+				}
+			}
+		}
+		waiting = 0
+		for _, th := range p.threadSlice() {
+			if th.state != held {
+				waiting++
+			}
+		}
+	}
+	return nil
+}
+
+// settleTraps, with every thread held, sets the current breakpoint of each
+// thread that trapped, and catches breakpoint hits the kernel has not
+// reported yet: a thread whose PC is just past one of our int3s executed it,
+// but our PTRACE_INTERRUPT trapped first. Tracer thread.
+func (p *Process) settleTraps() error {
+	bpsize := uint64(p.bi.Arch.BreakpointSize())
+	for _, th := range p.threadSlice() {
+		if !th.trapped && !th.last.IsSignalDeliveryStop() && len(p.breakpoints.M) > 0 {
+			pc, err := th.pcOnTracer()
+			if err != nil {
+				return err
+			}
+			if _, ok := p.breakpoints.M[pc-bpsize]; ok && p.bi.Arch.BreakInstrMovesPC() {
+				th.trapped = true
+				th.queuedTrap = true
+			}
+		}
+		if th.trapped {
+			if err := th.setCurrentBreakpoint(true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pickTrap returns the thread to report: the one that trapped, else one
+// that took a breakpoint, else the leader.
+func (p *Process) pickTrap(trap *Thread) *Thread {
+	if trap != nil && p.thread(trap.ID) != nil {
+		return trap
+	}
+	ths := p.threadSlice()
+	for _, th := range ths {
+		if th.trapped {
+			return th
+		}
+	}
+	if th := p.thread(p.pid); th != nil {
+		return th
+	}
+	if len(ths) > 0 {
+		return ths[0]
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package backend
+
+import (
+	"runtime"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
+)
+
+// Subscription delivers the job-control events of one process, in order,
+// none dropped. C is closed when the process is gone or the subscription
+// is closed.
+type Subscription struct {
+	C <-chan listenmode.Event
+
+	out  chan listenmode.Event
+	mu   sync.Mutex
+	q    []listenmode.Event
+	wake chan struct{}
+	quit chan struct{}
+	once sync.Once
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() { s.once.Do(func() { close(s.quit) }) }
+
+// pump moves queued events to the subscriber without ever blocking the
+// tracer thread, which only appends to the queue.
+func (s *Subscription) pump() {
+	defer close(s.out)
+	for {
+		s.mu.Lock()
+		var next *listenmode.Event
+		if len(s.q) > 0 {
+			next = &s.q[0]
+		}
+		s.mu.Unlock()
+		if next == nil {
+			select {
+			case <-s.wake:
+				continue
+			case <-s.quit:
+				return
+			}
+		}
+		select {
+		case s.out <- *next:
+			s.mu.Lock()
+			s.q = s.q[1:]
+			s.mu.Unlock()
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+func (s *Subscription) push(ev listenmode.Event) {
+	s.mu.Lock()
+	s.q = append(s.q, ev)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+type subscribers struct {
+	mu     sync.Mutex
+	list   []*Subscription
+	closed bool
+}
+
+func (ss *subscribers) add() *Subscription {
+	out := make(chan listenmode.Event)
+	s := &Subscription{C: out, out: out, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closed {
+		close(out)
+		return s
+	}
+	ss.list = append(ss.list, s)
+	go s.pump()
+	return s
+}
+
+func (ss *subscribers) emit(ev listenmode.Event) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, s := range ss.list {
+		s.push(ev)
+	}
+}
+
+// close ends every subscription once the events queued so far are taken.
+func (ss *subscribers) close() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.closed = true
+	for _, s := range ss.list {
+		s := s
+		go func() {
+			// Let the pump deliver what is queued, then stop it.
+			for {
+				s.mu.Lock()
+				n := len(s.q)
+				s.mu.Unlock()
+				if n == 0 {
+					break
+				}
+				select {
+				case <-s.quit:
+					return
+				case s.wake <- struct{}{}:
+				default:
+				}
+				runtime.Gosched()
+			}
+			s.Close()
+		}()
+	}
+	ss.list = nil
+}
+
+// Subscribe returns a subscription to the process's job-control events:
+// "group-stop began, SIGx" and "group-stop ended", once per process
+// transition. Safe from any goroutine.
+func (p *Process) Subscribe() *Subscription { return p.subs.add() }
+
+// JobState is the process's job-control state as last observed, and its
+// stop signal when stopped. Safe from any goroutine.
+func (p *Process) JobState() (listenmode.State, unix.Signal) {
+	v := p.jobState.Load()
+	return listenmode.State(v >> 8), unix.Signal(v & 0xff)
+}
+
+func (p *Process) publishJobState() {
+	st, sig := p.job.State()
+	p.jobState.Store(uint32(st)<<8 | uint32(sig))
+}
+
+// SetGroupStopPolicy chooses what a group-stop does while the process is
+// continued: listen (the default: keep waiting, the program stays stopped)
+// or report it to proc as a stop. Safe from any goroutine; it applies from
+// the next continue.
+func (p *Process) SetGroupStopPolicy(pol listenmode.Policy) { p.policy.Store(uint32(pol)) }
+
+// GroupStopPolicy returns the current policy.
+func (p *Process) GroupStopPolicy() listenmode.Policy { return listenmode.Policy(p.policy.Load()) }

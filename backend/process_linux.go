@@ -1,0 +1,276 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-delve/delve/pkg/elfwriter"
+	"github.com/go-delve/delve/pkg/proc"
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
+)
+
+// ptraceOptions are set in every PTRACE_SEIZE: follow new threads. New
+// processes (fork/vfork) are not followed.
+const ptraceOptions = unix.PTRACE_O_TRACECLONE
+
+// Process is one debugged process. Its methods are called by proc from one
+// goroutine at a time, except RequestManualStop, Subscribe, JobState and
+// SetGroupStopPolicy, which are safe from any goroutine.
+type Process struct {
+	// ProcessInternal is only reached for SetUProbe and
+	// GetBufferedTracepoints, whose types live in Delve's internal ebpf
+	// package; see bpfstub.go. Every other method is defined on Process.
+	proc.ProcessInternal
+
+	pid          int
+	bi           *proc.BinaryInfo
+	breakpoints  proc.BreakpointMap
+	childProcess bool // launched by us, not attached
+
+	tr  *tracer
+	mem *os.File // /proc/PID/mem, for writes (and reads process_vm_readv refuses)
+
+	// threadsMu guards threads: the tracer thread changes the map inside
+	// ContinueOnce while other goroutines may list it.
+	threadsMu sync.Mutex
+	threads   map[int]*Thread
+	memthread *Thread
+
+	// job is the job-control model; touched on the tracer thread only,
+	// published to other goroutines through jobState.
+	job      *listenmode.Tracker
+	jobState atomic.Uint32 // listenmode.State<<8 | stop signal
+	policy   atomic.Uint32 // listenmode.Policy
+	subs     subscribers
+
+	// haltc carries halt requests to a tracer waiting in ContinueOnce.
+	haltc chan struct{}
+	grp   *proc.TargetGroup
+
+	exited, detached atomic.Bool
+	exitStatus       int
+	release          releaser
+}
+
+var (
+	_ proc.ProcessGroup    = (*group)(nil)
+	_ proc.ProcessInternal = (*Process)(nil)
+	_ proc.Thread          = (*Thread)(nil)
+)
+
+func newProcess(pid int) *Process {
+	p := &Process{
+		pid:         pid,
+		bi:          proc.NewBinaryInfo(runtime.GOOS, runtime.GOARCH, true),
+		breakpoints: proc.NewBreakpointMap(),
+		tr:          newTracer(),
+		threads:     make(map[int]*Thread),
+		job:         listenmode.NewTracker(pid),
+		haltc:       make(chan struct{}, 1),
+	}
+	p.ProcessInternal = bpfUnsupported
+	return p
+}
+
+// Of returns the backend process of a target group built by this package.
+func Of(grp *proc.TargetGroup) (*Process, bool) {
+	if grp == nil || grp.Selected == nil {
+		return nil, false
+	}
+	p, ok := grp.Selected.Process.(*Process)
+	return p, ok
+}
+
+// Pid is the debugged process's id.
+func (p *Process) Pid() int { return p.pid }
+
+func (p *Process) BinInfo() *proc.BinaryInfo { return p.bi }
+
+// EntryPoint reads the entry point from the auxiliary vector, as native
+// does, so position-independent executables are relocated right.
+func (p *Process) EntryPoint() (uint64, error) {
+	return entryPoint(p.pid, p.bi.Arch.PtrSize())
+}
+
+func (p *Process) FindThread(tid int) (proc.Thread, bool) {
+	p.threadsMu.Lock()
+	defer p.threadsMu.Unlock()
+	th, ok := p.threads[tid]
+	if !ok {
+		return nil, false
+	}
+	return th, true
+}
+
+func (p *Process) ThreadList() []proc.Thread {
+	p.threadsMu.Lock()
+	defer p.threadsMu.Unlock()
+	r := make([]proc.Thread, 0, len(p.threads))
+	for _, th := range p.threads {
+		r = append(r, th)
+	}
+	return r
+}
+
+// threadSlice is ThreadList for the backend's own use.
+func (p *Process) threadSlice() []*Thread {
+	p.threadsMu.Lock()
+	defer p.threadsMu.Unlock()
+	r := make([]*Thread, 0, len(p.threads))
+	for _, th := range p.threads {
+		r = append(r, th)
+	}
+	return r
+}
+
+func (p *Process) thread(tid int) *Thread {
+	p.threadsMu.Lock()
+	defer p.threadsMu.Unlock()
+	return p.threads[tid]
+}
+
+func (p *Process) addThread(th *Thread) {
+	p.threadsMu.Lock()
+	p.threads[th.ID] = th
+	if p.memthread == nil {
+		p.memthread = th
+	}
+	p.threadsMu.Unlock()
+}
+
+func (p *Process) removeThread(tid int) {
+	p.threadsMu.Lock()
+	delete(p.threads, tid)
+	if p.memthread != nil && p.memthread.ID == tid {
+		p.memthread = nil
+		for _, th := range p.threads {
+			p.memthread = th
+			break
+		}
+	}
+	p.threadsMu.Unlock()
+	p.job.Forget(tid)
+}
+
+func (p *Process) Breakpoints() *proc.BreakpointMap { return &p.breakpoints }
+
+func (p *Process) Memory() proc.MemoryReadWriter { return processMemory{p} }
+
+func (p *Process) Valid() (bool, error) {
+	if p.detached.Load() {
+		return false, proc.ErrProcessDetached
+	}
+	if p.exited.Load() {
+		return false, proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+	}
+	return true, nil
+}
+
+// RequestManualStop asks a waiting ContinueOnce to halt every thread with
+// PTRACE_INTERRUPT. It is called concurrently with ContinueOnce, holding
+// cctx.StopMu, and after proc has set the manual-stop flag, which
+// ContinueOnce checks when it starts, so no request is lost.
+func (p *Process) RequestManualStop(cctx *proc.ContinueOnceContext) error {
+	if ok, err := p.Valid(); !ok {
+		return err
+	}
+	select {
+	case p.haltc <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
+	if bp.WatchType != 0 {
+		var err error
+		p.tr.do(func() {
+			for _, th := range p.threadSlice() {
+				if err = th.writeHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil {
+					return
+				}
+			}
+		})
+		return err
+	}
+	bp.OriginalData = make([]byte, p.bi.Arch.BreakpointSize())
+	if _, err := p.readMemory(bp.OriginalData, bp.Addr); err != nil {
+		return fmt.Errorf("read original text at %#x: %w", bp.Addr, err)
+	}
+	_, err := p.writeMemory(bp.Addr, p.bi.Arch.BreakpointInstruction())
+	return err
+}
+
+func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
+	if bp.WatchType != 0 {
+		var err error
+		p.tr.do(func() {
+			for _, th := range p.threadSlice() {
+				if err = th.clearHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil {
+					return
+				}
+			}
+		})
+		return err
+	}
+	_, err := p.writeMemory(bp.Addr, bp.OriginalData)
+	return err
+}
+
+func (p *Process) SupportsBPF() bool { return false }
+
+var errNoCoreDump = errors.New("core dumps are not supported by dlv-listen")
+
+func (p *Process) DumpProcessNotes(notes []elfwriter.Note, threadDone func()) (bool, []elfwriter.Note, error) {
+	return false, notes, errNoCoreDump
+}
+
+func (p *Process) MemoryMap() ([]proc.MemoryMapEntry, error) { return nil, errNoCoreDump }
+
+func (p *Process) StartCallInjection() (func(), error) { return func() {}, nil }
+
+// FollowExec: following execve into a new program is not supported.
+func (p *Process) FollowExec(enable bool) error {
+	if enable {
+		return errors.New("follow-exec is not supported by dlv-listen")
+	}
+	return nil
+}
+
+// findBreakpoint returns the breakpoint at pc, or at pc-len(int3) when
+// adjust says the thread may have executed it.
+func (p *Process) findBreakpoint(pc uint64, adjust bool) (*proc.Breakpoint, bool) {
+	if adjust {
+		if bp, ok := p.breakpoints.M[pc-uint64(p.bi.Arch.BreakpointSize())]; ok {
+			return bp, true
+		}
+	}
+	bp, ok := p.breakpoints.M[pc]
+	return bp, ok
+}
+
+// postExit marks the process gone and releases what it held.
+func (p *Process) postExit(status int) {
+	if p.exited.Swap(true) {
+		return
+	}
+	p.exitStatus = status
+	p.finish()
+}
+
+// finish releases the tracer, files and signal handlers; once.
+func (p *Process) finish() {
+	p.release.stop()
+	if p.mem != nil {
+		p.mem.Close()
+	}
+	p.subs.close()
+	p.bi.Close()
+	go p.tr.close() // may be called from the tracer thread itself
+}

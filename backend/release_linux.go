@@ -1,0 +1,91 @@
+package backend
+
+import (
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// defaultReleaseSignals end the debugger; the backend answers them by
+// letting the process go cleanly. SIGINT is not among them: Delve's
+// terminal uses it to halt.
+var defaultReleaseSignals = []os.Signal{unix.SIGTERM, unix.SIGHUP}
+
+// releaser lets the process go when this program receives a terminating
+// signal, so no breakpoint is left behind and the job state is kept.
+type releaser struct {
+	mu      sync.Mutex
+	ch      chan os.Signal
+	quit    chan struct{}
+	running atomic.Bool
+}
+
+func (r *releaser) started() bool { return r.running.Load() }
+
+func (r *releaser) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ch != nil {
+		signal.Stop(r.ch)
+		close(r.quit)
+		r.ch = nil
+	}
+}
+
+func (p *Process) startReleaseOnSignals() { p.ReleaseOnSignals(defaultReleaseSignals...) }
+
+// ReleaseOnSignals sets the signals of this program on which the backend
+// detaches from the process — halting it, removing every breakpoint,
+// leaving its job-control state as it is — and then lets the signal take
+// its default effect. Attach and Launch set SIGTERM and SIGHUP; call it
+// with none to turn this off, or add SIGINT for programs that do not use
+// it to halt.
+func (p *Process) ReleaseOnSignals(sigs ...os.Signal) {
+	r := &p.release
+	r.stop()
+	if len(sigs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ch = make(chan os.Signal, 1)
+	r.quit = make(chan struct{})
+	signal.Notify(r.ch, sigs...)
+	go p.releaseOn(r.ch, r.quit)
+}
+
+func (p *Process) releaseOn(ch chan os.Signal, quit chan struct{}) {
+	var sig os.Signal
+	select {
+	case sig = <-ch:
+	case <-quit:
+		return
+	}
+	p.Release()
+	signal.Reset(sig)
+	if s, ok := sig.(syscall.Signal); ok {
+		_ = unix.Kill(os.Getpid(), s)
+		os.Exit(128 + int(s))
+	}
+	os.Exit(1)
+}
+
+// Release detaches from the process from any goroutine, even while another
+// goroutine waits in Continue: it halts the process, removes every
+// breakpoint and detaches, leaving the job-control state as it is. Continue
+// then returns proc.ErrProcessDetached.
+func (p *Process) Release() {
+	if ok, _ := p.Valid(); !ok {
+		return
+	}
+	p.release.running.Store(true)
+	select {
+	case p.haltc <- struct{}{}:
+	default:
+	}
+	_ = p.detachOrKill(false)
+}

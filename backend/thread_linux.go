@@ -1,0 +1,125 @@
+package backend
+
+import (
+	"fmt"
+
+	"github.com/go-delve/delve/pkg/proc"
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
+)
+
+// threadState is what the backend last did with a thread.
+type threadState uint8
+
+const (
+	// held: in a ptrace-stop we have reaped; registers can be read.
+	held threadState = iota
+	// running: resumed with PTRACE_CONT (or just created by the kernel
+	// and not yet reported its first stop).
+	running
+	// listening: parked in group-stop with PTRACE_LISTEN.
+	listening
+)
+
+// Thread is one thread of the debugged process.
+type Thread struct {
+	ID int
+	p  *Process
+
+	state threadState
+	// last is the stop the thread is held in (meaningful while held).
+	last listenmode.Stop
+	// pending is a signal the program has yet to receive on this thread:
+	// re-injected on resume, never dropped.
+	pending []unix.Signal
+	// trapped: the thread took a breakpoint or watchpoint trap during the
+	// last resume (proc's SoftExc).
+	trapped bool
+	// queuedTrap: the thread executed an int3 but reported our
+	// PTRACE_INTERRUPT first; its SIGTRAP is still queued and is swallowed
+	// when it arrives.
+	queuedTrap bool
+	// isNew: seized or auto-attached, first stop not reaped yet.
+	isNew bool
+
+	regs arch // register cache, valid while held
+
+	CurrentBreakpoint proc.BreakpointState
+	common            proc.CommonThread
+}
+
+func (th *Thread) ThreadID() int                      { return th.ID }
+func (th *Thread) Breakpoint() *proc.BreakpointState  { return &th.CurrentBreakpoint }
+func (th *Thread) BinInfo() *proc.BinaryInfo          { return th.p.bi }
+func (th *Thread) ProcessMemory() proc.MemoryReadWriter { return th.p.Memory() }
+func (th *Thread) Common() *proc.CommonThread         { return &th.common }
+func (th *Thread) SoftExc() bool                      { return th.trapped }
+
+// Registers returns the thread's registers, read once per stop.
+func (th *Thread) Registers() (proc.Registers, error) {
+	if ok, err := th.p.Valid(); !ok {
+		return nil, err
+	}
+	// The cache is only written on the tracer thread while proc waits for
+	// it, so reading it here needs no hop.
+	if r := th.regs.cached; r != nil {
+		return r, nil
+	}
+	var r proc.Registers
+	var err error
+	th.p.tr.do(func() { r, err = th.registers() })
+	return r, err
+}
+
+func (th *Thread) RestoreRegisters(saved proc.Registers) error {
+	var err error
+	th.p.tr.do(func() { err = th.restoreRegisters(saved) })
+	return err
+}
+
+// PC is the thread's program counter.
+func (th *Thread) PC() (uint64, error) {
+	regs, err := th.Registers()
+	if err != nil {
+		return 0, err
+	}
+	return regs.PC(), nil
+}
+
+// SetCurrentBreakpoint records the breakpoint the thread is stopped at;
+// with adjustPC, a thread past an int3 we planted is rewound onto it.
+func (th *Thread) SetCurrentBreakpoint(adjustPC bool) error {
+	var err error
+	th.p.tr.do(func() { err = th.setCurrentBreakpoint(adjustPC) })
+	return err
+}
+
+func (th *Thread) setCurrentBreakpoint(adjustPC bool) error {
+	th.CurrentBreakpoint.Clear()
+	var bp *proc.Breakpoint
+	if th.p.breakpoints.HasHWBreakpoints() {
+		var err error
+		if bp, err = th.findHardwareBreakpoint(); err != nil {
+			return err
+		}
+	}
+	if bp == nil {
+		regs, err := th.registers()
+		if err != nil {
+			return err
+		}
+		pc := regs.PC()
+		adjustPC = adjustPC && th.p.bi.Arch.BreakInstrMovesPC()
+		var ok bool
+		if bp, ok = th.p.findBreakpoint(pc, adjustPC); ok && adjustPC && bp.Addr != pc {
+			if err := th.setPC(bp.Addr); err != nil {
+				return err
+			}
+		}
+	}
+	th.CurrentBreakpoint.Breakpoint = bp
+	return nil
+}
+
+func (th *Thread) String() string { return fmt.Sprintf("thread %d", th.ID) }

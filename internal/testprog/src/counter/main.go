@@ -1,0 +1,81 @@
+// Command counter is a multi-threaded debuggee that increments a counter
+// every period and publishes it to a file.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+var sink int
+
+//go:noinline
+func helper(x int) int {
+	y := x + 1
+	return y * 3
+}
+
+//go:noinline
+func tick(n int, label string) int {
+	doubled := n * 2
+	msg := fmt.Sprintf("%s-%d", label, n)
+	h := helper(doubled)
+	if h < 0 {
+		return h
+	}
+	return len(msg) + doubled
+}
+
+func writeCounter(path string, n int) {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "counter:", err)
+		os.Exit(2)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		fmt.Fprintln(os.Stderr, "counter:", err)
+		os.Exit(2)
+	}
+}
+
+func worker() {
+	runtime.LockOSThread()
+	x := 0
+	for {
+		for i := 0; i < 10000; i++ {
+			x += i
+		}
+		sink = x
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func main() {
+	out := flag.String("out", "", "counter file")
+	workers := flag.Int("workers", 4, "worker goroutines")
+	iterations := flag.Int("iterations", 0, "exit after this many ticks (0 = forever)")
+	period := flag.Duration("period", time.Millisecond, "tick period")
+	flag.Parse()
+	if *out == "" {
+		fmt.Fprintln(os.Stderr, "counter: -out is required")
+		os.Exit(2)
+	}
+	for i := 0; i < *workers; i++ {
+		go worker()
+	}
+	n := 0
+	for {
+		time.Sleep(*period)
+		n++
+		sink = tick(n, "tick")
+		writeCounter(*out, n)
+		if *iterations > 0 && n >= *iterations {
+			os.Exit(0)
+		}
+	}
+}
