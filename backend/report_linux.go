@@ -117,10 +117,10 @@ func (p *Process) copyWatchpoints(th *Thread) {
 // shows. It returns whether the stop began a group-stop.
 func (p *Process) observe(th *Thread, stop listenmode.Stop) bool {
 	ev, ok := p.job.Observe(th.ID, stop)
+	p.publishJobState()
 	if !ok {
 		return false
 	}
-	p.publishJobState()
 	p.subs.emit(ev)
 	return ev.Kind == listenmode.GroupStopBegan
 }

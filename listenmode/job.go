@@ -136,6 +136,12 @@ func (t *Tracker) Observe(tid int, s Stop) (Event, bool) {
 		return Event{}, false
 	}
 	if next == t.state {
+		if next == StateStopped && s.Signal != t.signal {
+			// Still stopped, by another signal: a SIGCONT/SIGSTOP pair
+			// whose traps all came after the second stop, or a second stop
+			// signal during this group-stop (do_signal_stop records it).
+			t.signal = s.Signal
+		}
 		return Event{}, false
 	}
 	prev := t.state
