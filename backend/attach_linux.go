@@ -237,4 +237,3 @@ func cmdline(pid int) string {
 	}
 	return strings.Join(args, " ")
 }
-

@@ -49,12 +49,12 @@ type Thread struct {
 	common            proc.CommonThread
 }
 
-func (th *Thread) ThreadID() int                      { return th.ID }
-func (th *Thread) Breakpoint() *proc.BreakpointState  { return &th.CurrentBreakpoint }
-func (th *Thread) BinInfo() *proc.BinaryInfo          { return th.p.bi }
+func (th *Thread) ThreadID() int                        { return th.ID }
+func (th *Thread) Breakpoint() *proc.BreakpointState    { return &th.CurrentBreakpoint }
+func (th *Thread) BinInfo() *proc.BinaryInfo            { return th.p.bi }
 func (th *Thread) ProcessMemory() proc.MemoryReadWriter { return th.p.Memory() }
-func (th *Thread) Common() *proc.CommonThread         { return &th.common }
-func (th *Thread) SoftExc() bool                      { return th.trapped }
+func (th *Thread) Common() *proc.CommonThread           { return &th.common }
+func (th *Thread) SoftExc() bool                        { return th.trapped }
 
 // Registers returns the thread's registers, read once per stop.
 func (th *Thread) Registers() (proc.Registers, error) {
