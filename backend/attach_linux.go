@@ -2,9 +2,12 @@ package backend
 
 import (
 	"bytes"
+	"debug/elf"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -34,6 +37,9 @@ func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.Targe
 	if err := checkAttachable(pid); err != nil {
 		return nil, err
 	}
+	if err := checkDebugInfo(pid, debugInfoDirs); err != nil {
+		return nil, err
+	}
 	p := newProcess(pid)
 	var err error
 	p.tr.do(func() { err = p.seizeAll() })
@@ -45,6 +51,10 @@ func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.Targe
 	}
 	p.startReleaseOnSignals()
 	grp, err := p.initialize(fmt.Sprintf("/proc/%d/exe", pid), debugInfoDirs, proc.StopAttached)
+	if err == nil && p.bi.DwarfVersion() == 0 {
+		// A separate debug file was named but not found.
+		err = &proc.ErrBadBinaryInfo{Err: errors.New("no DWARF found")}
+	}
 	if err != nil {
 		_ = p.detachOrKill(false)
 		return nil, fmt.Errorf("attach to process %d: %w", pid, explainLoadError(pid, err))
@@ -79,10 +89,71 @@ func checkAttachable(pid int) error {
 		return fmt.Errorf("attach to process %d: it is a zombie (it has exited and waits for its parent to reap it)", pid)
 	}
 	if tracer, _ := strconv.Atoi(fields["TracerPid"]); tracer != 0 {
-		return fmt.Errorf("attach to process %d: it is already traced by process %d (%s); detach that debugger first",
-			pid, tracer, commOf(tracer))
+		// TracerPid is the tracing thread; name its process.
+		who := fmt.Sprintf("process %d (%s)", tracer, commOf(tracer))
+		if tg := tgidOf(tracer); tg != 0 && tg != tracer {
+			who = fmt.Sprintf("process %d (%s, thread %d)", tg, commOf(tg), tracer)
+		}
+		return fmt.Errorf("attach to process %d: it is already traced by %s; detach that debugger first", pid, who)
 	}
 	return nil
+}
+
+func tgidOf(tid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return 0
+	}
+	tg, _ := strconv.Atoi(statusFields(b)["Tgid"])
+	return tg
+}
+
+// checkDebugInfo refuses, before the process is touched, an executable
+// that carries no DWARF and has no separate debug file where Delve looks
+// for one (Delve would go on with only the Go symbol table: no variables,
+// no types).
+func checkDebugInfo(pid int, debugInfoDirs []string) error {
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	f, err := elf.Open(exe)
+	if err != nil {
+		// Not ours to judge (no access, not ELF): loading will say.
+		return nil
+	}
+	defer f.Close()
+	for _, name := range []string{".debug_info", ".zdebug_info", ".gnu_debuglink"} {
+		if f.Section(name) != nil {
+			return nil
+		}
+	}
+	if id := gnuBuildID(f); id != "" {
+		for _, dir := range append(debugInfoDirs, "/usr/lib/debug/.build-id") {
+			if _, err := os.Stat(filepath.Join(dir, id[:2], id[2:]+".debug")); err == nil {
+				return nil
+			}
+		}
+	}
+	path, _ := os.Readlink(exe)
+	return fmt.Errorf("attach to process %d: %s has no debug information (build it without -ldflags=-s/-w)",
+		pid, strings.TrimSuffix(path, " (deleted)"))
+}
+
+// gnuBuildID returns the hex NT_GNU_BUILD_ID of f, or "".
+func gnuBuildID(f *elf.File) string {
+	sec := f.Section(".note.gnu.build-id")
+	if sec == nil {
+		return ""
+	}
+	data, err := sec.Data()
+	if err != nil || len(data) < 16 {
+		return ""
+	}
+	namesz := f.ByteOrder.Uint32(data[0:4])
+	descsz := f.ByteOrder.Uint32(data[4:8])
+	start := 12 + (namesz+3)&^3
+	if uint32(len(data)) < start+descsz || descsz < 2 {
+		return ""
+	}
+	return hex.EncodeToString(data[start : start+descsz])
 }
 
 func statusFields(status []byte) map[string]string {
@@ -221,7 +292,7 @@ func explainLoadError(pid int, err error) error {
 	var bad *proc.ErrBadBinaryInfo
 	if errors.As(err, &bad) {
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		return fmt.Errorf("%s has no usable debug information (build it without -ldflags=-s/-w): %w",
+		return fmt.Errorf("%s has no debug information (build it without -ldflags=-s/-w): %w",
 			strings.TrimSuffix(exe, " (deleted)"), err)
 	}
 	return err

@@ -90,7 +90,7 @@ func Launch(cmd []string, wd string, flags proc.LaunchFlags, debugInfoDirs []str
 			return
 		}
 		p.pid = c.Process.Pid
-		err = p.seizeLaunched(w)
+		err = p.seizeLaunched(w, path)
 	})
 	r.Close()
 	w.Close()
@@ -115,8 +115,12 @@ func Launch(cmd []string, wd string, flags proc.LaunchFlags, debugInfoDirs []str
 }
 
 // seizeLaunched seizes the shim, lets it exec the program and waits for the
-// PTRACE_EVENT_EXEC stop. Tracer thread.
-func (p *Process) seizeLaunched(release *os.File) error {
+// program's PTRACE_EVENT_EXEC stop. Tracer thread.
+func (p *Process) seizeLaunched(release *os.File, path string) error {
+	want, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
 	p.job = listenmode.NewTracker(p.pid)
 	if err := ptraceSeize(p.pid, ptraceOptions|unix.PTRACE_O_TRACEEXEC); err != nil {
 		return fmt.Errorf("seize process %d: %w", p.pid, err)
@@ -133,6 +137,11 @@ func (p *Process) seizeLaunched(release *os.File) error {
 		switch {
 		case stop.Gone():
 			return fmt.Errorf("process %d ended before running the program (%s)", p.pid, stop)
+		case stop.Kind == listenmode.KindExec && !isExecutable(p.pid, want):
+			// The shell's own execve: os.StartProcess returns as soon as
+			// the vfork'ed child releases our memory, which can be before
+			// its exec of /bin/sh completes.
+			_ = ptraceCont(p.pid, 0)
 		case stop.Kind == listenmode.KindExec:
 			// From here on exec is not followed.
 			if err := ptraceSetOptions(p.pid, ptraceOptions); err != nil {
@@ -149,6 +158,12 @@ func (p *Process) seizeLaunched(release *os.File) error {
 			_ = ptraceCont(p.pid, stop.Reinject())
 		}
 	}
+}
+
+// isExecutable reports whether process pid now runs the file want.
+func isExecutable(pid int, want os.FileInfo) bool {
+	got, err := os.Stat(fmt.Sprintf("/proc/%d/exe", pid))
+	return err == nil && os.SameFile(got, want)
 }
 
 func isTerminal(f *os.File) bool {
