@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,9 +67,12 @@ func (p *Process) releaseOn(ch chan os.Signal, quit chan struct{}) {
 		return
 	}
 	p.Release()
+	// Let the signal take the effect it would have had without us; the
+	// kill is asynchronous, so give it time before exiting the same way.
 	signal.Reset(sig)
 	if s, ok := sig.(syscall.Signal); ok {
 		_ = unix.Kill(os.Getpid(), s)
+		time.Sleep(time.Second)
 		os.Exit(128 + int(s))
 	}
 	os.Exit(1)

@@ -1,0 +1,97 @@
+package backend_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+)
+
+// A program embedding the backend that receives SIGTERM or SIGINT while it
+// continues lets the process go: every breakpoint removed, the job-control
+// state as it was (running stays running, stopped stays stopped), and then
+// it dies of the signal.
+func TestReleaseOnSignal(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		sig     syscall.Signal
+		stopped bool
+		fn      string
+	}{
+		// main.main's entry is never reached again: the embedder waits in
+		// Continue. main.tick is hit at once: it waits at the breakpoint.
+		{"SIGTERM-running", syscall.SIGTERM, false, "main.main"},
+		{"SIGINT-running", syscall.SIGINT, false, "main.main"},
+		{"SIGTERM-at-breakpoint", syscall.SIGTERM, false, "main.tick"},
+		{"SIGTERM-stopped", syscall.SIGTERM, true, "main.tick"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job := testprog.Start(t, "counter")
+			if tc.stopped {
+				job.Signal(t, syscall.SIGSTOP)
+				job.WaitEvent(t, "stopped SIGSTOP", 5*time.Second)
+			}
+			emb := exec.Command(testprog.Build(t, "embedder"), "-pid", fmt.Sprint(job.Pid), "-break", tc.fn)
+			out, err := emb.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			emb.Stderr = &stderr
+			if err := emb.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer emb.Process.Kill()
+			var addrs []uint64
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				var a uint64
+				if _, err := fmt.Sscanf(sc.Text(), "breakpoint 0x%x", &a); err == nil {
+					addrs = append(addrs, a)
+				}
+				if sc.Text() == "continuing" {
+					break
+				}
+			}
+			if len(addrs) == 0 {
+				t.Fatalf("embedder did not get to continue: %s", stderr.String())
+			}
+			for _, a := range addrs {
+				if b := memAt(t, job.Pid, a, 1); b[0] != 0xcc {
+					t.Fatalf("no breakpoint planted at %#x", a)
+				}
+			}
+			if err := emb.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			err = emb.Wait()
+			ws, _ := emb.ProcessState.Sys().(syscall.WaitStatus)
+			if !ws.Signaled() || ws.Signal() != tc.sig {
+				t.Fatalf("embedder ended with %v (%v), want death by %v; stderr: %s", err, ws, tc.sig, stderr.String())
+			}
+			if _, tracer, _ := testprog.ProcStat(job.Pid); tracer != 0 {
+				t.Fatalf("process %d still traced by %d", job.Pid, tracer)
+			}
+			for _, a := range addrs {
+				if got, want := memAt(t, job.Pid, a, 1), textAt(t, job.Bin, a, 1); !bytes.Equal(got, want) {
+					t.Fatalf("breakpoint byte left at %#x: %x, want %x", a, got, want)
+				}
+			}
+			if tc.stopped {
+				job.WaitState(t, 'T', 5*time.Second)
+				job.AssertFrozen(t, 300*time.Millisecond)
+				if ev := job.Events(); strings.Contains(strings.Join(ev, ","), "continued") {
+					t.Fatalf("the process was continued behind the user's back: %v", ev)
+				}
+				job.Signal(t, syscall.SIGCONT)
+			}
+			job.WaitAdvance(t, 5*time.Second)
+		})
+	}
+}
