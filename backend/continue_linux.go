@@ -26,7 +26,7 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 	var (
 		trap           *Thread
 		err            error
-		groupStopTrap  bool
+		reportHalt     bool
 		releaseStarted bool
 	)
 	p.tr.do(func() {
@@ -34,7 +34,7 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 			releaseStarted = true
 			return
 		}
-		trap, groupStopTrap, err = p.continueOnTracer(cctx)
+		trap, reportHalt, err = p.continueOnTracer(cctx)
 	})
 	if releaseStarted {
 		return nil, proc.StopUnknown, proc.ErrProcessDetached
@@ -45,14 +45,15 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 	if err := linutil.ElfUpdateSharedObjects(p); err != nil {
 		return nil, proc.StopUnknown, err
 	}
-	if groupStopTrap && p.grp != nil {
-		// PolicyReport: make proc end Continue with a manual stop.
+	if reportHalt && p.grp != nil {
+		// A group-stop under PolicyReport, or an intercepted signal: make
+		// proc end Continue with a manual stop.
 		_ = p.grp.RequestManualStop()
 	}
 	return trap, proc.StopUnknown, nil
 }
 
-func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread, groupStop bool, err error) {
+func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread, reportHalt bool, err error) {
 	// Threads sitting on a breakpoint step over it first.
 	for _, th := range p.threadSlice() {
 		if th.CurrentBreakpoint.Breakpoint == nil {
@@ -85,7 +86,7 @@ func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread
 		close(cctx.ResumeChan)
 		cctx.ResumeChan = nil
 	}
-	trap, groupStop, err = p.waitForTrap()
+	trap, reportHalt, err = p.waitForTrap()
 	if err != nil {
 		return nil, false, err
 	}
@@ -95,11 +96,12 @@ func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread
 	if err := p.settleTraps(); err != nil {
 		return nil, false, err
 	}
-	return p.pickTrap(trap), groupStop, nil
+	return p.pickTrap(trap), reportHalt, nil
 }
 
 // waitForTrap handles reports while the process runs. It returns the thread
-// to report, or nil when halted. Tracer thread only.
+// to report, or nil when halted, and whether proc must see a halt (a
+// group-stop under PolicyReport, an intercepted signal). Tracer thread only.
 func (p *Process) waitForTrap() (*Thread, bool, error) {
 	policy := p.GroupStopPolicy()
 	for {
@@ -124,9 +126,13 @@ func (p *Process) waitForTrap() (*Thread, bool, error) {
 			}
 			continue
 		}
+		if p.intercepted(stop) {
+			// Held as a halt; the signal is the debugger's, not delivered.
+			return th, true, nil
+		}
 		act := policy.React(stop, began)
 		if act.Op == listenmode.Hold {
-			th.holdPending(stop)
+			p.holdPending(th, stop)
 			th.trapped = stop.Kind == listenmode.KindBreakpoint || stop.Kind == listenmode.KindWatchpoint
 			return th, stop.Kind == listenmode.KindGroupStop, nil
 		}
@@ -182,7 +188,7 @@ func (p *Process) stopAll() error {
 				// Held in the stale SIGTRAP's delivery-stop, which resuming
 				// suppresses.
 			} else {
-				th.holdPending(stop)
+				p.holdPending(th, stop)
 				if stop.Kind == listenmode.KindBreakpoint || stop.Kind == listenmode.KindWatchpoint {
 					th.trapped = true
 				}

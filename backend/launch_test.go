@@ -161,3 +161,66 @@ func TestLaunchNoSignalSeen(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// InterceptSignals turns a signal the program is about to receive into a
+// halt and does not deliver it: Ctrl-C typed into a terminal the program
+// owns halts it, as in gdb. counter has no SIGINT handler, so a delivered
+// SIGINT would kill it.
+func TestInterceptSignal(t *testing.T) {
+	bin := testprog.Build(t, "counter")
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "n")
+	grp := launch(t, []string{bin, "-out", counter}, "", proc0, proc0)
+	p, _ := backend.Of(grp)
+	p.InterceptSignals(unix.SIGINT)
+	done := make(chan error, 1)
+	resumed := make(chan struct{})
+	grp.ResumeNotify(resumed)
+	go func() { done <- grp.Continue() }()
+	<-resumed
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, _ := os.ReadFile(counter); len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the program never ran")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := unix.Kill(grp.Selected.Pid(), unix.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("continue: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGINT did not halt the program")
+	}
+	if grp.Selected.StopReason != proc.StopManual {
+		t.Fatalf("stop reason %v, want a manual stop", grp.Selected.StopReason)
+	}
+	// Not delivered: the program runs on.
+	before, _ := os.ReadFile(counter)
+	resumed = make(chan struct{})
+	grp.ResumeNotify(resumed)
+	go func() { done <- grp.Continue() }()
+	<-resumed
+	for {
+		if now, _ := os.ReadFile(counter); len(now) > 0 && string(now) != string(before) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the program did not run on after the halt")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := grp.RequestManualStop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the program ended: %v", err)
+	}
+}

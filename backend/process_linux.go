@@ -47,7 +47,9 @@ type Process struct {
 	job      *listenmode.Tracker
 	jobState atomic.Uint32 // listenmode.State<<8 | stop signal
 	policy   atomic.Uint32 // listenmode.Policy
-	subs     subscribers
+	// intercept is the set of signals InterceptSignals takes (bit n = signal n).
+	intercept atomic.Uint64
+	subs      subscribers
 
 	// haltc carries halt requests to a tracer waiting in ContinueOnce.
 	haltc chan struct{}

@@ -178,9 +178,31 @@ func (p *Process) resume(th *Thread) error {
 	return p.apply(th, listenmode.Resume(th.last, first))
 }
 
-// holdPending keeps the signal of a signal-delivery-stop for the program.
-func (th *Thread) holdPending(stop listenmode.Stop) {
-	if sig := stop.Reinject(); sig != 0 {
+// holdPending keeps the signal of a signal-delivery-stop for the program,
+// unless the debugger intercepts it.
+func (p *Process) holdPending(th *Thread, stop listenmode.Stop) {
+	if sig := stop.Reinject(); sig != 0 && !p.intercepted(stop) {
 		th.pending = append(th.pending, sig)
 	}
+}
+
+// intercepted reports whether stop is the delivery of a signal the debugger
+// takes for itself (InterceptSignals).
+func (p *Process) intercepted(stop listenmode.Stop) bool {
+	return stop.Kind == listenmode.KindSignal && stop.Signal > 0 && stop.Signal < 64 &&
+		p.intercept.Load()&(1<<uint(stop.Signal)) != 0
+}
+
+// InterceptSignals makes the given signals, when the program is about to
+// receive them while it is continued, halt it instead of being delivered:
+// the front end that shares its terminal with the program uses it for
+// Ctrl-C (SIGINT), as gdb does. Safe from any goroutine.
+func (p *Process) InterceptSignals(sigs ...unix.Signal) {
+	var mask uint64
+	for _, s := range sigs {
+		if s > 0 && s < 64 {
+			mask |= 1 << uint(s)
+		}
+	}
+	p.intercept.Store(mask)
 }

@@ -116,7 +116,7 @@ func (p *Process) singleStep(th *Thread) error {
 			case unix.SIGILL, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSTKFLT:
 				sig = stop.Signal
 			default:
-				th.holdPending(stop)
+				p.holdPending(th, stop)
 			}
 		}
 		// Event stops (a stale interrupt, a clone) did not finish the step.
@@ -134,7 +134,7 @@ func (p *Process) settleNewThreads() error {
 			}
 			if t, stop := p.reap(th.ID, ws); t != nil {
 				p.observe(t, stop)
-				t.holdPending(stop)
+				p.holdPending(t, stop)
 			} else {
 				break
 			}
