@@ -29,13 +29,15 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 		reportHalt     bool
 		releaseStarted bool
 	)
-	p.tr.do(func() {
+	if !p.tr.do(func() {
 		if p.release.started() {
 			releaseStarted = true
 			return
 		}
 		trap, reportHalt, err = p.continueOnTracer(cctx)
-	})
+	}) {
+		releaseStarted = true // the session ended meanwhile
+	}
 	if releaseStarted {
 		return nil, proc.StopUnknown, proc.ErrProcessDetached
 	}

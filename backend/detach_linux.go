@@ -9,7 +9,8 @@ import (
 
 // detachOrKill lets the process go (kill false) or ends it.
 func (p *Process) detachOrKill(kill bool) error {
-	if ok, _ := p.Valid(); !ok {
+	// Not Valid: a release in progress must still get here.
+	if p.detached.Load() || p.exited.Load() {
 		return nil
 	}
 	var err error
@@ -73,7 +74,7 @@ func (p *Process) detachOnTracer() error {
 // Tracer thread.
 func (p *Process) removeAllBreakpoints() error {
 	var firstErr error
-	for addr, bp := range p.breakpoints.M {
+	for addr, bp := range p.planted {
 		if bp.WatchType != 0 {
 			for _, th := range p.threadSlice() {
 				if err := th.clearHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil && firstErr == nil {
@@ -85,7 +86,7 @@ func (p *Process) removeAllBreakpoints() error {
 				firstErr = fmt.Errorf("remove breakpoint at %#x: %w", addr, err)
 			}
 		}
-		delete(p.breakpoints.M, addr)
+		delete(p.planted, addr)
 	}
 	return firstErr
 }

@@ -84,6 +84,10 @@ func snapshotAt(t *testing.T, launch launchFunc, bin string) snapshot {
 // stack function names and variable values at the same breakpoint.
 func TestDifferentialWithNative(t *testing.T) {
 	bin := testprog.Build(t, "counter")
+	// Goroutine IDs are handed out to each P in batches of 16
+	// (runtime.goidcache), so they depend on which P ran each go
+	// statement. With one P both runs number their goroutines alike.
+	t.Setenv("GOMAXPROCS", "1")
 	// Native waits with wait4(-1) and could reap any child of this test
 	// process: run the two sessions one after the other, never together.
 	want := snapshotAt(t, native.Launch, bin)

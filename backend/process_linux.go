@@ -28,9 +28,14 @@ type Process struct {
 	// package; see bpfstub.go. Every other method is defined on Process.
 	proc.ProcessInternal
 
-	pid          int
-	bi           *proc.BinaryInfo
-	breakpoints  proc.BreakpointMap
+	pid         int
+	bi          *proc.BinaryInfo
+	breakpoints proc.BreakpointMap
+	// planted mirrors what WriteBreakpoint put into the program, for
+	// detach and Release: proc's BreakpointMap belongs to the goroutine
+	// running proc, and Release may run while proc iterates it. Changed
+	// on the tracer thread only, in the same request as the memory.
+	planted      map[uint64]*proc.Breakpoint
 	childProcess bool // launched by us, not attached
 
 	tr  *tracer
@@ -71,6 +76,7 @@ func newProcess(pid int) *Process {
 		pid:         pid,
 		bi:          proc.NewBinaryInfo(runtime.GOOS, runtime.GOARCH, true),
 		breakpoints: proc.NewBreakpointMap(),
+		planted:     make(map[uint64]*proc.Breakpoint),
 		tr:          newTracer(),
 		threads:     make(map[int]*Thread),
 		job:         listenmode.NewTracker(pid),
@@ -165,7 +171,9 @@ func (p *Process) Breakpoints() *proc.BreakpointMap { return &p.breakpoints }
 func (p *Process) Memory() proc.MemoryReadWriter { return processMemory{p} }
 
 func (p *Process) Valid() (bool, error) {
-	if p.detached.Load() {
+	// A release in progress counts as detached: proc must stop using the
+	// process as soon as the Continue it may be in returns.
+	if p.detached.Load() || p.release.started() {
 		return false, proc.ErrProcessDetached
 	}
 	if p.exited.Load() {
@@ -190,38 +198,57 @@ func (p *Process) RequestManualStop(cctx *proc.ContinueOnceContext) error {
 }
 
 func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
-	if bp.WatchType != 0 {
-		var err error
-		p.tr.do(func() {
+	if ok, err := p.Valid(); !ok {
+		return err
+	}
+	if bp.WatchType == 0 {
+		bp.OriginalData = make([]byte, p.bi.Arch.BreakpointSize())
+		if _, err := p.readMemory(bp.OriginalData, bp.Addr); err != nil {
+			return fmt.Errorf("read original text at %#x: %w", bp.Addr, err)
+		}
+	}
+	var err error
+	p.tr.do(func() {
+		// Release may have detached since Valid: plant nothing then.
+		if p.detached.Load() || p.release.started() {
+			err = proc.ErrProcessDetached
+			return
+		}
+		if bp.WatchType != 0 {
 			for _, th := range p.threadSlice() {
 				if err = th.writeHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil {
 					return
 				}
 			}
-		})
-		return err
-	}
-	bp.OriginalData = make([]byte, p.bi.Arch.BreakpointSize())
-	if _, err := p.readMemory(bp.OriginalData, bp.Addr); err != nil {
-		return fmt.Errorf("read original text at %#x: %w", bp.Addr, err)
-	}
-	_, err := p.writeMemory(bp.Addr, p.bi.Arch.BreakpointInstruction())
+		} else if _, err = p.writeMemoryOnTracer(bp.Addr, p.bi.Arch.BreakpointInstruction()); err != nil {
+			return
+		}
+		p.planted[bp.Addr] = &proc.Breakpoint{Addr: bp.Addr, WatchType: bp.WatchType,
+			HWBreakIndex: bp.HWBreakIndex, OriginalData: bp.OriginalData}
+	})
 	return err
 }
 
 func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
-	if bp.WatchType != 0 {
-		var err error
-		p.tr.do(func() {
+	if ok, err := p.Valid(); !ok {
+		return err
+	}
+	var err error
+	p.tr.do(func() {
+		if _, ok := p.planted[bp.Addr]; !ok {
+			return // taken out by a release already
+		}
+		if bp.WatchType != 0 {
 			for _, th := range p.threadSlice() {
 				if err = th.clearHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil {
 					return
 				}
 			}
-		})
-		return err
-	}
-	_, err := p.writeMemory(bp.Addr, bp.OriginalData)
+		} else if _, err = p.writeMemoryOnTracer(bp.Addr, bp.OriginalData); err != nil {
+			return
+		}
+		delete(p.planted, bp.Addr)
+	})
 	return err
 }
 

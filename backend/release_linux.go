@@ -86,6 +86,8 @@ func (p *Process) Release() {
 	if ok, _ := p.Valid(); !ok {
 		return
 	}
+	// From here Valid reports the process detached, so proc, if it is in
+	// Continue, stops using it as soon as ContinueOnce returns.
 	p.release.running.Store(true)
 	select {
 	case p.haltc <- struct{}{}:

@@ -13,6 +13,10 @@ import (
 type tracer struct {
 	reqs chan func()
 	done chan struct{}
+	// quit is closed by close; a request after it is refused, so a
+	// goroutine racing with the end of the session gets an answer
+	// instead of a send on a closed channel.
+	quit chan struct{}
 	// sigchld is signalled when the kernel sends us SIGCHLD: a tracee
 	// stopped or exited (do_notify_parent_cldstop notifies the tracer of
 	// every ptrace-stop). The tracer sleeps on it instead of in a blocking
@@ -24,6 +28,7 @@ func newTracer() *tracer {
 	tr := &tracer{
 		reqs:    make(chan func()),
 		done:    make(chan struct{}),
+		quit:    make(chan struct{}),
 		sigchld: make(chan os.Signal, 1),
 	}
 	signal.Notify(tr.sigchld, unix.SIGCHLD)
@@ -36,22 +41,33 @@ func (tr *tracer) loop() {
 	// request must come from that thread. The thread is never unlocked, so
 	// it dies with the goroutine instead of serving other goroutines.
 	runtime.LockOSThread()
-	for fn := range tr.reqs {
-		fn()
-		tr.done <- struct{}{}
+	for {
+		select {
+		case fn := <-tr.reqs:
+			fn()
+			tr.done <- struct{}{}
+		case <-tr.quit:
+			return
+		}
 	}
 }
 
-// do runs fn on the tracer thread and waits for it.
-func (tr *tracer) do(fn func()) {
-	tr.reqs <- fn
-	<-tr.done
+// do runs fn on the tracer thread and waits for it. It reports false,
+// without running fn, once the tracer is closed.
+func (tr *tracer) do(fn func()) bool {
+	select {
+	case tr.reqs <- fn:
+		<-tr.done
+		return true
+	case <-tr.quit:
+		return false
+	}
 }
 
 // close ends the tracer thread; no request may follow.
 func (tr *tracer) close() {
 	signal.Stop(tr.sigchld)
-	close(tr.reqs)
+	close(tr.quit)
 }
 
 // drainSigchld forgets SIGCHLD notifications already taken into account:

@@ -48,7 +48,7 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 	tb.Helper()
 	parentBin := Build(tb, "jobparent")
 	bin := Build(tb, name)
-	dir := tb.TempDir()
+	dir := jobDir(tb)
 	j := &Job{
 		Dir:         dir,
 		Bin:         bin,
@@ -358,4 +358,20 @@ func readLines(path string) []string {
 		return nil
 	}
 	return strings.Split(string(b), "\n")
+}
+
+// jobDir is a directory for one job's files on tmpfs when there is one: the
+// programs rename their counter file every millisecond, and on a loaded
+// disk a rename can block for seconds, which would look like a stop.
+func jobDir(tb testing.TB) string {
+	base := ""
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		base = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(base, "testprog-job-")
+	if err != nil {
+		return tb.TempDir()
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

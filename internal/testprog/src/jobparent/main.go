@@ -33,7 +33,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: jobparent -events PATH TARGET [ARGS...]")
 		os.Exit(2)
 	}
-	signal.Ignore(syscall.SIGTSTP, syscall.SIGTTOU, syscall.SIGTTIN)
+	// Never stopped itself, as a shell is not; but caught, not ignored:
+	// an ignored disposition would be inherited by the program through
+	// execve and SIGTSTP could not stop it.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGTSTP, syscall.SIGTTOU, syscall.SIGTTIN)
 
 	var err error
 	events, err = os.OpenFile(*eventsPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
