@@ -175,35 +175,86 @@ func (p *Process) stopAll() error {
 			return fmt.Errorf("interrupt thread %d: %w", th.ID, err)
 		}
 	}
-	for waiting > 0 {
+	if waiting == 0 {
+		return nil
+	}
+	for {
+		pending := p.notHeld()
+		if len(pending) == 0 {
+			return nil
+		}
+		// Reap the threads that have stopped already by their tid,
+		// without blocking: since Linux 6.3 wait4 looks a given tid up
+		// directly, while wait4(-1) scans every tracee on each call, so
+		// stopping n threads cost O(n^2) in the kernel (and a
+		// threadSlice per report, O(n^2) here).
+		reaped := false
+		for _, th := range pending {
+			if th.state == held {
+				continue // held by a report taken in this pass
+			}
+			tid, ws, err := wait4(th.ID, true)
+			if err == unix.ECHILD || (err == nil && tid <= 0) {
+				continue // not stopped yet (or not ours any more)
+			}
+			if err != nil {
+				return fmt.Errorf("wait for thread %d: %w", th.ID, err)
+			}
+			reaped = true
+			if err := p.stopReport(tid, ws); err != nil {
+				return err
+			}
+		}
+		if reaped {
+			continue
+		}
+		// None has stopped yet: sleep until any tracee reports. This also
+		// takes the first stop of threads we do not know yet and a
+		// leader's exit, which waits for its other threads.
 		tid, ws, err := p.nextReport(false)
 		if err != nil {
 			return err
 		}
-		th, stop := p.reap(tid, ws)
-		if p.exited.Load() {
-			return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
-		}
-		if th != nil {
-			p.observe(th, stop)
-			if p.swallowQueuedTrap(th, stop) {
-				// Held in the stale SIGTRAP's delivery-stop, which resuming
-				// suppresses.
-			} else {
-				p.holdPending(th, stop)
-				if stop.Kind == listenmode.KindBreakpoint || stop.Kind == listenmode.KindWatchpoint {
-					th.trapped = true
-				}
-			}
-		}
-		waiting = 0
-		for _, th := range p.threadSlice() {
-			if th.state != held {
-				waiting++
-			}
+		if err := p.stopReport(tid, ws); err != nil {
+			return err
 		}
 	}
+}
+
+// stopReport takes one report that came while stopping every thread: the
+// thread is held and whatever it reported is kept. Tracer thread.
+func (p *Process) stopReport(tid int, ws unix.WaitStatus) error {
+	th, stop := p.reap(tid, ws)
+	if p.exited.Load() {
+		return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+	}
+	if th == nil {
+		return nil
+	}
+	p.observe(th, stop)
+	if p.swallowQueuedTrap(th, stop) {
+		// Held in the stale SIGTRAP's delivery-stop, which resuming
+		// suppresses.
+		return nil
+	}
+	p.holdPending(th, stop)
+	if stop.Kind == listenmode.KindBreakpoint || stop.Kind == listenmode.KindWatchpoint {
+		th.trapped = true
+	}
 	return nil
+}
+
+// notHeld lists the threads that are not in a ptrace-stop we reaped.
+func (p *Process) notHeld() []*Thread {
+	p.threadsMu.Lock()
+	defer p.threadsMu.Unlock()
+	var r []*Thread
+	for _, th := range p.threads {
+		if th.state != held {
+			r = append(r, th)
+		}
+	}
+	return r
 }
 
 // settleTraps, with every thread held, sets the current breakpoint of each
