@@ -56,9 +56,16 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 }
 
 func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread, reportHalt bool, err error) {
-	// Threads sitting on a breakpoint step over it first.
+	// Threads sitting on a breakpoint step over it first. A thread halted
+	// inside a system call has nothing to step over yet: it will execute
+	// the syscall instruction again and meet the breakpoint after it, as
+	// it should; stepping it would block until the call returns.
 	for _, th := range p.threadSlice() {
 		if th.CurrentBreakpoint.Breakpoint == nil {
+			continue
+		}
+		if bp := th.CurrentBreakpoint.Breakpoint; bp.WatchType == 0 && th.inRestartableSyscall() {
+			th.CurrentBreakpoint.Clear()
 			continue
 		}
 		if err := p.stepInstruction(th); err != nil {

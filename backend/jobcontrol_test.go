@@ -799,3 +799,98 @@ func TestJCReleaseDuringContinue(t *testing.T) {
 		})
 	}
 }
+
+// A SIGCONT sent while the debugger holds every thread (halted at the
+// prompt) is learned by ProbeJobState without running the program: the
+// event arrives, JobState says running, and the counter stays frozen until
+// the next continue.
+func TestJCProbeAfterSigcontWhileHeld(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	job.Signal(t, syscall.SIGSTOP)
+	job.WaitEvent(t, "stopped SIGSTOP", jcTimeout)
+	grp := attach(t, job.Pid)
+	p, _ := backend.Of(grp)
+	sub := p.Subscribe()
+	defer sub.Close()
+	if st, _ := p.JobState(); st != listenmode.StateStopped {
+		t.Fatalf("job state %v after attach, want stopped", st)
+	}
+	// kill(2) applies SIGCONT before it returns (prepare_signal); the real
+	// parent hears of it only when a thread next runs get_signal, which
+	// held threads do not.
+	job.Signal(t, syscall.SIGCONT)
+	if err := p.ProbeJobState(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-sub.C:
+		if ev.Kind != listenmode.GroupStopEnded {
+			t.Fatalf("event %v, want group-stop ended", ev)
+		}
+	case <-time.After(jcTimeout):
+		t.Fatal("no event after the probe")
+	}
+	if st, _ := p.JobState(); st != listenmode.StateRunning {
+		t.Fatalf("job state %v after the probe, want running", st)
+	}
+	job.AssertFrozen(t, 300*time.Millisecond)
+	// Held and still stopped when no SIGCONT came: the probe changes nothing.
+	job2 := testprog.Start(t, "counter")
+	job2.Signal(t, syscall.SIGTSTP)
+	job2.WaitEvent(t, "stopped SIGTSTP", jcTimeout)
+	grp2 := attach(t, job2.Pid)
+	p2, _ := backend.Of(grp2)
+	if err := p2.ProbeJobState(); err != nil {
+		t.Fatal(err)
+	}
+	if st, sig := p2.JobState(); st != listenmode.StateStopped || sig != unix.SIGTSTP {
+		t.Fatalf("job state %v %v after the probe, want stopped by SIGTSTP", st, sig)
+	}
+	if err := grp2.Detach(false); err != nil {
+		t.Fatal(err)
+	}
+	job2.WaitState(t, 'T', jcTimeout)
+	job2.AssertFrozen(t, 300*time.Millisecond)
+}
+
+// Halting a continue that listens to a stopped process leaves threads
+// inside blocking system calls (futex waits); proc's next then has the
+// backend step the current thread over a breakpoint at its PC, just past
+// the syscall instruction. That once single-stepped the restarted syscall
+// and blocked in wait4 for good. Next must now return, before and after
+// SIGCONT.
+func TestJCNextAfterHaltInSyscall(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			job := testprog.Start(t, "counter")
+			job.Signal(t, syscall.SIGSTOP)
+			job.WaitEvent(t, "stopped SIGSTOP", jcTimeout)
+			grp := attach(t, job.Pid)
+			done := make(chan error, 1)
+			resumed := make(chan struct{})
+			grp.ResumeNotify(resumed)
+			go func() { done <- grp.Continue() }()
+			<-resumed
+			if err := grp.RequestManualStop(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			job.Signal(t, syscall.SIGCONT)
+			go func() { done <- grp.Next() }()
+			select {
+			case err := <-done:
+				t.Logf("next: %v", err)
+			case <-time.After(jcTimeout):
+				_ = grp.RequestManualStop()
+				select {
+				case err := <-done:
+					t.Fatalf("next hung until halted (then: %v)", err)
+				case <-time.After(jcTimeout):
+					t.Fatal("next hung, and a halt did not end it")
+				}
+			}
+		})
+	}
+}

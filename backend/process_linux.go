@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -15,9 +16,11 @@ import (
 	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
-// ptraceOptions are set in every PTRACE_SEIZE: follow new threads. New
-// processes (fork/vfork) are not followed.
-const ptraceOptions = unix.PTRACE_O_TRACECLONE
+// ptraceOptions are set in every PTRACE_SEIZE: follow new threads, and
+// mark syscall-stops (SIGTRAP|0x80) so the one PTRACE_SYSCALL we use (to step
+// over a syscall instruction) is told apart from a SIGTRAP. New processes
+// (fork/vfork) are not followed.
+const ptraceOptions = unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACESYSGOOD
 
 // Process is one debugged process. Its methods are called by proc from one
 // goroutine at a time, except RequestManualStop, Subscribe, JobState and
@@ -238,6 +241,13 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 		if _, ok := p.planted[bp.Addr]; !ok {
 			return // taken out by a release already
 		}
+		defer func() {
+			if err != nil && !p.alive() {
+				// Killed and not reaped yet: nothing is left to restore.
+				err = nil
+				delete(p.planted, bp.Addr)
+			}
+		}()
 		if bp.WatchType != 0 {
 			for _, th := range p.threadSlice() {
 				if err = th.clearHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil {
@@ -272,6 +282,17 @@ func (p *Process) FollowExec(enable bool) error {
 	return nil
 }
 
+// alive reports whether the process still runs code: not gone, not a
+// zombie.
+func (p *Process) alive() bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
+}
+
 // findBreakpoint returns the breakpoint at pc, or at pc-len(int3) when
 // adjust says the thread may have executed it.
 func (p *Process) findBreakpoint(pc uint64, adjust bool) (*proc.Breakpoint, bool) {
@@ -286,10 +307,13 @@ func (p *Process) findBreakpoint(pc uint64, adjust bool) (*proc.Breakpoint, bool
 
 // postExit marks the process gone and releases what it held.
 func (p *Process) postExit(status int) {
-	if p.exited.Swap(true) {
+	// Only the tracer thread gets here; the status is written before the
+	// flag that makes other goroutines read it.
+	if p.exited.Load() {
 		return
 	}
 	p.exitStatus = status
+	p.exited.Store(true)
 	p.finish()
 }
 

@@ -211,3 +211,35 @@ func (th *Thread) findHardwareBreakpoint() (*proc.Breakpoint, error) {
 	})
 	return found, err
 }
+
+// Kernel-internal errnos a syscall interrupted by a ptrace-stop returns
+// while it waits to be restarted (include/linux/errno.h).
+const (
+	errRestartSys          = 512
+	errRestartNoIntr       = 513
+	errRestartNoHand       = 514
+	errRestartRestartBlock = 516
+)
+
+// inRestartableSyscall reports whether the thread stopped inside a system
+// call the kernel will restart when it resumes (orig_rax holds the call,
+// rax an ERESTART* errno): its PC is already past the syscall instruction,
+// which it will execute again first. Tracer thread.
+func (th *Thread) inRestartableSyscall() bool {
+	regs, err := th.registers()
+	if err != nil {
+		return false
+	}
+	r := regs.(*linutil.AMD64Registers).Regs
+	if int64(r.Orig_rax) < 0 {
+		return false
+	}
+	switch -int64(r.Rax) {
+	case errRestartSys, errRestartNoIntr, errRestartNoHand, errRestartRestartBlock:
+		return true
+	}
+	return false
+}
+
+// syscallInstruction is SYSCALL, which stepSyscall steps over.
+var syscallInstruction = []byte{0x0f, 0x05}

@@ -69,10 +69,67 @@ func (p *Process) stepInstruction(th *Thread) (err error) {
 			}
 		}()
 	}
-	if err := p.singleStep(th); err != nil {
+	step := p.singleStep
+	if p.isSyscallInstruction(pc) {
+		step = p.stepSyscall
+	}
+	if err := step(th); err != nil {
 		return err
 	}
 	return p.settleNewThreads()
+}
+
+// isSyscallInstruction reports whether the instruction at pc (original
+// text, breakpoints lifted) enters the kernel.
+func (p *Process) isSyscallInstruction(pc uint64) bool {
+	buf := make([]byte, len(syscallInstruction))
+	if _, err := p.readMemory(buf, pc); err != nil {
+		return false
+	}
+	return string(buf) == string(syscallInstruction)
+}
+
+// stepSyscall steps over a syscall instruction with PTRACE_SYSCALL: the
+// thread stops at syscall entry, already past the instruction, before the
+// call can block. Single-stepping instead would wait for the call to
+// return, and a futex wait that only another (stopped) thread can end
+// never returns: a deadlock. Resumed later with PTRACE_CONT, the thread
+// performs the call while the others run.
+func (p *Process) stepSyscall(th *Thread) error {
+	for {
+		if err := ptrace(unix.PTRACE_SYSCALL, th.ID, 0, 0); err != nil {
+			return fmt.Errorf("step thread %d into its system call: %w", th.ID, err)
+		}
+		th.state = running
+		th.invalidateRegisters()
+		p.job.Resumed(th.ID)
+		ws, halted, err := p.waitThread(th)
+		if err != nil {
+			return err
+		}
+		_, stop := p.reap(th.ID, ws)
+		if stop.Gone() {
+			if p.exited.Load() {
+				return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+			}
+			return fmt.Errorf("thread %d exited while stepping", th.ID)
+		}
+		p.observe(th, stop)
+		if p.swallowQueuedTrap(th, stop) {
+			continue
+		}
+		switch stop.Kind {
+		case listenmode.KindSyscall:
+			return nil
+		case listenmode.KindGroupStop:
+			return &ErrJobStopped{Pid: p.pid, Tid: th.ID, Signal: stop.Signal}
+		case listenmode.KindSignal:
+			p.holdPending(th, stop)
+		}
+		if halted {
+			return fmt.Errorf("step of thread %d halted before its system call", th.ID)
+		}
+	}
 }
 
 // singleStep runs PTRACE_SINGLESTEP until the step trap comes. Signals that
@@ -88,11 +145,16 @@ func (p *Process) singleStep(th *Thread) error {
 		th.invalidateRegisters()
 		p.job.Resumed(th.ID)
 		sig = 0
-		_, ws, err := wait4(th.ID, false)
+		ws, halted, err := p.waitThread(th)
 		if err != nil {
-			return fmt.Errorf("wait for thread %d: %w", th.ID, err)
+			return err
 		}
 		_, stop := p.reap(th.ID, ws)
+		if halted && !stop.Gone() {
+			p.observe(th, stop)
+			p.holdPending(th, stop)
+			return fmt.Errorf("step of thread %d halted: it did not finish its instruction (blocked in a system call?)", th.ID)
+		}
 		if stop.Gone() {
 			if p.exited.Load() {
 				return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
@@ -120,6 +182,34 @@ func (p *Process) singleStep(th *Thread) error {
 			}
 		}
 		// Event stops (a stale interrupt, a clone) did not finish the step.
+	}
+}
+
+// waitThread waits for the next report of th. A halt request meanwhile
+// interrupts it (PTRACE_INTERRUPT also ends a blocking system call, to be
+// restarted later), so a step that cannot finish does not hang the
+// debugger; halted says so. Tracer thread.
+func (p *Process) waitThread(th *Thread) (unix.WaitStatus, bool, error) {
+	halted := false
+	for {
+		p.tr.drainSigchld()
+		tid, ws, err := wait4(th.ID, true)
+		if err != nil {
+			return 0, halted, fmt.Errorf("wait for thread %d: %w", th.ID, err)
+		}
+		if tid > 0 {
+			return ws, halted, nil
+		}
+		select {
+		case <-p.tr.sigchld:
+		case <-p.haltc:
+			if !halted {
+				halted = true
+				if err := ptraceInterrupt(th.ID); err != nil && err != unix.ESRCH {
+					return 0, halted, fmt.Errorf("interrupt thread %d: %w", th.ID, err)
+				}
+			}
+		}
 	}
 }
 

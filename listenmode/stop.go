@@ -46,6 +46,9 @@ const (
 	KindExitEvent
 	// KindSeccomp: PTRACE_EVENT_SECCOMP.
 	KindSeccomp
+	// KindSyscall: a syscall-stop after PTRACE_SYSCALL, told apart from a
+	// SIGTRAP by PTRACE_O_TRACESYSGOOD (WSTOPSIG is SIGTRAP|0x80).
+	KindSyscall
 )
 
 var kindNames = [...]string{
@@ -55,7 +58,7 @@ var kindNames = [...]string{
 	KindGroupStop: "group-stop", KindEventStop: "event-stop",
 	KindClone: "clone", KindFork: "fork", KindVfork: "vfork",
 	KindVforkDone: "vfork-done", KindExec: "exec", KindExitEvent: "exit-event",
-	KindSeccomp: "seccomp",
+	KindSeccomp: "seccomp", KindSyscall: "syscall",
 }
 
 func (k Kind) String() string {
@@ -138,6 +141,9 @@ func Decode(ws unix.WaitStatus, code int32) Stop {
 	sig := ws.StopSignal()
 	switch ptraceEvent(ws) {
 	case 0:
+		if sig == unix.SIGTRAP|0x80 {
+			return Stop{Kind: KindSyscall, Signal: unix.SIGTRAP}
+		}
 		if sig != unix.SIGTRAP {
 			return Stop{Kind: KindSignal, Signal: sig}
 		}

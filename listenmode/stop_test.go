@@ -68,6 +68,7 @@ func TestDecode(t *testing.T) {
 		{"exec", stopped(unix.SIGTRAP, unix.PTRACE_EVENT_EXEC), 0, Stop{Kind: KindExec, Signal: unix.SIGTRAP}, 0},
 		{"exit event", stopped(unix.SIGTRAP, unix.PTRACE_EVENT_EXIT), 0, Stop{Kind: KindExitEvent, Signal: unix.SIGTRAP}, 0},
 		{"seccomp", stopped(unix.SIGTRAP, unix.PTRACE_EVENT_SECCOMP), 0, Stop{Kind: KindSeccomp, Signal: unix.SIGTRAP}, 0},
+		{"syscall-stop (TRACESYSGOOD)", stopped(unix.SIGTRAP|0x80, 0), 0, Stop{Kind: KindSyscall, Signal: unix.SIGTRAP}, 0},
 		{"unknown event", stopped(unix.SIGTRAP, 0x42), 0, Stop{Kind: KindUnknown, Signal: unix.SIGTRAP}, 0},
 
 		// Not a stop, exit or kill: WCONTINUED's status.
@@ -142,7 +143,7 @@ func TestIsSignalDeliveryStop(t *testing.T) {
 	want := map[Kind]bool{
 		KindSignal: true, KindBreakpoint: true, KindSingleStep: true, KindWatchpoint: true,
 	}
-	for k := KindUnknown; k <= KindSeccomp; k++ {
+	for k := KindUnknown; k <= KindSyscall; k++ {
 		s := Stop{Kind: k, Signal: unix.SIGTRAP}
 		if got := s.IsSignalDeliveryStop(); got != want[k] {
 			t.Errorf("Stop{Kind: %v}.IsSignalDeliveryStop() = %v, want %v", k, got, want[k])
@@ -173,7 +174,7 @@ func TestIsStopSignal(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	for k := KindUnknown; k <= KindSeccomp+2; k++ {
+	for k := KindUnknown; k <= KindSyscall+2; k++ {
 		if k.String() == "" {
 			t.Errorf("Kind(%d).String() is empty", k)
 		}
