@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dlv-listen/dlv-listen/backend"
+	"github.com/dlv-listen/dlv-listen/service/debugger"
+)
+
+func newAttachCommand(o *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "attach pid [executable]",
+		Short: "Attach to running process and begin debugging.",
+		Long: `Attach to an already running process and begin debugging it.
+
+The process keeps its job-control state: attaching to a stopped process leaves
+it stopped, and it is announced whenever it is stopped or continued.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("you must provide a PID")
+			}
+			if len(args) > 2 {
+				return fmt.Errorf("too many arguments: attach takes a pid and optionally the executable")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pid, err := strconv.Atoi(args[0])
+			if err != nil {
+				return fmt.Errorf("invalid pid %q: not a number", args[0])
+			}
+			return o.attach(pid, args[1:])
+		},
+	}
+}
+
+func (o *options) attach(pid int, executable []string) error {
+	if err := o.preflight(false); err != nil {
+		return err
+	}
+	if len(executable) > 0 {
+		if _, err := os.Stat(executable[0]); err != nil {
+			return fmt.Errorf("executable %s: %w", executable[0], err)
+		}
+	}
+	grp, err := backend.Attach(pid, nil, o.conf.DebugInfoDirectories)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitError(1)
+	}
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	if len(executable) > 0 {
+		exe = executable[0]
+	}
+	return o.runTerminal(grp, debugger.Config{
+		AttachPid:      pid,
+		Executable:     exe,
+		CheckGoVersion: o.checkGoVersion,
+		DebugInfoDirs:  o.conf.DebugInfoDirectories,
+	}, nil)
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-delve/delve/pkg/goversion"
+	"github.com/go-delve/delve/pkg/logflags"
+	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/terminal"
+	"github.com/go-delve/delve/service"
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/service/debugger"
+)
+
+// prelude adds the job-control commands to Delve's terminal through its
+// Starlark command_ extension.
+//
+//go:embed prelude.star
+var prelude []byte
+
+// preflight sets up logging and refuses a terminal session without a
+// terminal, as dlv does.
+func (o *options) preflight(launch bool) error {
+	if err := logflags.Setup(o.log, o.logOutput, o.logDest); err != nil {
+		return err
+	}
+	if !o.allowNonTerminalInteractive {
+		for _, f := range []struct {
+			name string
+			file *os.File
+		}{{"stdin", os.Stdin}, {"stdout", os.Stdout}, {"stderr", os.Stderr}} {
+			if !isTerminal(f.file) {
+				return fmt.Errorf("%s is not a terminal; use -r to redirect the program's streams, or --allow-non-terminal-interactive=true to run dlv-listen without one", f.name)
+			}
+		}
+	}
+	return nil
+}
+
+// runTerminal runs Delve's terminal on a session over grp until the user
+// leaves it.
+func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *foreground) error {
+	launched := cfg.AttachPid == 0
+	if o.checkGoVersion {
+		bi := grp.Selected.BinInfo()
+		if err := goversion.Compatible(bi.DwarfVersion(), bi.Producer(), false); err != nil {
+			fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
+			_ = grp.Detach(launched)
+			return exitError(1)
+		}
+	}
+	d, err := debugger.New(grp, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
+		_ = grp.Detach(launched)
+		return exitError(1)
+	}
+	d.SetNoticeFunc(func(s string) { fmt.Fprintln(os.Stdout, s) })
+
+	var client service.Client = d.Client()
+	if fg != nil {
+		client = fg.wrap(d)
+	}
+	initFile, cleanup, err := writeInitFile(o.initFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
+		_ = grp.Detach(launched)
+		return exitError(1)
+	}
+	defer cleanup()
+	term := terminal.New(client, o.conf, !launched)
+	term.InitFile = initFile
+	status, err := term.Run()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
+	}
+	// The terminal detaches or kills on exit; this is the backstop for every
+	// other way it can end, so no breakpoint is left behind.
+	if ok, _ := grp.Valid(); ok {
+		_ = grp.Detach(launched)
+	}
+	if status != 0 {
+		return exitError(status)
+	}
+	return nil
+}
+
+// writeInitFile writes the terminal's init file: the prelude, then the
+// user's --init file.
+func writeInitFile(user string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "dlv-listen-")
+	if err != nil {
+		return "", func() {}, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	star := filepath.Join(dir, "prelude.star")
+	if err := os.WriteFile(star, prelude, 0o600); err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	// The source command takes the rest of the line as the path, unquoted.
+	script := "source " + star + "\n"
+	if user != "" {
+		abs, err := filepath.Abs(user)
+		if err != nil {
+			cleanup()
+			return "", func() {}, err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			cleanup()
+			return "", func() {}, fmt.Errorf("init file %s: %w", user, err)
+		}
+		script += "source " + abs + "\n"
+	}
+	init := filepath.Join(dir, "init")
+	if err := os.WriteFile(init, []byte(script), 0o600); err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	return init, cleanup, nil
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"sync"
+
+	"github.com/go-delve/delve/service/api"
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
+	"github.com/dlv-listen/dlv-listen/service/debugger"
+)
+
+// foreground gives the controlling terminal to a launched program while it
+// runs and takes it back for the prompt, as a shell does with its
+// foreground job (tcsetpgrp). Ctrl-Z then stops the program: its group-stop
+// is reported as a debugger stop (listenmode.PolicyReport), the terminal
+// comes back to the prompt and the program stays stopped. Ctrl-C typed
+// while the program owns the terminal reaches the program as SIGINT; the
+// backend turns it into a halt and does not deliver it, as gdb does.
+type foreground struct {
+	tty    int
+	ours   int // our process group
+	theirs int // the program's process group (its pid: it leads its own)
+
+	mu      sync.Mutex
+	running bool // a command runs the program
+	stopped bool // the program is in a job-control stop
+}
+
+func newForeground(pid int) *foreground {
+	f := &foreground{tty: 0, ours: unix.Getpgrp(), theirs: pid}
+	// The program took the terminal when it started; the prompt comes
+	// first.
+	f.set(f.ours)
+	return f
+}
+
+func (f *foreground) set(pgrp int) {
+	// SIGTTOU is ignored (backend.Launch with LaunchForeground), so a
+	// background process group may set the foreground one.
+	_ = unix.IoctlSetPointerInt(f.tty, unix.TIOCSPGRP, pgrp)
+}
+
+// update hands the terminal to whoever should have it now: the program while
+// a command runs it and it is not stopped, else us.
+func (f *foreground) update() {
+	if f.running && !f.stopped {
+		f.set(f.theirs)
+	} else {
+		f.set(f.ours)
+	}
+}
+
+func (f *foreground) begin() {
+	f.mu.Lock()
+	f.running = true
+	f.update()
+	f.mu.Unlock()
+}
+
+func (f *foreground) end() {
+	f.mu.Lock()
+	f.running = false
+	f.update()
+	f.mu.Unlock()
+}
+
+// follow tracks the program's job state: a stopped program never owns the
+// terminal (what the user types must reach the prompt), and SIGCONT gives
+// it back while a command waits for it.
+func (f *foreground) follow(d *debugger.Debugger) {
+	p := d.Process()
+	st, _ := p.JobState()
+	f.stopped = st == listenmode.StateStopped
+	sub := p.Subscribe()
+	go func() {
+		for ev := range sub.C {
+			f.mu.Lock()
+			f.stopped = ev.Kind == listenmode.GroupStopBegan
+			f.update()
+			f.mu.Unlock()
+		}
+	}()
+}
+
+// wrap returns d's client with terminal handoff around every command that
+// runs the program.
+func (f *foreground) wrap(d *debugger.Debugger) *handoffClient {
+	p := d.Process()
+	p.SetGroupStopPolicy(listenmode.PolicyReport)
+	p.InterceptSignals(unix.SIGINT)
+	f.follow(d)
+	return &handoffClient{Client: d.Client(), fg: f}
+}
+
+// handoffClient is the in-process client with terminal handoff.
+type handoffClient struct {
+	*debugger.Client
+	fg *foreground
+}
+
+func (c *handoffClient) relay(states <-chan *api.DebuggerState) <-chan *api.DebuggerState {
+	out := make(chan *api.DebuggerState)
+	go func() {
+		defer close(out)
+		for st := range states {
+			// The prompt may follow this state: take the terminal first.
+			c.fg.end()
+			out <- st
+		}
+		c.fg.end()
+	}()
+	return out
+}
+
+func (c *handoffClient) Continue() <-chan *api.DebuggerState {
+	c.fg.begin()
+	return c.relay(c.Client.Continue())
+}
+
+func (c *handoffClient) DirectionCongruentContinue() <-chan *api.DebuggerState {
+	c.fg.begin()
+	return c.relay(c.Client.DirectionCongruentContinue())
+}
+
+func (c *handoffClient) Next() (*api.DebuggerState, error) {
+	c.fg.begin()
+	defer c.fg.end()
+	return c.Client.Next()
+}
+
+func (c *handoffClient) Step() (*api.DebuggerState, error) {
+	c.fg.begin()
+	defer c.fg.end()
+	return c.Client.Step()
+}
+
+func (c *handoffClient) StepOut() (*api.DebuggerState, error) {
+	c.fg.begin()
+	defer c.fg.end()
+	return c.Client.StepOut()
+}
+
+func (c *handoffClient) StepInstruction(skipCalls bool) (*api.DebuggerState, error) {
+	c.fg.begin()
+	defer c.fg.end()
+	return c.Client.StepInstruction(skipCalls)
+}
+
+func (c *handoffClient) Call(goroutineID int64, expr string, unsafe bool) (*api.DebuggerState, error) {
+	c.fg.begin()
+	defer c.fg.end()
+	return c.Client.Call(goroutineID, expr, unsafe)
+}

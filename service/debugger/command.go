@@ -1,0 +1,257 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/service/api"
+)
+
+// Session commands, answered by Command (Client.CallAPI("Command", ...))
+// besides Delve's api.DebuggerCommand names. They are how dlv-listen adds
+// terminal commands through Delve's Starlark command_ extension, e.g.
+//
+//	def command_jobs(args):
+//		print(raw_command("dlv-listen.jobs").State.When)
+//
+// raw_command passes an api.DebuggerCommand and receives an rpc2.CommandOut;
+// the answer is the one line in State.When, the rest of the state is empty.
+// Neither takes the target lock, so both work while a continue runs
+// (sending SIGCONT is how a continue that waits on a job-control stop goes
+// on).
+const (
+	// CommandJobs answers with JobState.
+	CommandJobs = "dlv-listen.jobs"
+	// CommandSignal sends the signal named in Expr (Signal) and answers
+	// with the confirmation line.
+	CommandSignal = "dlv-listen.signal"
+)
+
+// command runs one api.DebuggerCommand, as Delve's Debugger.Command does.
+// eventsFn, if not nil, receives proc's events while the command runs,
+// framed by EventResumed and EventStopped. r is the run record of a
+// resuming command when the caller made it already (nil otherwise).
+func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run) (*api.DebuggerState, error) {
+	switch cmd.Name {
+	case CommandJobs:
+		return &api.DebuggerState{When: d.JobState()}, nil
+	case CommandSignal:
+		line, err := d.Signal(cmd.Expr)
+		if err != nil {
+			return nil, err
+		}
+		return &api.DebuggerState{When: line}, nil
+	case api.Halt:
+		return d.halt()
+	case api.SwitchThread, api.SwitchGoroutine:
+		return d.switchTo(cmd)
+	case api.Continue, api.DirectionCongruentContinue, api.Next, api.Step, api.StepOut,
+		api.StepInstruction, api.NextInstruction, api.Call:
+		if r == nil {
+			r = d.beginRun()
+		}
+		return d.resume(cmd, eventsFn, r)
+	case api.Rewind, api.ReverseNext, api.ReverseStep, api.ReverseStepOut,
+		api.ReverseStepInstruction, api.ReverseNextInstruction:
+		return nil, ErrNotRecording
+	}
+	return nil, fmt.Errorf("unknown command %q", cmd.Name)
+}
+
+// beginRun registers a resuming command before it waits for the target
+// lock, so that a Halt that comes meanwhile is not lost (proc forgets a
+// manual-stop request made before the continue starts).
+func (d *Debugger) beginRun() *run {
+	r := &run{resumed: make(chan struct{}), done: make(chan struct{})}
+	d.runMu.Lock()
+	d.run = r
+	d.runMu.Unlock()
+	return r
+}
+
+func (d *Debugger) endRun(r *run) {
+	d.runMu.Lock()
+	if d.run == r {
+		d.run = nil
+	}
+	d.runMu.Unlock()
+	close(r.done)
+}
+
+// resume runs a command that lets the process execute.
+func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run) (*api.DebuggerState, error) {
+	defer d.endRun(r)
+	if cmd.Name == api.Call && cmd.ReturnInfoLoadConfig == nil {
+		return nil, errors.New("can not call function with nil ReturnInfoLoadConfig")
+	}
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	d.running.Store(true)
+	defer d.running.Store(false)
+
+	if stopped, sig := d.jobStopped(); stopped && cmd.Name != api.StepInstruction && cmd.Name != api.NextInstruction {
+		// The backend listens: the command goes on after SIGCONT.
+		// (Single instructions are not waited for: the backend refuses to
+		// step a group-stopped thread and says so.)
+		d.noticef("process %d is stopped by %s (job control): waiting for SIGCONT (Ctrl-C halts)", d.pid, signalName(sig))
+	}
+
+	if eventsFn != nil {
+		eventsFn(&api.Event{Kind: api.EventResumed})
+		defer eventsFn(&api.Event{Kind: api.EventStopped})
+		d.grp.SetEventsFn(func(ev *proc.Event) { eventsFn(api.ConvertEvent(ev)) })
+	} else {
+		d.grp.SetEventsFn(nil)
+	}
+	defer d.grp.SetEventsFn(nil)
+	d.grp.ResumeNotify(r.resumed)
+	defer d.grp.ResumeNotify(nil)
+
+	var err error
+	switch cmd.Name {
+	case api.Continue, api.DirectionCongruentContinue:
+		err = d.grp.Continue()
+	case api.Next:
+		err = d.grp.Next()
+	case api.Step:
+		err = d.grp.Step()
+	case api.StepOut:
+		err = d.grp.StepOut()
+	case api.StepInstruction:
+		err = d.grp.StepInstruction(false)
+	case api.NextInstruction:
+		err = d.grp.StepInstruction(true)
+	case api.Call:
+		err = d.callLocked(cmd)
+	}
+	if err != nil {
+		var exited proc.ErrProcessExited
+		if errors.As(err, &exited) {
+			d.setGone(exited)
+			return &api.DebuggerState{Pid: d.pid, Exited: true, ExitStatus: exited.Status, Err: exited}, nil
+		}
+		return nil, err
+	}
+	st, err := d.stateLocked(api.LoadConfigToProc(cmd.ReturnInfoLoadConfig), true)
+	if err != nil {
+		return nil, err
+	}
+	// A return tracepoint's return values are among the arguments it
+	// loaded.
+	for _, th := range st.Threads {
+		if th.Breakpoint == nil || !th.Breakpoint.TraceReturn || th.BreakpointInfo == nil {
+			continue
+		}
+		for _, v := range th.BreakpointInfo.Arguments {
+			if v.Flags&api.VariableReturnArgument != 0 {
+				th.ReturnValues = append(th.ReturnValues, v)
+			}
+		}
+	}
+	return st, nil
+}
+
+// callLocked injects a function call. targetMu held.
+func (d *Debugger) callLocked(cmd *api.DebuggerCommand) error {
+	g := d.grp.Selected.SelectedGoroutine()
+	if cmd.GoroutineID > 0 {
+		var err error
+		if g, err = proc.FindGoroutine(d.grp.Selected, cmd.GoroutineID); err != nil {
+			return err
+		}
+	}
+	return proc.EvalExpressionWithCalls(d.grp, g, cmd.Expr, *api.LoadConfigToProc(cmd.ReturnInfoLoadConfig), !cmd.UnsafeCall)
+}
+
+// halt stops the process from any goroutine: like Delve's
+// Command(api.Halt) it calls RequestManualStop without the target lock,
+// then waits for the lock (the running command returns) and answers with
+// the state.
+func (d *Debugger) halt() (*api.DebuggerState, error) {
+	d.halts.Add(1)
+	d.runMu.Lock()
+	r := d.run
+	d.runMu.Unlock()
+	if r != nil {
+		// proc clears a manual-stop request when a continue starts: make
+		// the request once the threads run (or the command is over).
+		select {
+		case <-r.resumed:
+		case <-r.done:
+		}
+	}
+	stopErr := d.grp.RequestManualStop()
+
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	if _, err := d.grp.Valid(); err != nil {
+		return nil, err
+	}
+	if stopErr != nil {
+		return nil, stopErr
+	}
+	return d.stateLocked(nil, false)
+}
+
+func (d *Debugger) switchTo(cmd *api.DebuggerCommand) (*api.DebuggerState, error) {
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	if _, err := d.grp.Valid(); err != nil {
+		return nil, err
+	}
+	var err error
+	switch cmd.Name {
+	case api.SwitchThread:
+		for it := (proc.ValidTargets{Group: d.grp}); it.Next(); {
+			if _, ok := it.FindThread(cmd.ThreadID); ok {
+				d.grp.Selected = it.Target
+				break
+			}
+		}
+		err = d.grp.Selected.SwitchThread(cmd.ThreadID)
+	case api.SwitchGoroutine:
+		var g *proc.G
+		if g, err = proc.FindGoroutine(d.grp.Selected, cmd.GoroutineID); err == nil {
+			err = d.grp.Selected.SwitchGoroutine(g)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.stateLocked(nil, false)
+}
+
+// state answers GetState: with nowait, a running process answers at once.
+func (d *Debugger) state(nowait bool) (*api.DebuggerState, error) {
+	if nowait && d.running.Load() {
+		return &api.DebuggerState{Running: true}, nil
+	}
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	return d.stateLocked(nil, false)
+}
+
+// detach lets the process go, or kills it. A launched process is always
+// killed, as Delve does.
+func (d *Debugger) detach(kill bool) error {
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	if d.cfg.AttachPid == 0 {
+		kill = true
+	}
+	if err := d.grp.Detach(kill); err != nil {
+		return err
+	}
+	// The backend has finished with the process: Valid says how.
+	if _, err := d.proc.Valid(); err != nil {
+		d.setGone(err)
+	}
+	if kill {
+		return nil
+	}
+	if stopped, sig := d.jobStopped(); stopped {
+		d.noticef("process %d left stopped by %s (job control)", d.pid, signalName(sig))
+	}
+	return nil
+}

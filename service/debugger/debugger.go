@@ -1,0 +1,381 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-delve/delve/pkg/goversion"
+	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/service/api"
+	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/backend"
+	"github.com/dlv-listen/dlv-listen/listenmode"
+)
+
+// Version is dlv-listen's version as GetVersion reports it.
+var Version = "0.1.0"
+
+// Config describes the session around a target group.
+type Config struct {
+	AttachPid      int      // pid we attached to; 0 when we launched the process
+	Executable     string   // path of the debugged executable
+	ProcessArgs    []string // argv of a launched process (for locspec's main package guess and Restart messages)
+	CheckGoVersion bool
+	DebugInfoDirs  []string
+}
+
+// Debugger is one debugging session over one target group.
+type Debugger struct {
+	cfg  Config
+	grp  *proc.TargetGroup
+	proc *backend.Process
+	pid  int
+
+	// targetMu serialises every use of grp, as Delve's targetMutex does.
+	// Halt alone reaches grp without it (RequestManualStop).
+	targetMu sync.Mutex
+	// bpIDCounter is the last logical breakpoint ID handed out (targetMu).
+	bpIDCounter int
+
+	// runMu guards run: the resuming command in progress, if any.
+	runMu sync.Mutex
+	run   *run
+	// running is true while a resuming command holds targetMu.
+	running atomic.Bool
+	// halts counts Halt requests; a continue that keeps going over
+	// tracepoints stops when it changes.
+	halts atomic.Uint64
+
+	noticeMu sync.Mutex
+	notice   func(string)
+
+	goneMu sync.Mutex
+	gone   error // why the process is no longer debugged, once it is
+
+	// Static facts about the executable, read once so they can be
+	// answered while the target runs.
+	producer     string
+	buildID      string
+	lastModified time.Time
+
+	client *Client
+}
+
+// run is one resuming command (continue, next, step, call...).
+type run struct {
+	resumed chan struct{} // closed by the backend once the threads run
+	done    chan struct{} // closed when the command returns
+}
+
+// New starts a session on grp, a target group built by backend.Attach or
+// backend.Launch. On error grp is left as it was, for the caller to
+// release.
+func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
+	p, ok := backend.Of(grp)
+	if !ok {
+		return nil, errors.New("the target group was not built by dlv-listen's backend (use backend.Attach or backend.Launch)")
+	}
+	if _, err := grp.Valid(); err != nil {
+		return nil, err
+	}
+	bi := grp.Selected.BinInfo()
+	if cfg.CheckGoVersion && bi.Producer() != "" {
+		if err := goversion.Compatible(bi.DwarfVersion(), bi.Producer(), false); err != nil {
+			return nil, err
+		}
+	}
+	d := &Debugger{
+		cfg:          cfg,
+		grp:          grp,
+		proc:         p,
+		pid:          p.Pid(),
+		producer:     bi.Producer(),
+		lastModified: bi.LastModified(),
+	}
+	if len(bi.Images) > 0 {
+		d.buildID = bi.Images[0].BuildID
+	}
+	d.client = &Client{d: d}
+	go d.watchJobControl(p.Subscribe())
+	return d, nil
+}
+
+// Client returns the in-process service.Client of the session.
+func (d *Debugger) Client() *Client { return d.client }
+
+// Process returns the backend process of the session.
+func (d *Debugger) Process() *backend.Process { return d.proc }
+
+// SetNoticeFunc sets where one-line notices go (the terminal prints them
+// as they come, the DAP server will turn them into output events). Safe to
+// call any time; nil = drop.
+func (d *Debugger) SetNoticeFunc(fn func(string)) {
+	d.noticeMu.Lock()
+	d.notice = fn
+	d.noticeMu.Unlock()
+}
+
+func (d *Debugger) noticef(format string, args ...any) {
+	d.noticeMu.Lock()
+	fn := d.notice
+	d.noticeMu.Unlock()
+	if fn != nil {
+		fn(fmt.Sprintf(format, args...))
+	}
+}
+
+// watchJobControl turns the backend's job-control events into notices
+// until the process is gone.
+func (d *Debugger) watchJobControl(sub *backend.Subscription) {
+	for ev := range sub.C {
+		switch ev.Kind {
+		case listenmode.GroupStopBegan:
+			d.noticef("process %d stopped by %s (job control); it stays stopped until SIGCONT", d.pid, signalName(ev.Signal))
+		case listenmode.GroupStopEnded:
+			d.noticef("process %d continued (SIGCONT)", d.pid)
+		}
+	}
+	// The subscription ends once the backend has let the process go (exit
+	// or detach), after it recorded why: Valid now says it.
+	if _, err := d.proc.Valid(); err != nil {
+		d.setGone(err)
+	}
+}
+
+func (d *Debugger) setGone(err error) {
+	d.goneMu.Lock()
+	if d.gone == nil {
+		d.gone = err
+	}
+	d.goneMu.Unlock()
+}
+
+func (d *Debugger) goneErr() error {
+	d.goneMu.Lock()
+	defer d.goneMu.Unlock()
+	return d.gone
+}
+
+// JobState returns a one-line description, e.g. "process 4242 is stopped
+// by SIGTSTP (job control)" or "process 4242 is running (no job-control
+// stop)".
+func (d *Debugger) JobState() string {
+	d.probeJobState()
+	st, sig := d.proc.JobState()
+	if err := d.goneErr(); err != nil {
+		var exited proc.ErrProcessExited
+		switch {
+		case errors.As(err, &exited):
+			return fmt.Sprintf("process %d has exited with status %d", d.pid, exited.Status)
+		case st == listenmode.StateStopped:
+			return fmt.Sprintf("process %d is detached; it was left stopped by %s (job control)", d.pid, signalName(sig))
+		default:
+			return fmt.Sprintf("process %d is detached", d.pid)
+		}
+	}
+	switch st {
+	case listenmode.StateStopped:
+		return fmt.Sprintf("process %d is stopped by %s (job control)", d.pid, signalName(sig))
+	case listenmode.StateRunning:
+		return fmt.Sprintf("process %d is running (no job-control stop)", d.pid)
+	}
+	return fmt.Sprintf("process %d: its job-control state is not known yet", d.pid)
+}
+
+// jobStopped reports whether the process is in a job-control stop, and by
+// which signal.
+func (d *Debugger) jobStopped() (bool, unix.Signal) {
+	st, sig := d.proc.JobState()
+	return st == listenmode.StateStopped, sig
+}
+
+// Signal sends sig (name like "SIGCONT", "CONT", "cont" or a number) to the
+// debuggee with kill(2) and returns a confirmation line, e.g. "sent SIGCONT
+// to process 4242". Unknown names -> error naming the input. It needs no
+// ptrace and takes no lock: it works while a command runs (SIGCONT is how a
+// continue that waits on a job-control stop goes on).
+func (d *Debugger) Signal(sig string) (string, error) {
+	s, err := parseSignal(sig)
+	if err != nil {
+		return "", err
+	}
+	if gone := d.goneErr(); gone != nil {
+		// The pid may belong to another process by now.
+		return "", fmt.Errorf("cannot send %s: process %d is no longer debugged (%v)", signalName(s), d.pid, gone)
+	}
+	if err := unix.Kill(d.pid, s); err != nil {
+		if err == unix.ESRCH {
+			return "", fmt.Errorf("send %s to process %d: no such process", signalName(s), d.pid)
+		}
+		return "", fmt.Errorf("send %s to process %d: %w", signalName(s), d.pid, err)
+	}
+	// A SIGCONT to a process we hold is otherwise seen only at the next
+	// resume; the probe publishes it now (and its notice).
+	d.probeJobState()
+	return fmt.Sprintf("sent %s to process %d", signalName(s), d.pid), nil
+}
+
+// probeJobState has the backend re-read the job state of a held process.
+// While a command runs the process (targetMu taken), the backend listens
+// and learns every change itself, so there is nothing to do.
+func (d *Debugger) probeJobState() {
+	if d.goneErr() != nil || !d.targetMu.TryLock() {
+		return
+	}
+	defer d.targetMu.Unlock()
+	_ = d.proc.ProbeJobState()
+}
+
+// maxSignal is the highest signal number on Linux (SIGRTMAX).
+const maxSignal = 64
+
+func parseSignal(in string) (unix.Signal, error) {
+	s := strings.TrimSpace(in)
+	if s == "" {
+		return 0, errors.New("no signal given: use a name like SIGCONT or CONT, or a number")
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > maxSignal {
+			return 0, fmt.Errorf("unknown signal %q: signal numbers go from 1 to %d", in, maxSignal)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if n := unix.SignalNum(name); n != 0 {
+		return n, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q: use a name like SIGCONT or CONT, or a number", in)
+}
+
+func signalName(sig unix.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return fmt.Sprintf("signal %d", int(sig))
+}
+
+// stateLocked builds the session state. targetMu held.
+func (d *Debugger) stateLocked(retCfg *proc.LoadConfig, withBreakpointInfo bool) (*api.DebuggerState, error) {
+	if _, err := d.grp.Valid(); err != nil {
+		return nil, err
+	}
+	tgt := d.grp.Selected
+	st := &api.DebuggerState{
+		Pid:               tgt.Pid(),
+		TargetCommandLine: tgt.CmdLine,
+	}
+	if g := tgt.SelectedGoroutine(); g != nil {
+		st.SelectedGoroutine = api.ConvertGoroutine(tgt, g)
+	}
+	if _, err := tgt.Valid(); err != nil {
+		var exited proc.ErrProcessExited
+		st.Exited = errors.As(err, &exited)
+	}
+	cur := tgt.CurrentThread()
+	threads := d.grp.ThreadList()
+	sort.Slice(threads, func(i, j int) bool { return threads[i].ThreadID() < threads[j].ThreadID() })
+	for _, th := range threads {
+		ath := api.ConvertThread(th, d.threadBreakpoint(th))
+		ath.CallReturn = th.Common().CallReturn
+		if retCfg != nil {
+			ath.ReturnValues = api.ConvertVars(th.Common().ReturnValues(*retCfg))
+		}
+		if withBreakpointInfo {
+			if err := d.breakpointInfo(ath, th); err != nil {
+				return nil, err
+			}
+		}
+		st.Threads = append(st.Threads, ath)
+		if cur != nil && th.ThreadID() == cur.ThreadID() {
+			st.CurrentThread = ath
+		}
+	}
+	st.NextInProgress = d.grp.HasSteppingBreakpoints()
+	for it := (proc.ValidTargets{Group: d.grp}); it.Next(); {
+		for _, bp := range it.Breakpoints().WatchOutOfScope {
+			abp := api.ConvertLogicalBreakpoint(bp.Logical)
+			api.ConvertPhysicalBreakpoints(abp, bp.Logical, []int{it.Pid()}, []*proc.Breakpoint{bp})
+			st.WatchOutOfScope = append(st.WatchOutOfScope, abp)
+		}
+	}
+	if sr := tgt.StopReason; sr != proc.StopUnknown {
+		st.StopReason = sr.String()
+	}
+	return st, nil
+}
+
+// breakpointInfo loads what the breakpoint a thread stopped at asks for:
+// goroutine, stack, variables, arguments, locals. targetMu held.
+func (d *Debugger) breakpointInfo(ath *api.Thread, th proc.Thread) error {
+	bp := ath.Breakpoint
+	if bp == nil || ath.BreakpointInfo != nil {
+		return nil
+	}
+	info := &api.BreakpointInfo{}
+	ath.BreakpointInfo = info
+	tgt := d.grp.TargetForThread(th.ThreadID())
+	if tgt == nil {
+		return nil
+	}
+	if img := tgt.BinInfo().PCToImage(bp.Addr); img != nil && img.Stripped() {
+		return nil
+	}
+	if bp.Goroutine {
+		g, err := proc.GetG(th)
+		if err != nil {
+			return err
+		}
+		info.Goroutine = api.ConvertGoroutine(tgt, g)
+	}
+	if bp.Stacktrace > 0 {
+		frames, err := proc.ThreadStacktrace(tgt, th, bp.Stacktrace)
+		if err != nil {
+			return err
+		}
+		if info.Stacktrace, err = d.convertFrames(tgt, frames, nil); err != nil {
+			return err
+		}
+	}
+	if len(bp.Variables) == 0 && bp.LoadArgs == nil && bp.LoadLocals == nil {
+		return nil
+	}
+	scope, err := proc.GoroutineScope(tgt, th)
+	if err != nil {
+		var noG proc.ErrNoGoroutine
+		if !errors.As(err, &noG) {
+			return err
+		}
+		if scope, err = proc.ThreadScope(tgt, th); err != nil {
+			return err
+		}
+	}
+	for _, expr := range bp.Variables {
+		v, err := scope.EvalExpression(expr, proc.LoadFullValue())
+		if err != nil {
+			info.Variables = append(info.Variables, api.Variable{Name: expr, Unreadable: fmt.Sprintf("eval error: %v", err)})
+			continue
+		}
+		info.Variables = append(info.Variables, *api.ConvertVar(v))
+	}
+	if bp.LoadArgs != nil {
+		if args, err := scope.FunctionArguments(*api.LoadConfigToProc(bp.LoadArgs)); err == nil {
+			info.Arguments = api.ConvertVars(args)
+		}
+	}
+	if bp.LoadLocals != nil {
+		if locals, err := scope.LocalVariables(*api.LoadConfigToProc(bp.LoadLocals)); err == nil {
+			info.Locals = api.ConvertVars(locals)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+package debugger
+
+import "errors"
+
+// What dlv-listen does not do, said in one sentence each.
+var (
+	// ErrNotRecording answers reverse execution, checkpoints and the
+	// recording commands.
+	ErrNotRecording = errors.New("dlv-listen does not record; reverse execution and checkpoints need a recording backend (rr)")
+	// ErrRestartAttached answers a restart of a process we attached to.
+	ErrRestartAttached = errors.New("dlv-listen cannot restart a process it attached to; detach and attach again")
+	// ErrRestartUnsupported answers a restart of a process we launched.
+	ErrRestartUnsupported = errors.New("restart is not supported by dlv-listen yet")
+	// ErrCoreDump answers core dump requests.
+	ErrCoreDump = errors.New("core dumps are not supported by dlv-listen")
+	// ErrEBPF answers eBPF tracepoints.
+	ErrEBPF = errors.New("eBPF tracing is not supported by dlv-listen")
+	// ErrFollowExec answers a request to follow exec'd children.
+	ErrFollowExec = errors.New("follow-exec is not supported by dlv-listen")
+)
