@@ -40,6 +40,14 @@ func (th *Thread) registers() (proc.Registers, error) {
 	return th.regs.cached, nil
 }
 
+// cachedRegisters returns the cache, or nil.
+func (th *Thread) cachedRegisters() proc.Registers {
+	if c := th.regs.cached; c != nil {
+		return c
+	}
+	return nil
+}
+
 // invalidateRegisters forgets the cache: the thread is about to run.
 func (th *Thread) invalidateRegisters() { th.regs.cached = nil }
 

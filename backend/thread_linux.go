@@ -63,7 +63,7 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	}
 	// The cache is only written on the tracer thread while proc waits for
 	// it, so reading it here needs no hop.
-	if r := th.regs.cached; r != nil {
+	if r := th.cachedRegisters(); r != nil {
 		return r, nil
 	}
 	var r proc.Registers
