@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -15,12 +14,13 @@ import (
 type Subscription struct {
 	C <-chan listenmode.Event
 
-	out  chan listenmode.Event
-	mu   sync.Mutex
-	q    []listenmode.Event
-	wake chan struct{}
-	quit chan struct{}
-	once sync.Once
+	out     chan listenmode.Event
+	mu      sync.Mutex
+	q       []listenmode.Event
+	closing bool // no more events: close C once q is delivered
+	wake    chan struct{}
+	quit    chan struct{}
+	once    sync.Once
 }
 
 // Close ends the subscription.
@@ -36,7 +36,11 @@ func (s *Subscription) pump() {
 		if len(s.q) > 0 {
 			next = &s.q[0]
 		}
+		closing := s.closing
 		s.mu.Unlock()
+		if next == nil && closing {
+			return
+		}
 		if next == nil {
 			select {
 			case <-s.wake:
@@ -100,26 +104,13 @@ func (ss *subscribers) close() {
 	defer ss.mu.Unlock()
 	ss.closed = true
 	for _, s := range ss.list {
-		s := s
-		go func() {
-			// Let the pump deliver what is queued, then stop it.
-			for {
-				s.mu.Lock()
-				n := len(s.q)
-				s.mu.Unlock()
-				if n == 0 {
-					break
-				}
-				select {
-				case <-s.quit:
-					return
-				case s.wake <- struct{}{}:
-				default:
-				}
-				runtime.Gosched()
-			}
-			s.Close()
-		}()
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 	ss.list = nil
 }
