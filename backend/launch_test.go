@@ -224,3 +224,20 @@ func TestInterceptSignal(t *testing.T) {
 		t.Fatalf("the program ended: %v", err)
 	}
 }
+
+// A halt requested while nothing runs leaves no trace for the next
+// single-instruction step.
+func TestStepAfterIdleHalt(t *testing.T) {
+	bin := testprog.Build(t, "counter")
+	grp := launch(t, []string{bin, "-out", filepath.Join(t.TempDir(), "n")}, "", proc0, proc0)
+	breakAt(t, grp.Selected, "main.tick")
+	if err := grp.Continue(); err != nil {
+		t.Fatal(err)
+	}
+	if err := grp.RequestManualStop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := grp.StepInstruction(false); err != nil {
+		t.Fatalf("step after an idle halt: %v", err)
+	}
+}

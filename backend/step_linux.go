@@ -29,6 +29,12 @@ func (p *Process) stepInstructionTid(tid int) error {
 	if th == nil {
 		return fmt.Errorf("step: no thread %d in process %d", tid, p.pid)
 	}
+	// A halt token left by a halt while nothing ran would stop this step;
+	// a halt during the step comes after this and is honoured.
+	select {
+	case <-p.haltc:
+	default:
+	}
 	var err error
 	p.tr.do(func() { err = p.stepInstruction(th) })
 	return err

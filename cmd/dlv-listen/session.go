@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dlv-listen/dlv-listen/service/debugger"
+	"github.com/dlv-listen/dlv-listen/service/rpc"
 )
 
 // prelude adds the job-control commands to Delve's terminal through its
@@ -61,10 +62,15 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	}
 	d.SetNoticeFunc(func(s string) { fmt.Fprintln(os.Stdout, s) })
 
+	// Delve's terminal runs on a genuine rpc2 client (its trace command
+	// requires one), connected in-process to a JSON-RPC server over the
+	// session.
 	var client service.Client = d.Client()
 	if fg != nil {
 		client = fg.wrap(d)
 	}
+	rpcClient, closeClient := rpc.Pipe(rpc.NewServer(client))
+	defer closeClient()
 	initFile, cleanup, err := writeInitFile(o.initFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
@@ -72,7 +78,7 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 		return exitError(1)
 	}
 	defer cleanup()
-	term := terminal.New(client, o.conf, !launched)
+	term := terminal.New(rpcClient, o.conf, !launched)
 	term.InitFile = initFile
 	status, err := term.Run()
 	if err != nil {

@@ -93,7 +93,10 @@ func (f *foreground) wrap(d *debugger.Debugger) *handoffClient {
 	return &handoffClient{Client: d.Client(), fg: f}
 }
 
-// handoffClient is the in-process client with terminal handoff.
+// handoffClient is the in-process client with terminal handoff. The
+// terminal reaches it through the JSON-RPC server (service/rpc), whose
+// commands arrive as CallAPI("Command"); the service.Client methods that run
+// the program hand off the terminal too, for callers of the client itself.
 type handoffClient struct {
 	*debugger.Client
 	fg *foreground
@@ -151,4 +154,38 @@ func (c *handoffClient) Call(goroutineID int64, expr string, unsafe bool) (*api.
 	c.fg.begin()
 	defer c.fg.end()
 	return c.Client.Call(goroutineID, expr, unsafe)
+}
+
+// CallAPI hands the terminal to the program around a "Command" that runs it,
+// and takes it back before the state is returned, so the prompt that
+// follows owns the terminal.
+func (c *handoffClient) CallAPI(method string, args, reply any) error {
+	if method == "Command" && runsProgram(args) {
+		c.fg.begin()
+		defer c.fg.end()
+	}
+	return c.Client.CallAPI(method, args, reply)
+}
+
+// runsProgram reports whether args (CallAPI's argument of "Command") is a
+// command that lets the program execute.
+func runsProgram(args any) bool {
+	var name string
+	switch cmd := args.(type) {
+	case *api.DebuggerCommand:
+		if cmd == nil {
+			return false
+		}
+		name = cmd.Name
+	case api.DebuggerCommand:
+		name = cmd.Name
+	default:
+		return false
+	}
+	switch name {
+	case api.Continue, api.DirectionCongruentContinue, api.Next, api.Step, api.StepOut,
+		api.StepInstruction, api.NextInstruction, api.Call:
+		return true
+	}
+	return false
 }
