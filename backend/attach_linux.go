@@ -120,14 +120,31 @@ func checkDebugInfo(pid int, debugInfoDirs []string) error {
 		return nil
 	}
 	defer f.Close()
-	for _, name := range []string{".debug_info", ".zdebug_info", ".gnu_debuglink"} {
+	for _, name := range []string{".debug_info", ".zdebug_info"} {
 		if f.Section(name) != nil {
 			return nil
 		}
 	}
+	dirs := append(append([]string{}, debugInfoDirs...), "/usr/lib/debug")
 	if id := gnuBuildID(f); id != "" {
-		for _, dir := range append(debugInfoDirs, "/usr/lib/debug/.build-id") {
-			if _, err := os.Stat(filepath.Join(dir, id[:2], id[2:]+".debug")); err == nil {
+		for _, dir := range dirs {
+			if _, err := os.Stat(filepath.Join(dir, ".build-id", id[:2], id[2:]+".debug")); err == nil {
+				return nil
+			}
+		}
+	}
+	// A .gnu_debuglink counts only if its file is where Delve looks for it:
+	// beside the executable, in .debug there, or under a debug info
+	// directory at the executable's path.
+	if link := debugLink(f); link != "" {
+		real, _ := filepath.EvalSymlinks(exe)
+		dir := filepath.Dir(real)
+		cands := []string{filepath.Join(dir, link), filepath.Join(dir, ".debug", link)}
+		for _, d := range dirs {
+			cands = append(cands, filepath.Join(d, dir, link))
+		}
+		for _, c := range cands {
+			if _, err := os.Stat(c); err == nil {
 				return nil
 			}
 		}
@@ -135,6 +152,22 @@ func checkDebugInfo(pid int, debugInfoDirs []string) error {
 	path, _ := os.Readlink(exe)
 	return fmt.Errorf("attach to process %d: %s has no debug information (build it without -ldflags=-s/-w)",
 		pid, strings.TrimSuffix(path, " (deleted)"))
+}
+
+// debugLink returns the file name in f's .gnu_debuglink, or "".
+func debugLink(f *elf.File) string {
+	sec := f.Section(".gnu_debuglink")
+	if sec == nil {
+		return ""
+	}
+	b, err := sec.Data()
+	if err != nil {
+		return ""
+	}
+	if i := bytes.IndexByte(b, 0); i > 0 {
+		return string(b[:i])
+	}
+	return ""
 }
 
 // gnuBuildID returns the hex NT_GNU_BUILD_ID of f, or "".

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -42,6 +43,11 @@ func Launch(cmd []string, wd string, flags proc.LaunchFlags, debugInfoDirs []str
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("launch %s: is a directory", path)
+	}
+	// Only an ELF executable can be held at its execve; the shim would
+	// exec a script's interpreter instead, so a script must not run at all.
+	if err := verifyExecutable(path); err != nil {
+		return nil, fmt.Errorf("launch %s: %w", path, err)
 	}
 	foreground := flags&proc.LaunchForeground != 0
 	stdin, stdout, stderr, closeRedirects, err := openRedirects(stdinPath, stdoutOR, stderrOR, foreground)
@@ -158,6 +164,19 @@ func (p *Process) seizeLaunched(release *os.File, path string) error {
 			_ = ptraceCont(p.pid, stop.Reinject())
 		}
 	}
+}
+
+// verifyExecutable refuses what is not an ELF executable.
+func verifyExecutable(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return errors.New("not an executable file (not ELF: a script or data file cannot be debugged)")
+	}
+	defer f.Close()
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return fmt.Errorf("not an executable file (ELF type %v)", f.Type)
+	}
+	return nil
 }
 
 // isExecutable reports whether process pid now runs the file want.

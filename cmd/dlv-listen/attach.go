@@ -49,7 +49,7 @@ func (o *options) attach(pid int, executable []string) error {
 	}
 	grp, err := backend.Attach(pid, nil, o.conf.DebugInfoDirectories)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
 		return exitError(1)
 	}
 	exe := fmt.Sprintf("/proc/%d/exe", pid)

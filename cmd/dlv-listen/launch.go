@@ -123,7 +123,7 @@ func (o *options) launch(argv []string) error {
 	grp, err := backend.Launch(argv, o.workingDir, flags, o.conf.DebugInfoDirectories, o.tty,
 		redirects[0], proc.OutputRedirect{Path: redirects[1]}, proc.OutputRedirect{Path: redirects[2]})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
 		return exitError(1)
 	}
 	var fg *foreground
