@@ -352,6 +352,11 @@ func TestWatchpointCallRegisters(t *testing.T) {
 	}
 	// Debug registers were cleared: a leftover watchpoint would kill the
 	// untraced program with SIGTRAP.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("program output:\n%s", job.Output())
+		}
+	})
 	job.WaitAdvance(t, 5*time.Second)
 	job.WaitAdvance(t, 5*time.Second)
 	if st := job.State(); st == 0 || st == 'Z' {

@@ -2,9 +2,14 @@ package backend
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
 // detachOrKill lets the process go (kill false) or ends it.
@@ -47,6 +52,12 @@ func (p *Process) detachOnTracer() error {
 		return err
 	}
 	errBP := p.removeAllBreakpoints()
+	if err := p.drainQueuedTraps(); err != nil {
+		if _, gone := err.(proc.ErrProcessExited); gone {
+			return nil
+		}
+		return err
+	}
 	var firstErr error
 	for _, th := range p.threadSlice() {
 		var sig unix.Signal
@@ -66,6 +77,55 @@ func (p *Process) detachOnTracer() error {
 		return errBP
 	}
 	return firstErr
+}
+
+// drainQueuedTraps takes out of every thread's signal queue the SIGTRAP of a
+// breakpoint or watchpoint it hit just before it reported our
+// PTRACE_INTERRUPT: left there, the untraced program would receive it and
+// die of it. Such a thread is resumed: the kernel dequeues a synchronous
+// signal before anything else and stops it at the delivery, before it runs
+// an instruction; the trap is then suppressed (a SIGTRAP somebody sent is
+// kept for the program). A group-stopped thread cannot be resumed without
+// running it, so its queue is left as it is. Tracer thread, every thread
+// held.
+func (p *Process) drainQueuedTraps() error {
+	for _, th := range p.threadSlice() {
+		for tries := 0; tries < 4 && th.last.Kind != listenmode.KindGroupStop && trapPending(p.pid, th.ID); tries++ {
+			if err := p.resume(th); err != nil {
+				return err
+			}
+			ws, _, err := p.waitThread(th)
+			if err != nil {
+				return err
+			}
+			t, stop := p.reap(th.ID, ws)
+			if t == nil {
+				if p.exited.Load() {
+					return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+				}
+				break
+			}
+			p.observe(t, stop)
+			p.holdPending(t, stop) // keeps only a signal the program is owed
+		}
+	}
+	return nil
+}
+
+// trapPending reports whether SIGTRAP waits in thread tid's own queue
+// (SigPnd of /proc/PID/task/TID/status).
+func trapPending(pid, tid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigPnd:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && mask&(1<<(uint(unix.SIGTRAP)-1)) != 0
+		}
+	}
+	return false
 }
 
 // removeAllBreakpoints puts back the original text under every software

@@ -82,7 +82,8 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	term.InitFile = initFile
 	status, err := term.Run()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
+		// As dlv prints it (EOF when stdin ends at a question).
+		fmt.Println(err)
 	}
 	// The terminal detaches or kills on exit; this is the backstop for every
 	// other way it can end, so no breakpoint is left behind.
