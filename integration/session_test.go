@@ -1,0 +1,379 @@
+//go:build linux
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+)
+
+// inspectAtTick runs the basic debugging session on a counter: a
+// breakpoint on main.tick, continue to it, print, goroutines, stack, next.
+// counter is the file the program writes, pid the program.
+func inspectAtTick(t *testing.T, tm *term, counter string, pid int) {
+	t.Helper()
+	funcLine, firstLine := counterLines(t)
+	src := `\S*internal/testprog/src/counter/main\.go:`
+
+	out := tm.command("break main.tick", cmdTimeout)
+	if !regexp.MustCompile(`Breakpoint 1 set at 0x[0-9a-f]+ for main\.tick\(\) ` + src + strconv.Itoa(funcLine)).MatchString(out) {
+		t.Fatalf("break main.tick: %q", out)
+	}
+
+	out = tm.command("continue", cmdTimeout)
+	if !regexp.MustCompile(`> \[Breakpoint 1\] main\.tick\(\) ` + src + strconv.Itoa(funcLine) + ` `).MatchString(out) {
+		t.Fatalf("continue: not at the breakpoint on main.tick: %q", out)
+	}
+	if strings.Contains(out, "optimized function") {
+		t.Errorf("continue: main.tick reported as optimized (the counter is built with -N -l): %q", out)
+	}
+	// Halted at the breakpoint: the program does not run.
+	waitState(t, pid, 't', 2*time.Second)
+	before := readCounter(counter)
+
+	out = tm.command("print n", cmdTimeout)
+	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil {
+		t.Fatalf("print n: %q is not a number", out)
+	}
+	// tick(n) runs before the counter file says n.
+	if before != n-1 && !(n == 1 && before == -1) {
+		t.Errorf("print n = %d, but the counter file says %d (want n-1)", n, before)
+	}
+
+	out = tm.command("goroutines", cmdTimeout)
+	if !regexp.MustCompile(`\* Goroutine 1 - User: ` + src + strconv.Itoa(funcLine) + ` main\.tick `).MatchString(out) {
+		t.Errorf("goroutines: goroutine 1 is not the current one in main.tick: %q", out)
+	}
+	if m := regexp.MustCompile(`\[(\d+) goroutines\]`).FindStringSubmatch(out); m == nil {
+		t.Errorf("goroutines: no goroutine count: %q", out)
+	} else if g, _ := strconv.Atoi(m[1]); g < 5 {
+		// main and four workers at least.
+		t.Errorf("goroutines: %d goroutines, want at least 5: %q", g, out)
+	}
+
+	out = tm.command("stack", cmdTimeout)
+	if !regexp.MustCompile(`(?m)^0  0x[0-9a-f]+ in main\.tick\n\s+at `+src+strconv.Itoa(funcLine)+`$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^1  0x[0-9a-f]+ in main\.main$`).MatchString(out) {
+		t.Errorf("stack: want main.tick in frame 0 and main.main in frame 1: %q", out)
+	}
+
+	out = tm.command("next", cmdTimeout)
+	if !regexp.MustCompile(`> main\.tick\(\) ` + src + strconv.Itoa(firstLine) + ` `).MatchString(out) {
+		t.Fatalf("next: did not move to line %d: %q", firstLine, out)
+	}
+	out = tm.command("next", cmdTimeout)
+	if !regexp.MustCompile(`> main\.tick\(\) ` + src + strconv.Itoa(firstLine+1) + ` `).MatchString(out) {
+		t.Fatalf("second next: did not move to line %d: %q", firstLine+1, out)
+	}
+	out = tm.command("print doubled", cmdTimeout)
+	if strings.TrimSpace(out) != strconv.FormatInt(2*n, 10) {
+		t.Errorf("print doubled = %q, want %d", out, 2*n)
+	}
+	if c := readCounter(counter); c != before {
+		t.Errorf("the counter moved from %d to %d while the program was halted", before, c)
+	}
+}
+
+// exitLeavingRunning answers 'n' to exit's question and checks that the
+// attached program runs on, untraced and with no breakpoint left.
+func exitLeavingRunning(t *testing.T, tm *term, job *testprog.Job) {
+	t.Helper()
+	tm.sendLine("exit")
+	tm.expect("Would you like to kill the process? [Y/n]", cmdTimeout)
+	tm.sendLine("n")
+	if st := tm.wait(10 * time.Second); st != 0 {
+		t.Errorf("dlv-listen exited with status %d, want 0", st)
+	}
+	waitUntraced(t, job.Pid, "running", 5*time.Second)
+	// Several ticks: a breakpoint left behind would kill it with SIGTRAP.
+	for i := 0; i < 5; i++ {
+		job.WaitAdvance(t, 5*time.Second)
+	}
+	for _, ev := range job.Events() {
+		if strings.HasPrefix(ev, "exited") || strings.HasPrefix(ev, "signaled") {
+			t.Fatalf("the program ended after dlv-listen left: events %q", job.Events())
+		}
+	}
+}
+
+// Scenario 1: attach, inspect at a breakpoint, exit leaving it running.
+func TestAttachSession(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	tm := startDlv(t, "attach", strconv.Itoa(job.Pid))
+	if _, tracer, _ := testprog.ProcStat(job.Pid); tgid(tracer) != tm.Pid() {
+		t.Fatalf("TracerPid of %d is %d (of process %d), want a thread of dlv-listen (%d)", job.Pid, tracer, tgid(tracer), tm.Pid())
+	}
+	inspectAtTick(t, tm, job.CounterPath, job.Pid)
+	exitLeavingRunning(t, tm, job)
+	if ev := job.Events(); len(ev) != 0 {
+		t.Errorf("the shell saw job-control events during the session: %q", ev)
+	}
+}
+
+// exitKilling leaves a launched program: exit kills it, with no question.
+func exitKilling(t *testing.T, tm *term, pid int) {
+	t.Helper()
+	tm.sendLine("exit")
+	if st := tm.wait(10 * time.Second); st != 0 {
+		t.Errorf("dlv-listen exited with status %d, want 0", st)
+	}
+	if strings.Contains(tm.rest(), "Would you like to kill") {
+		t.Errorf("exit asked whether to kill a launched program: %q", tm.rest())
+	}
+	waitGone(t, pid, 5*time.Second)
+}
+
+// Scenario 2: exec a prebuilt counter.
+func TestExecSession(t *testing.T) {
+	bin := testprog.Build(t, "counter")
+	counter := counterFile(t)
+	tm := startDlv(t, "exec", bin, "--", "-out", counter)
+	pid := launchedPid(t, tm)
+	if c := readCounter(counter); c != -1 {
+		t.Errorf("the program ran before the first continue: counter %d", c)
+	}
+	inspectAtTick(t, tm, counter, pid)
+	exitKilling(t, tm, pid)
+}
+
+// Scenario 2: debug builds the counter package (optimisations off) and
+// runs it.
+func TestDebugSession(t *testing.T) {
+	leftovers := func() []string {
+		m, _ := filepath.Glob(filepath.Join(moduleRoot, "__debug_bin*"))
+		return m
+	}
+	old := map[string]bool{}
+	for _, f := range leftovers() {
+		old[f] = true
+	}
+	t.Cleanup(func() {
+		// Safety net: a killed dlv-listen cannot remove its binary.
+		for _, f := range leftovers() {
+			if !old[f] {
+				os.Remove(f)
+			}
+		}
+	})
+
+	counter := counterFile(t)
+	tm := startDlv(t, "debug", "./internal/testprog/src/counter", "--", "-out", counter)
+	pid := launchedPid(t, tm)
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if !strings.HasPrefix(filepath.Base(exe), "__debug_bin") {
+		t.Errorf("the launched program is %s, want a __debug_bin", exe)
+	}
+	inspectAtTick(t, tm, counter, pid)
+	exitKilling(t, tm, pid)
+	for _, f := range leftovers() {
+		if !old[f] {
+			t.Errorf("debug left its binary behind: %s", f)
+		}
+	}
+}
+
+// Scenario 3: kill -TSTP while the terminal is in continue (attach).
+func TestAttachTSTPDuringContinue(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	tm := startDlv(t, "attach", strconv.Itoa(job.Pid))
+
+	// A breakpoint set and cleared: continue then runs with none.
+	if out := tm.command("break main.helper", cmdTimeout); !strings.Contains(out, "Breakpoint 1 set") {
+		t.Fatalf("break main.helper: %q", out)
+	}
+	if out := tm.command("clear 1", cmdTimeout); !strings.Contains(out, "Breakpoint 1 cleared") {
+		t.Fatalf("clear 1: %q", out)
+	}
+	tm.sendLine("continue")
+	tm.expect("continue\n", 5*time.Second)
+	job.WaitAdvance(t, 5*time.Second) // continue is running
+
+	sent := time.Now()
+	job.Signal(t, syscall.SIGTSTP)
+	if _, ok := tm.tryExpect(stoppedRe(job.Pid, "SIGTSTP"), time.Second); !ok {
+		t.Fatalf("no stop announcement within 1s of kill -TSTP; output after the cursor:\n%s", tm.rest())
+	}
+	t.Logf("stop announced %v after kill -TSTP", time.Since(sent).Round(time.Millisecond))
+	job.WaitEvent(t, "stopped SIGTSTP", 5*time.Second)
+	job.AssertFrozen(t, time.Second)
+	if st := job.State(); st != 't' && st != 'T' {
+		t.Errorf("state %q after SIGTSTP, want stopped", st)
+	}
+	frozenAt := job.Counter()
+
+	// continue is still waiting (listening); Ctrl-C halts it.
+	tm.send(ctrlC)
+	tm.waitPrompt(5 * time.Second)
+
+	out := tm.command("goroutines", cmdTimeout)
+	if !regexp.MustCompile(`\[\d+ goroutines\]`).MatchString(out) || !strings.Contains(out, "Goroutine 1 ") {
+		t.Errorf("goroutines while stopped: %q", out)
+	}
+	out = tm.command("jobs", cmdTimeout)
+	if want := fmt.Sprintf("process %d is stopped by SIGTSTP (job control)", job.Pid); !strings.Contains(out, want) {
+		t.Errorf("jobs = %q, want %q", out, want)
+	}
+	out = tm.command("break main.tick", cmdTimeout)
+	if !regexp.MustCompile(`Breakpoint \d+ set at 0x[0-9a-f]+ for main\.tick\(\)`).MatchString(out) {
+		t.Fatalf("break main.tick: %q", out)
+	}
+	if c := job.Counter(); c != frozenAt {
+		t.Fatalf("the counter moved from %d to %d while the program was stopped", frozenAt, c)
+	}
+	if st := job.State(); st != 't' && st != 'T' {
+		t.Errorf("state %q while stopped and halted, want stopped", st)
+	}
+	for _, ev := range job.Events() {
+		if ev == "continued" {
+			t.Fatalf("the shell saw the program continue before SIGCONT: events %q", job.Events())
+		}
+	}
+
+	// continue on the stopped process says it waits, and waits.
+	tm.sendLine("continue")
+	tm.expect("continue\n", 5*time.Second)
+	tm.expect(fmt.Sprintf("process %d is stopped by SIGTSTP (job control): waiting for SIGCONT (Ctrl-C halts)", job.Pid), cmdTimeout)
+	job.AssertFrozen(t, 300*time.Millisecond)
+	tm.send(ctrlC)
+	tm.waitPrompt(5 * time.Second)
+	if c := job.Counter(); c != frozenAt {
+		t.Fatalf("the counter moved from %d to %d while the program was stopped", frozenAt, c)
+	}
+
+	start := tm.mark()
+	out = tm.command("signal SIGCONT", cmdTimeout)
+	if want := fmt.Sprintf("sent SIGCONT to process %d", job.Pid); !strings.Contains(out, want) {
+		t.Fatalf("signal SIGCONT = %q, want %q", out, want)
+	}
+	if !continuedRe(job.Pid).MatchString(tm.since(start)) {
+		// It may follow the prompt; wait for it before typing.
+		tm.expect(continuedRe(job.Pid), 2*time.Second)
+	}
+	job.WaitEvent(t, "continued", 5*time.Second)
+	// Still halted by the debugger until continue.
+	job.AssertFrozen(t, 200*time.Millisecond)
+
+	out = tm.command("continue", cmdTimeout)
+	if !regexp.MustCompile(`> \[Breakpoint \d+\] main\.tick\(\) `).MatchString(out) {
+		t.Fatalf("continue after SIGCONT: not at the breakpoint on main.tick: %q", out)
+	}
+	out = tm.command("print n", cmdTimeout)
+	if n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64); err != nil || n != frozenAt+1 {
+		t.Errorf("print n = %q, want %d (the tick after the stop)", out, frozenAt+1)
+	}
+
+	// Stopped again, then exit: the process is left stopped, untraced,
+	// and without the breakpoint.
+	tm.command("clearall", cmdTimeout)
+	tm.sendLine("continue")
+	tm.expect("continue\n", 5*time.Second)
+	job.WaitAdvance(t, 5*time.Second)
+	job.Signal(t, syscall.SIGTSTP)
+	tm.expect(stoppedRe(job.Pid, "SIGTSTP"), 2*time.Second)
+	job.WaitEvent(t, "stopped SIGTSTP", 5*time.Second)
+	tm.send(ctrlC)
+	tm.waitPrompt(5 * time.Second)
+	if out := tm.command("break main.tick", cmdTimeout); !strings.Contains(out, "set at") {
+		t.Fatalf("break main.tick: %q", out)
+	}
+	tm.sendLine("exit")
+	tm.expect("Would you like to kill the process? [Y/n]", cmdTimeout)
+	tm.sendLine("n")
+	tm.expect(fmt.Sprintf("process %d left stopped by SIGTSTP (job control)", job.Pid), cmdTimeout)
+	if st := tm.wait(10 * time.Second); st != 0 {
+		t.Errorf("dlv-listen exited with status %d, want 0", st)
+	}
+	waitUntraced(t, job.Pid, "stopped", 5*time.Second)
+	job.AssertFrozen(t, 300*time.Millisecond)
+	ev := job.Events()
+	if len(ev) == 0 || ev[len(ev)-1] != "stopped SIGTSTP" {
+		t.Errorf("the shell saw %q after the stop: exit must not continue it", ev)
+	}
+	// The shell's SIGCONT resumes it; no breakpoint is left.
+	job.Signal(t, syscall.SIGCONT)
+	job.WaitEvent(t, "continued", 5*time.Second)
+	for i := 0; i < 5; i++ {
+		job.WaitAdvance(t, 5*time.Second)
+	}
+}
+
+// Scenario 4: Ctrl-Z typed into the terminal while an exec'd program runs.
+func TestExecCtrlZ(t *testing.T) {
+	bin := testprog.Build(t, "counter")
+	counter := counterFile(t)
+	tm := startDlv(t, "exec", bin, "--", "-out", counter)
+	pid := launchedPid(t, tm)
+	dlvPgrp, _ := syscall.Getpgid(tm.Pid())
+	if fg := tpgid(pid); fg != dlvPgrp {
+		t.Errorf("at the prompt the terminal's foreground group is %d, want dlv-listen's %d", fg, dlvPgrp)
+	}
+
+	tm.sendLine("continue")
+	tm.expect("continue\n", 5*time.Second)
+	waitAdvance(t, counter, pid, 5*time.Second)
+	if fg := tpgid(pid); fg != pid {
+		t.Errorf("while the program runs the terminal's foreground group is %d, want the program's %d", fg, pid)
+	}
+
+	tm.send(ctrlZ)
+	tm.expect(stoppedRe(pid, "SIGTSTP"), 2*time.Second)
+	tm.waitPrompt(5 * time.Second)
+	waitState(t, pid, 't', 2*time.Second)
+	assertFrozen(t, counter, pid, 300*time.Millisecond)
+	frozenAt := readCounter(counter)
+	if fg := tpgid(pid); fg != dlvPgrp {
+		t.Errorf("at the prompt after Ctrl-Z the terminal's foreground group is %d, want dlv-listen's %d", fg, dlvPgrp)
+	}
+
+	out := tm.command("goroutines", cmdTimeout)
+	if !regexp.MustCompile(`\[\d+ goroutines\]`).MatchString(out) {
+		t.Errorf("goroutines while stopped: %q", out)
+	}
+	out = tm.command("jobs", cmdTimeout)
+	if want := fmt.Sprintf("process %d is stopped by SIGTSTP (job control)", pid); !strings.Contains(out, want) {
+		t.Errorf("jobs = %q, want %q", out, want)
+	}
+	if c := readCounter(counter); c != frozenAt {
+		t.Fatalf("the counter moved from %d to %d while the program was stopped", frozenAt, c)
+	}
+	if st, _, _ := testprog.ProcStat(pid); st != 't' {
+		t.Errorf("state %q while stopped, want 't'", st)
+	}
+
+	start := tm.mark()
+	out = tm.command("signal SIGCONT", cmdTimeout)
+	if want := fmt.Sprintf("sent SIGCONT to process %d", pid); !strings.Contains(out, want) {
+		t.Fatalf("signal SIGCONT = %q, want %q", out, want)
+	}
+	if !continuedRe(pid).MatchString(tm.since(start)) {
+		tm.expect(continuedRe(pid), 2*time.Second)
+	}
+	assertFrozen(t, counter, pid, 200*time.Millisecond) // halted until continue
+
+	tm.sendLine("continue")
+	tm.expect("continue\n", 5*time.Second)
+	waitAdvance(t, counter, pid, 5*time.Second)
+	waitAdvance(t, counter, pid, 5*time.Second)
+
+	// Ctrl-C halts it (the program owns the terminal: the SIGINT is
+	// turned into a halt, not delivered).
+	tm.send(ctrlC)
+	tm.waitPrompt(5 * time.Second)
+	waitState(t, pid, 't', 2*time.Second)
+	assertFrozen(t, counter, pid, 200*time.Millisecond)
+	out = tm.command("jobs", cmdTimeout)
+	if want := fmt.Sprintf("process %d is running (no job-control stop)", pid); !strings.Contains(out, want) {
+		t.Errorf("jobs after Ctrl-C = %q, want %q", out, want)
+	}
+	exitKilling(t, tm, pid)
+}
