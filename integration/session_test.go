@@ -377,3 +377,27 @@ func TestExecCtrlZ(t *testing.T) {
 	}
 	exitKilling(t, tm, pid)
 }
+
+// detach, a command dlv's terminal lacks: breakpoints removed, the job
+// state kept (a stopped process stays stopped and is said to), dlv-listen
+// ends.
+func TestDetachCommand(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	job.Signal(t, syscall.SIGTSTP)
+	job.WaitEvent(t, "stopped SIGTSTP", 5*time.Second)
+	tm := startDlv(t, "attach", strconv.Itoa(job.Pid))
+	tm.command("break main.tick", 10*time.Second)
+	tm.sendLine("detach")
+	tm.expect(fmt.Sprintf("process %d left stopped by SIGTSTP (job control)", job.Pid), 10*time.Second)
+	tm.expect(fmt.Sprintf("detached from process %d", job.Pid), 10*time.Second)
+	if st := tm.wait(10 * time.Second); st != 0 {
+		t.Fatalf("dlv-listen exited with status %d after detach", st)
+	}
+	waitState(t, job.Pid, 'T', 5*time.Second)
+	if _, tracer, _ := testprog.ProcStat(job.Pid); tracer != 0 {
+		t.Fatalf("still traced by %d after detach", tracer)
+	}
+	job.AssertFrozen(t, 300*time.Millisecond)
+	job.Signal(t, syscall.SIGCONT)
+	job.WaitAdvance(t, 5*time.Second) // no breakpoint left to trap on
+}

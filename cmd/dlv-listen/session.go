@@ -11,6 +11,7 @@ import (
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/pkg/terminal"
 	"github.com/go-delve/delve/service"
+	"github.com/go-delve/delve/service/api"
 	"golang.org/x/sys/unix"
 
 	"github.com/dlv-listen/dlv-listen/service/debugger"
@@ -69,6 +70,7 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	if fg != nil {
 		client = fg.wrap(d)
 	}
+	client = &detachClient{Client: client, d: d, launched: launched}
 	rpcClient, closeClient := rpc.Pipe(rpc.NewServer(client))
 	defer closeClient()
 	initFile, cleanup, err := writeInitFile(o.initFile)
@@ -78,6 +80,7 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 		return exitError(1)
 	}
 	defer cleanup()
+	exitAfterDetach = func() { cleanup(); os.Exit(0) }
 	term := terminal.New(rpcClient, o.conf, !launched)
 	term.InitFile = initFile
 	status, err := term.Run()
@@ -95,6 +98,48 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	}
 	return nil
 }
+
+// detachClient answers the terminal's detach command (prelude.star): the
+// terminal has no detach of its own, and a Starlark command cannot end it,
+// so the session detaches — breakpoints removed, job state kept — and the
+// program ends here.
+type detachClient struct {
+	service.Client
+	d        *debugger.Debugger
+	launched bool
+	cleanup  func()
+}
+
+// commandDetach is the raw_command name prelude.star's detach sends.
+const commandDetach = "dlv-listen.detach"
+
+func (c *detachClient) CallAPI(method string, args, reply any) error {
+	if method == "Command" && commandName(args) == commandDetach {
+		if c.launched {
+			return fmt.Errorf("detach: the program was started by dlv-listen; use exit to end it")
+		}
+		if err := c.Client.Detach(false); err != nil {
+			return err
+		}
+		fmt.Printf("detached from process %d\n", c.d.Process().Pid())
+		exitAfterDetach()
+	}
+	return c.Client.CallAPI(method, args, reply)
+}
+
+func commandName(args any) string {
+	switch a := args.(type) {
+	case *api.DebuggerCommand:
+		return a.Name
+	case api.DebuggerCommand:
+		return a.Name
+	}
+	return ""
+}
+
+// exitAfterDetach ends dlv-listen once the process is let go; set by
+// runTerminal to remove its files first.
+var exitAfterDetach = func() { os.Exit(0) }
 
 // writeInitFile writes the terminal's init file: the prelude, then the
 // user's --init file.
