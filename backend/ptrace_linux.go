@@ -37,10 +37,6 @@ func ptraceCont(tid int, sig unix.Signal) error {
 	return ptrace(unix.PTRACE_CONT, tid, 0, uintptr(sig))
 }
 
-func ptraceSingleStep(tid int, sig unix.Signal) error {
-	return ptrace(unix.PTRACE_SINGLESTEP, tid, 0, uintptr(sig))
-}
-
 // ptraceDetach lets tid go, delivering sig if it sits in a
 // signal-delivery-stop. A group-stopped thread stays stopped (ptrace(2),
 // "PTRACE_DETACH").

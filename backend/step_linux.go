@@ -103,26 +103,9 @@ func (p *Process) isSyscallInstruction(pc uint64) bool {
 // performs the call while the others run.
 func (p *Process) stepSyscall(th *Thread) error {
 	for {
-		if err := ptrace(unix.PTRACE_SYSCALL, th.ID, 0, 0); err != nil {
-			return fmt.Errorf("step thread %d into its system call: %w", th.ID, err)
-		}
-		th.state = running
-		th.invalidateRegisters()
-		p.job.Resumed(th.ID)
-		ws, halted, err := p.waitThread(th)
+		stop, halted, err := p.stepOnce(th, unix.PTRACE_SYSCALL, 0)
 		if err != nil {
 			return err
-		}
-		_, stop := p.reap(th.ID, ws)
-		if stop.Gone() {
-			if p.exited.Load() {
-				return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
-			}
-			return fmt.Errorf("thread %d exited while stepping", th.ID)
-		}
-		p.observe(th, stop)
-		if p.swallowQueuedTrap(th, stop) {
-			continue
 		}
 		switch stop.Kind {
 		case listenmode.KindSyscall:
@@ -130,7 +113,7 @@ func (p *Process) stepSyscall(th *Thread) error {
 		case listenmode.KindGroupStop:
 			return &ErrJobStopped{Pid: p.pid, Tid: th.ID, Signal: stop.Signal}
 		case listenmode.KindSignal:
-			p.holdPending(th, stop)
+			p.holdPending(th, *stop)
 		}
 		if halted {
 			return fmt.Errorf("step of thread %d halted before its system call", th.ID)
@@ -144,32 +127,14 @@ func (p *Process) stepSyscall(th *Thread) error {
 func (p *Process) singleStep(th *Thread) error {
 	var sig unix.Signal
 	for {
-		if err := ptraceSingleStep(th.ID, sig); err != nil {
-			return fmt.Errorf("single-step thread %d: %w", th.ID, err)
-		}
-		th.state = running
-		th.invalidateRegisters()
-		p.job.Resumed(th.ID)
-		sig = 0
-		ws, halted, err := p.waitThread(th)
+		stop, halted, err := p.stepOnce(th, unix.PTRACE_SINGLESTEP, sig)
 		if err != nil {
 			return err
 		}
-		_, stop := p.reap(th.ID, ws)
-		if halted && !stop.Gone() {
-			p.observe(th, stop)
-			p.holdPending(th, stop)
+		sig = 0
+		if halted {
+			p.holdPending(th, *stop)
 			return fmt.Errorf("step of thread %d halted: it did not finish its instruction (blocked in a system call?)", th.ID)
-		}
-		if stop.Gone() {
-			if p.exited.Load() {
-				return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
-			}
-			return fmt.Errorf("thread %d exited while stepping", th.ID)
-		}
-		p.observe(th, stop)
-		if p.swallowQueuedTrap(th, stop) {
-			continue
 		}
 		switch stop.Kind {
 		case listenmode.KindSingleStep, listenmode.KindBreakpoint:
@@ -184,11 +149,43 @@ func (p *Process) singleStep(th *Thread) error {
 			case unix.SIGILL, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSTKFLT:
 				sig = stop.Signal
 			default:
-				p.holdPending(th, stop)
+				p.holdPending(th, *stop)
 			}
 		}
 		// Event stops (a stale interrupt, a clone) did not finish the step.
 	}
+}
+
+// stepOnce resumes th with the stepping request req (PTRACE_SINGLESTEP or
+// PTRACE_SYSCALL) delivering sig, and takes its next report, stepping again
+// past our own queued SIGTRAP; halted says a halt request interrupted the
+// wait.
+func (p *Process) stepOnce(th *Thread, req int, sig unix.Signal) (*listenmode.Stop, bool, error) {
+	if err := ptrace(req, th.ID, 0, uintptr(sig)); err != nil {
+		return nil, false, fmt.Errorf("step thread %d: %w", th.ID, err)
+	}
+	th.state = running
+	th.invalidateRegisters()
+	p.job.Resumed(th.ID)
+	ws, halted, err := p.waitThread(th)
+	if err != nil {
+		return nil, halted, err
+	}
+	_, stop := p.reap(th.ID, ws)
+	if stop.Gone() {
+		if p.exited.Load() {
+			return nil, halted, proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+		}
+		return nil, halted, fmt.Errorf("thread %d exited while stepping", th.ID)
+	}
+	p.observe(th, stop)
+	if p.swallowQueuedTrap(th, stop) {
+		if halted {
+			return &stop, true, nil
+		}
+		return p.stepOnce(th, req, 0)
+	}
+	return &stop, halted, nil
 }
 
 // waitThread waits for the next report of th. A halt request meanwhile
