@@ -631,3 +631,23 @@ func TestMain(m *testing.M) {
 	testprog.RemoveBuilds()
 	os.Exit(code)
 }
+
+// A SIGCONT from elsewhere (another shell) while the session holds a
+// stopped process: the next continue does not claim to wait for one, and
+// the continue is announced.
+func TestSigcontFromElsewhereWhileHeld(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	job.Signal(t, syscall.SIGTSTP)
+	job.WaitEvent(t, "stopped SIGTSTP", timeout)
+	s := attach(t, job)
+	pid := job.Pid
+	bp := s.tickBreakpoint()
+	job.Signal(t, syscall.SIGCONT)
+	s.atTick(bp)
+	s.notes.wait(t, fmt.Sprintf("process %d continued (SIGCONT)", pid))
+	for _, n := range s.notes.all() {
+		if strings.Contains(n, "waiting for SIGCONT") {
+			t.Fatalf("continue claimed to wait for a SIGCONT that had come: %q", s.notes.all())
+		}
+	}
+}
