@@ -100,11 +100,7 @@ func checkAttachable(pid int) error {
 }
 
 func tgidOf(tid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
-	if err != nil {
-		return 0
-	}
-	tg, _ := strconv.Atoi(statusFields(b)["Tgid"])
+	tg, _ := strconv.Atoi(readStatus(fmt.Sprintf("/proc/%d/status", tid))["Tgid"])
 	return tg
 }
 
@@ -187,6 +183,16 @@ func gnuBuildID(f *elf.File) string {
 		return ""
 	}
 	return hex.EncodeToString(data[start : start+descsz])
+}
+
+// readStatus returns the fields of a /proc/.../status file, nil if it
+// cannot be read.
+func readStatus(path string) map[string]string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return statusFields(b)
 }
 
 func statusFields(status []byte) map[string]string {

@@ -2,9 +2,7 @@ package backend
 
 import (
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"golang.org/x/sys/unix"
@@ -115,17 +113,9 @@ func (p *Process) drainQueuedTraps() error {
 // trapPending reports whether SIGTRAP waits in thread tid's own queue
 // (SigPnd of /proc/PID/task/TID/status).
 func trapPending(pid, tid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "SigPnd:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && mask&(1<<(uint(unix.SIGTRAP)-1)) != 0
-		}
-	}
-	return false
+	v := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))["SigPnd"]
+	mask, err := strconv.ParseUint(v, 16, 64)
+	return err == nil && mask&(1<<(uint(unix.SIGTRAP)-1)) != 0
 }
 
 // removeAllBreakpoints puts back the original text under every software

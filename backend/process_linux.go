@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -285,12 +284,8 @@ func (p *Process) FollowExec(enable bool) error {
 // alive reports whether the process still runs code: not gone, not a
 // zombie.
 func (p *Process) alive() bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
+	state := readStatus(fmt.Sprintf("/proc/%d/status", p.pid))["State"]
+	return state != "" && state[0] != 'Z' && state[0] != 'X'
 }
 
 // findBreakpoint returns the breakpoint at pc, or at pc-len(int3) when

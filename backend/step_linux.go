@@ -62,7 +62,9 @@ func (p *Process) stepInstruction(th *Thread) (err error) {
 	if err != nil {
 		return err
 	}
-	if bp, ok := p.breakpoints.M[pc]; ok && bp.WatchType == 0 {
+	bp, atBreakpoint := p.breakpoints.M[pc]
+	atBreakpoint = atBreakpoint && bp.WatchType == 0
+	if atBreakpoint {
 		if _, err := p.writeMemoryOnTracer(bp.Addr, bp.OriginalData); err != nil {
 			return fmt.Errorf("lift breakpoint at %#x: %w", bp.Addr, err)
 		}
@@ -76,7 +78,9 @@ func (p *Process) stepInstruction(th *Thread) (err error) {
 		}()
 	}
 	step := p.singleStep
-	if p.isSyscallInstruction(pc) {
+	// The breakpoint kept the instruction's first byte: most step-overs
+	// need no read to know it is not a SYSCALL.
+	if (!atBreakpoint || bp.OriginalData[0] == syscallInstruction[0]) && p.isSyscallInstruction(pc) {
 		step = p.stepSyscall
 	}
 	if err := step(th); err != nil {
