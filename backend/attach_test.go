@@ -45,6 +45,27 @@ func attach(t testing.TB, pid int) *proc.TargetGroup {
 	return grp
 }
 
+// continueAsync starts Continue in a goroutine and returns once the
+// process runs; the channel yields Continue's result.
+func continueAsync(grp *proc.TargetGroup) <-chan error {
+	done := make(chan error, 1)
+	resumed := make(chan struct{})
+	grp.ResumeNotify(resumed)
+	go func() { done <- grp.Continue() }()
+	<-resumed
+	return done
+}
+
+// haltAndWait halts a Continue started by continueAsync and returns its
+// result.
+func haltAndWait(t testing.TB, grp *proc.TargetGroup, done <-chan error) error {
+	t.Helper()
+	if err := grp.RequestManualStop(); err != nil {
+		t.Fatal(err)
+	}
+	return <-done
+}
+
 func breakAt(t testing.TB, tgt *proc.Target, fn string) *proc.Breakpoint {
 	t.Helper()
 	addrs, err := proc.FindFunctionLocation(tgt, fn, 0)

@@ -866,18 +866,11 @@ func TestJCNextAfterHaltInSyscall(t *testing.T) {
 			job.Signal(t, syscall.SIGSTOP)
 			job.WaitEvent(t, "stopped SIGSTOP", jcTimeout)
 			grp := attach(t, job.Pid)
-			done := make(chan error, 1)
-			resumed := make(chan struct{})
-			grp.ResumeNotify(resumed)
-			go func() { done <- grp.Continue() }()
-			<-resumed
-			if err := grp.RequestManualStop(); err != nil {
-				t.Fatal(err)
-			}
-			if err := <-done; err != nil {
+			if err := haltAndWait(t, grp, continueAsync(grp)); err != nil {
 				t.Fatal(err)
 			}
 			job.Signal(t, syscall.SIGCONT)
+			done := make(chan error, 1)
 			go func() { done <- grp.Next() }()
 			select {
 			case err := <-done:

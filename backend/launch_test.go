@@ -130,15 +130,7 @@ func TestLaunchNoSignalSeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10; i++ {
-		done := make(chan error, 1)
-		resumed := make(chan struct{})
-		grp.ResumeNotify(resumed)
-		go func() { done <- grp.Continue() }()
-		<-resumed
-		if err := grp.RequestManualStop(); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; err != nil {
+		if err := haltAndWait(t, grp, continueAsync(grp)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,11 +165,7 @@ func TestInterceptSignal(t *testing.T) {
 	grp := launch(t, []string{bin, "-out", counter}, "", proc0, proc0)
 	p, _ := backend.Of(grp)
 	p.InterceptSignals(unix.SIGINT)
-	done := make(chan error, 1)
-	resumed := make(chan struct{})
-	grp.ResumeNotify(resumed)
-	go func() { done <- grp.Continue() }()
-	<-resumed
+	done := continueAsync(grp)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if b, _ := os.ReadFile(counter); len(b) > 0 {
@@ -204,10 +192,7 @@ func TestInterceptSignal(t *testing.T) {
 	}
 	// Not delivered: the program runs on.
 	before, _ := os.ReadFile(counter)
-	resumed = make(chan struct{})
-	grp.ResumeNotify(resumed)
-	go func() { done <- grp.Continue() }()
-	<-resumed
+	done = continueAsync(grp)
 	for {
 		if now, _ := os.ReadFile(counter); len(now) > 0 && string(now) != string(before) {
 			break
@@ -217,10 +202,7 @@ func TestInterceptSignal(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := grp.RequestManualStop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
+	if err := haltAndWait(t, grp, done); err != nil {
 		t.Fatalf("the program ended: %v", err)
 	}
 }
