@@ -62,6 +62,10 @@ type Process struct {
 	haltc chan struct{}
 	grp   *proc.TargetGroup
 
+	// free is the phase after attach in which the program runs while
+	// Delve loads its debug information (freerun_linux.go).
+	free freeRun
+
 	exited, detached atomic.Bool
 	exitStatus       int
 	release          releaser
@@ -203,6 +207,15 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 	if ok, err := p.Valid(); !ok {
 		return err
 	}
+	if bp.WatchType != 0 {
+		// Debug registers are written through ptrace: threads must be held.
+		// A software breakpoint is safe in a running program: a one-byte
+		// int3 store through /proc/PID/mem, which a thread executes
+		// either before or after, never half (rerunHeldTraps).
+		if err := p.needStopped(); err != nil {
+			return err
+		}
+	}
 	if bp.WatchType == 0 {
 		bp.OriginalData = make([]byte, p.bi.Arch.BreakpointSize())
 		if _, err := p.readMemory(bp.OriginalData, bp.Addr); err != nil {
@@ -234,6 +247,11 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 	if ok, err := p.Valid(); !ok {
 		return err
+	}
+	if bp.WatchType != 0 {
+		if err := p.needStopped(); err != nil {
+			return err
+		}
 	}
 	var err error
 	p.tr.do(func() {

@@ -66,6 +66,9 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	if r := th.cachedRegisters(); r != nil {
 		return r, nil
 	}
+	if err := th.p.needStopped(); err != nil {
+		return nil, err
+	}
 	var r proc.Registers
 	var err error
 	th.p.tr.do(func() { r, err = th.registers() })
@@ -73,6 +76,9 @@ func (th *Thread) Registers() (proc.Registers, error) {
 }
 
 func (th *Thread) RestoreRegisters(saved proc.Registers) error {
+	if err := th.p.needStopped(); err != nil {
+		return err
+	}
 	var err error
 	th.p.tr.do(func() { err = th.restoreRegisters(saved) })
 	return err
@@ -90,6 +96,9 @@ func (th *Thread) PC() (uint64, error) {
 // SetCurrentBreakpoint records the breakpoint the thread is stopped at;
 // with adjustPC, a thread past an int3 we planted is rewound onto it.
 func (th *Thread) SetCurrentBreakpoint(adjustPC bool) error {
+	if err := th.p.needStopped(); err != nil {
+		return err
+	}
 	var err error
 	th.p.tr.do(func() { err = th.setCurrentBreakpoint(adjustPC) })
 	return err

@@ -1,0 +1,126 @@
+package backend
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// freeRun is the phase between PTRACE_SEIZE at attach and the first
+// operation that needs a stopped thread: every thread is traced but runs,
+// and the tracer thread serves the program's reports (new threads, signals
+// to deliver, job-control stops) so the program does not notice the
+// debugger while Delve loads the debug information on another goroutine.
+type freeRun struct {
+	// on is true while the phase lasts; read from any goroutine.
+	on atomic.Bool
+	// mu serialises ending the phase.
+	mu sync.Mutex
+	// err is why the serving loop ended early (the process exited);
+	// written on the tracer thread before the loop's request completes.
+	err error
+}
+
+// startFreeRun lets the seized, running process go on running, the tracer
+// serving its reports until stopFreeRun. Every thread is running or
+// listening when it is called.
+func (p *Process) startFreeRun() {
+	p.free.on.Store(true)
+	started := make(chan struct{})
+	go p.tr.do(func() {
+		// Taken before any later request: stopFreeRun's request queues
+		// behind this one, never ahead of it.
+		close(started)
+		p.serveFreeRun()
+	})
+	<-started
+}
+
+// serveFreeRun handles reports as a continue does, until a halt token
+// asks for the stop or the process is gone. A thread that takes a
+// breakpoint trap (a breakpoint written while the program ran) is held
+// until the stop, which makes it execute the breakpoint again
+// (rerunHeldTraps). Tracer thread.
+func (p *Process) serveFreeRun() {
+	for {
+		th, _, err := p.waitForTrap()
+		if err != nil {
+			p.free.err = err
+			return
+		}
+		if th == nil {
+			return // halted: the world is to stop
+		}
+	}
+}
+
+// stopFreeRun ends the free-running phase, if it lasts, by stopping every
+// thread: the first operation that needs a stopped thread calls it
+// (registers, stepping, a continue, hardware breakpoints, detach). Safe
+// from any goroutine; it returns once every thread is held.
+func (p *Process) stopFreeRun() error {
+	if !p.free.on.Load() {
+		return nil
+	}
+	p.free.mu.Lock()
+	defer p.free.mu.Unlock()
+	if !p.free.on.Load() {
+		return nil
+	}
+	select {
+	case p.haltc <- struct{}{}:
+	default:
+	}
+	var err error
+	ran := p.tr.do(func() {
+		// serveFreeRun has returned: this request runs after it.
+		if err = p.free.err; err != nil {
+			return
+		}
+		if err = p.stopAll(); err != nil {
+			return
+		}
+		err = p.rerunHeldTraps()
+	})
+	p.free.on.Store(false)
+	// The halt token is spent or stale: nobody else waits for one yet.
+	select {
+	case <-p.haltc:
+	default:
+	}
+	if !ran {
+		_, err = p.Valid()
+	}
+	return err
+}
+
+// rerunHeldTraps, every thread held, puts each thread that executed one of
+// our int3s while the program ran free back onto it, as if it had not
+// reached it yet: nobody was continuing, so the hit cannot be reported,
+// and the thread executes the breakpoint again when it is resumed, where
+// the hit is reported to proc like any other. A thread whose SIGTRAP is
+// still queued (it reported PTRACE_INTERRUPT's stop first) is marked so
+// that the stale SIGTRAP is swallowed. Tracer thread.
+func (p *Process) rerunHeldTraps() error {
+	if err := p.settleTraps(); err != nil {
+		return err
+	}
+	for _, th := range p.threadSlice() {
+		if th.trapped {
+			th.trapped = false
+			th.CurrentBreakpoint.Clear()
+		}
+	}
+	return nil
+}
+
+// needStopped ends the free-running phase before an operation that needs
+// a stopped thread, and says whether the process can still be used.
+func (p *Process) needStopped() error {
+	if err := p.stopFreeRun(); err != nil {
+		if ok, verr := p.Valid(); !ok {
+			return verr
+		}
+		return err
+	}
+	return nil
+}
