@@ -63,8 +63,7 @@ func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.Targe
 		err = &proc.ErrBadBinaryInfo{Err: errors.New("no DWARF found")}
 	}
 	if err == nil {
-		// proc's first register read (GetG) has stopped the program
-		// already; this only makes sure of it.
+		// initialize has stopped it already; this only makes sure of it.
 		err = p.stopFreeRun()
 	}
 	if err == nil && p.exited.Load() {
@@ -362,11 +361,30 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 		CanDump:       false,
 	})
 	p.grp = grp
-	if _, err := addTarget(p, p.pid, p.pickTrap(nil), path, reason, cmdline(p.pid)); err != nil {
+	// While the program runs free, proc's one register read in building
+	// the target (GetG, for the selected goroutine; proc ignores its
+	// error) is declined, so the rest runs before the stop too: the first
+	// breakpoints and the goroutine cache, which scans the DWARF info.
+	deferred := p.free.on.Load()
+	p.free.declineRegs.Store(deferred)
+	tgt, err := addTarget(p, p.pid, p.pickTrap(nil), path, reason, cmdline(p.pid))
+	p.free.declineRegs.Store(false)
+	if err != nil {
 		return nil, err
 	}
 	if err := linutil.ElfUpdateSharedObjects(p); err != nil {
 		return nil, err
+	}
+	if deferred {
+		// Now stop, and select the goroutine as proc would have.
+		if err := p.stopFreeRun(); err != nil {
+			return nil, err
+		}
+		if th := tgt.CurrentThread(); th != nil {
+			if err := tgt.SwitchThread(th.ThreadID()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return grp, nil
 }

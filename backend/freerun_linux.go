@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 )
@@ -18,16 +19,29 @@ type freeRun struct {
 	// err is why the serving loop ended early (the process exited);
 	// written on the tracer thread before the loop's request completes.
 	err error
+	// declineRegs: register reads fail instead of stopping the program
+	// (while proc builds the target; see initialize).
+	declineRegs atomic.Bool
 }
+
+// errRunningFree is the answer to a register read declined while the
+// program runs free.
+var errRunningFree = errors.New("the program is running: its threads are not stopped yet")
 
 // startFreeRun lets the seized, running process go on running, the tracer
 // serving its reports until stopFreeRun. Every thread is running or
 // listening when it is called.
 func (p *Process) startFreeRun() {
 	p.free.on.Store(true)
+	p.serveOnTracer()
+}
+
+// serveOnTracer hands the tracer thread to serveFreeRun until a halt token
+// comes.
+func (p *Process) serveOnTracer() {
 	started := make(chan struct{})
 	go p.tr.do(func() {
-		// Taken before any later request: stopFreeRun's request queues
+		// Taken before any later request: the next request queues
 		// behind this one, never ahead of it.
 		close(started)
 		p.serveFreeRun()
@@ -36,10 +50,9 @@ func (p *Process) startFreeRun() {
 }
 
 // serveFreeRun handles reports as a continue does, until a halt token
-// asks for the stop or the process is gone. A thread that takes a
-// breakpoint trap (a breakpoint written while the program ran) is held
-// until the stop, which makes it execute the breakpoint again
-// (rerunHeldTraps). Tracer thread.
+// comes or the process is gone. A thread that takes a breakpoint trap (a
+// breakpoint written while the program ran) is held until the stop, which
+// makes it execute the breakpoint again (rerunHeldTraps). Tracer thread.
 func (p *Process) serveFreeRun() {
 	for {
 		th, _, err := p.waitForTrap()
@@ -48,9 +61,52 @@ func (p *Process) serveFreeRun() {
 			return
 		}
 		if th == nil {
-			return // halted: the world is to stop
+			return // halted
 		}
 	}
+}
+
+// onTracer runs fn on the tracer thread, like tracer.do. While the program
+// runs free, the tracer serves it: the service pauses for fn (the threads
+// run on; a report waits a moment) and resumes after it, unless stop says
+// the program is to stay stopped, in which case fn runs once every thread
+// is held. Safe from any goroutine.
+func (p *Process) onTracer(stop bool, fn func()) bool {
+	if !p.free.on.Load() {
+		return p.tr.do(fn)
+	}
+	p.free.mu.Lock()
+	defer p.free.mu.Unlock()
+	if !p.free.on.Load() {
+		return p.tr.do(fn)
+	}
+	select {
+	case p.haltc <- struct{}{}:
+	default:
+	}
+	// serveFreeRun has returned when this request runs.
+	ran := p.tr.do(func() {
+		if stop && p.free.err == nil {
+			p.free.err = p.stopAll()
+			if p.free.err == nil {
+				p.free.err = p.rerunHeldTraps()
+			}
+			p.free.on.Store(false)
+		}
+		fn()
+	})
+	// The halt token is spent or stale: nobody else waits for one yet.
+	select {
+	case <-p.haltc:
+	default:
+	}
+	if !ran || p.free.err != nil {
+		p.free.on.Store(false)
+	}
+	if p.free.on.Load() {
+		p.serveOnTracer()
+	}
+	return ran
 }
 
 // stopFreeRun ends the free-running phase, if it lasts, by stopping every
@@ -61,35 +117,14 @@ func (p *Process) stopFreeRun() error {
 	if !p.free.on.Load() {
 		return nil
 	}
-	p.free.mu.Lock()
-	defer p.free.mu.Unlock()
-	if !p.free.on.Load() {
-		return nil
-	}
-	select {
-	case p.haltc <- struct{}{}:
-	default:
-	}
 	var err error
-	ran := p.tr.do(func() {
-		// serveFreeRun has returned: this request runs after it.
-		if err = p.free.err; err != nil {
-			return
-		}
-		if err = p.stopAll(); err != nil {
-			return
-		}
-		err = p.rerunHeldTraps()
-	})
-	p.free.on.Store(false)
-	// The halt token is spent or stale: nobody else waits for one yet.
-	select {
-	case <-p.haltc:
-	default:
-	}
-	if !ran {
+	if !p.onTracer(true, func() {}) {
 		_, err = p.Valid()
+		return err
 	}
+	p.free.mu.Lock()
+	err = p.free.err
+	p.free.mu.Unlock()
 	return err
 }
 

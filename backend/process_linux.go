@@ -223,7 +223,7 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 		}
 	}
 	var err error
-	p.tr.do(func() {
+	p.onTracer(false, func() {
 		// Release may have detached since Valid: plant nothing then.
 		if p.detached.Load() || p.release.started() {
 			err = proc.ErrProcessDetached
@@ -254,7 +254,7 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 		}
 	}
 	var err error
-	p.tr.do(func() {
+	p.onTracer(false, func() {
 		if _, ok := p.planted[bp.Addr]; !ok {
 			return // taken out by a release already
 		}

@@ -66,6 +66,9 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	if r := th.cachedRegisters(); r != nil {
 		return r, nil
 	}
+	if th.p.free.declineRegs.Load() && th.p.free.on.Load() {
+		return nil, errRunningFree
+	}
 	if err := th.p.needStopped(); err != nil {
 		return nil, err
 	}

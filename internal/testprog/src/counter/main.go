@@ -14,6 +14,19 @@ import (
 
 var sink int
 
+// spins counts the iterations of spin's loop.
+var spins uint64
+
+// spin runs a loop that makes no call and no system call.
+func spin() {
+	for {
+		spins++
+		if spins == 0 {
+			sink++ // keeps spins read, so its stores stay
+		}
+	}
+}
+
 //go:noinline
 func helper(x int) int {
 	y := x + 1
@@ -60,6 +73,7 @@ func main() {
 	workers := flag.Int("workers", 4, "worker goroutines")
 	iterations := flag.Int("iterations", 0, "exit after this many ticks (0 = forever)")
 	period := flag.Duration("period", time.Millisecond, "tick period")
+	spinFlag := flag.Bool("spin", false, "also run a loop without calls or system calls")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "counter: -out is required")
@@ -67,6 +81,9 @@ func main() {
 	}
 	for i := 0; i < *workers; i++ {
 		go worker()
+	}
+	if *spinFlag {
+		go spin()
 	}
 	n := 0
 	for {
