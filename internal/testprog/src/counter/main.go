@@ -14,19 +14,6 @@ import (
 
 var sink int
 
-// spins counts the iterations of spin's loop.
-var spins uint64
-
-// spin runs a loop that makes no call and no system call.
-func spin() {
-	for {
-		spins++
-		if spins == 0 {
-			sink++ // keeps spins read, so its stores stay
-		}
-	}
-}
-
 //go:noinline
 func helper(x int) int {
 	y := x + 1
@@ -93,6 +80,21 @@ func main() {
 		writeCounter(*out, n)
 		if *iterations > 0 && n >= *iterations {
 			os.Exit(0)
+		}
+	}
+}
+
+// Tests name lines of the functions above main: add new ones below.
+
+// spins counts the iterations of spin's loop.
+var spins uint64
+
+// spin runs a loop that makes no call and no system call.
+func spin() {
+	for {
+		spins++
+		if spins == 0 {
+			sink++ // keeps spins read, so its stores stay
 		}
 	}
 }
