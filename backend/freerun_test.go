@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
+	"golang.org/x/sys/unix"
 
+	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
+	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
 const freeRunTimeout = 30 * time.Second
@@ -65,7 +68,7 @@ func assertAllHeld(t *testing.T, tgt *proc.Target, pid int) {
 // the first Continue, and after detach the program dies of its own panic,
 // not of a stray SIGTRAP.
 func TestAttachPanicWhileLoading(t *testing.T) {
-	job := testprog.Start(t, "panicload")
+	job := testprog.Start(t, "planted", "-do", "panic")
 	grp := attach(t, job.Pid)
 	tgt := grp.Selected
 	assertAllHeld(t, tgt, job.Pid)
@@ -83,9 +86,45 @@ func TestAttachPanicWhileLoading(t *testing.T) {
 	if got := job.WaitExit(t, freeRunTimeout); got != "exited 2" {
 		t.Fatalf("after detach the program ended with %q, want its panic's \"exited 2\"; output:\n%s", got, job.Output())
 	}
-	if out := job.Output(); !strings.Contains(out, "panic: panicload: a breakpoint is planted") {
+	if out := job.Output(); !strings.Contains(out, "panic: planted: a breakpoint is planted") {
 		t.Fatalf("the program's panic message is missing; output:\n%s", out)
 	}
+}
+
+// TestAttachStoppedWhileLoading attaches to a program that stops itself
+// with SIGSTOP while the debug information loads, before the backend stops
+// it: Attach reports it stopped, and it stays stopped through a continue
+// until SIGCONT. (Should the machine be so slow that the backend stops the
+// program before the SIGSTOP is delivered, the signal is kept for the
+// program and the group-stop is reported at the continue instead.)
+func TestAttachStoppedWhileLoading(t *testing.T) {
+	job := testprog.Start(t, "planted", "-do", "stop")
+	grp := attach(t, job.Pid)
+	p, _ := backend.Of(grp)
+	st, sig := p.JobState()
+	sub := p.Subscribe()
+	defer sub.Close()
+	done := continueAsync(grp)
+	switch {
+	case st == listenmode.StateStopped && sig == unix.SIGSTOP:
+	case st == listenmode.StateRunning:
+		t.Log("the SIGSTOP came after the backend stopped the program: reported at the continue")
+		jcExpectEvent(t, sub, job.Pid, listenmode.GroupStopBegan, unix.SIGSTOP)
+	default:
+		t.Fatalf("job state after attach: %v %v, want stopped by SIGSTOP", st, sig)
+	}
+	job.WaitEvent(t, "stopped SIGSTOP", freeRunTimeout)
+	job.AssertFrozen(t, 300*time.Millisecond)
+	job.Signal(t, unix.SIGCONT)
+	jcExpectEvent(t, sub, job.Pid, listenmode.GroupStopEnded, 0)
+	job.WaitAdvance(t, freeRunTimeout)
+	if err := haltAndWait(t, grp, done); err != nil {
+		t.Fatalf("continue: %v", err)
+	}
+	if err := grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	job.WaitAdvance(t, freeRunTimeout)
 }
 
 // TestAttachWhileThreadsChurn attaches to a program that keeps creating and

@@ -1,8 +1,10 @@
-// Command panicload panics as soon as a debugger has planted a breakpoint
-// in runtime.fatalpanic (Delve plants its unrecovered-panic breakpoint
-// there while it builds its target), so the panic runs into that
-// breakpoint while the debugger is still setting up: before it has stopped
-// the program, when the debugger lets the program run during the load.
+// Command planted acts as soon as a debugger has planted a breakpoint in
+// runtime.fatalpanic (Delve plants its unrecovered-panic breakpoint there
+// while it builds its target): while the debugger is still setting up,
+// before it has stopped the program, when the debugger lets the program
+// run during the load. With -do panic it panics (and runs into that
+// breakpoint); with -do stop it stops itself with SIGSTOP, then counts
+// (-out) every millisecond.
 package main
 
 import (
@@ -11,35 +13,51 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
 func main() {
 	out := flag.String("out", "", "counter file")
+	do := flag.String("do", "panic", "what to do once the breakpoint is planted: panic or stop")
 	flag.Parse()
 	if *out == "" {
 		os.Exit(2)
 	}
 	addr, orig, err := text("runtime.fatalpanic")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "panicload:", err)
+		fmt.Fprintln(os.Stderr, "planted:", err)
 		os.Exit(2)
 	}
 	mem, err := os.Open("/proc/self/mem")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "panicload:", err)
+		fmt.Fprintln(os.Stderr, "planted:", err)
 		os.Exit(2)
 	}
-	if err := os.WriteFile(*out, []byte(strconv.Itoa(1)), 0o644); err != nil {
-		os.Exit(2)
-	}
+	writeCounter(*out, 1)
 	cur := make([]byte, len(orig))
 	for {
 		if _, err := mem.ReadAt(cur, int64(addr)); err == nil && !bytes.Equal(cur, orig) {
-			panic("panicload: a breakpoint is planted")
+			break
 		}
 		time.Sleep(100 * time.Microsecond)
+	}
+	if *do == "panic" {
+		panic("planted: a breakpoint is planted")
+	}
+	_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	for n := 2; ; n++ {
+		writeCounter(*out, n)
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func writeCounter(path string, n int) {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)), 0o644); err == nil {
+		_ = os.Rename(tmp, path)
 	}
 }
 
