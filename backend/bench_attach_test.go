@@ -209,14 +209,6 @@ func benchAttachPause(b *testing.B, job *testprog.Job, gaps gapLog, kind, op str
 		b.StopTimer()
 		t1 := gaps.tickAfter(b, done)
 		st.pauses = append(st.pauses, gaps.longest(b, t0, t1))
-		if os.Getenv("DBG") != "" {
-			_, recs := gaps.read(b)
-			for _, r := range recs {
-				if r.end.After(t0) && !r.end.After(t1) && r.gap > 5*time.Millisecond {
-					fmt.Fprintf(os.Stderr, "DBG gap %v ending %v (t0 %v done %v)\n", r.gap, r.end.Format(time.StampMicro), t0.Format(time.StampMicro), done.Format(time.StampMicro))
-				}
-			}
-		}
 		st.attaches = append(st.attaches, attached)
 		if c != nil {
 			if err := c.halt(grp, kind); err != nil {
