@@ -47,10 +47,11 @@
 //     set it): Memory().WriteMemory, which stops the program.
 //   - enableBreakpointOnTarget for logical breakpoints: none at attach.
 //
-// Then Attach reads the shared-object list (memory reads, runs free),
-// stops every thread, and selects the goroutine: when it returns every
-// thread is held, as with native, and the thread list is the kernel's.
-// The pause is that last step, a few ms.
+// Then Attach reads the shared-object list (memory reads) and loads the
+// runtime.g type and the runtime's line table (debug info), both while the
+// program runs, stops every thread, and selects the goroutine: when it
+// returns every thread is held, as with native, and the thread list is
+// the kernel's. The pause is that last step, a few ms of work.
 //
 // What stops the program if it still runs free: Thread.Registers (outside
 // addTarget), SetReg, RestoreRegisters, SetCurrentBreakpoint,
