@@ -132,17 +132,40 @@ func (p *Process) stopFreeRun() error {
 // our int3s while the program ran free back onto it, as if it had not
 // reached it yet: nobody was continuing, so the hit cannot be reported,
 // and the thread executes the breakpoint again when it is resumed, where
-// the hit is reported to proc like any other. A thread whose SIGTRAP is
-// still queued (it reported PTRACE_INTERRUPT's stop first) is marked so
-// that the stale SIGTRAP is swallowed. Tracer thread.
+// the hit is reported to proc like any other. A thread that executed an
+// int3 but reported the stop's PTRACE_INTERRUPT first has its SIGTRAP
+// still queued (SigPnd): it is put back too, and the stale SIGTRAP is
+// swallowed at the resume (queuedTrap). It works from what the tracer
+// planted, not from proc's breakpoint map, which proc may be filling on
+// another goroutine meanwhile. Tracer thread.
 func (p *Process) rerunHeldTraps() error {
-	if err := p.settleTraps(); err != nil {
-		return err
-	}
+	size := uint64(p.bi.Arch.BreakpointSize())
 	for _, th := range p.threadSlice() {
-		if th.trapped {
-			th.trapped = false
-			th.CurrentBreakpoint.Clear()
+		trapped := th.trapped
+		th.trapped = false
+		th.CurrentBreakpoint.Clear()
+		if (!trapped && th.last.IsSignalDeliveryStop()) || !p.bi.Arch.BreakInstrMovesPC() {
+			continue
+		}
+		pc, err := th.pcOnTracer()
+		if err != nil {
+			return err
+		}
+		bp, ok := p.planted[pc-size]
+		if !ok || bp.WatchType != 0 {
+			continue
+		}
+		if !trapped {
+			// Past the int3's address without its trap: it ran the
+			// original instruction before the int3 was planted, unless
+			// the trap is still queued.
+			if !trapPending(p.pid, th.ID) {
+				continue
+			}
+			th.queuedTrap = true
+		}
+		if err := th.setPC(bp.Addr); err != nil {
+			return err
 		}
 	}
 	return nil

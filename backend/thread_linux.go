@@ -66,16 +66,18 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	if ok, err := th.p.Valid(); !ok {
 		return nil, err
 	}
+	if th.p.free.on.Load() {
+		if th.p.free.declineRegs.Load() {
+			return nil, errRunningFree
+		}
+		if err := th.p.needStopped(); err != nil {
+			return nil, err
+		}
+	}
 	// The cache is only written on the tracer thread while proc waits for
 	// it, so reading it here needs no hop.
 	if r := th.cachedRegisters(); r != nil {
 		return r, nil
-	}
-	if th.p.free.declineRegs.Load() && th.p.free.on.Load() {
-		return nil, errRunningFree
-	}
-	if err := th.p.needStopped(); err != nil {
-		return nil, err
 	}
 	var r proc.Registers
 	var err error
