@@ -30,7 +30,8 @@ const (
 	benchIdle       = "idle"
 	benchIdleWindow = 500 * time.Millisecond
 
-	// benchDebuggeeNice is the nice value of bigticker's threads.
+	// benchDebuggeeNice is the nice value of bigticker's threads and of
+	// this process's (the debugger's).
 	benchDebuggeeNice = -10
 )
 
@@ -213,26 +214,36 @@ func benchAttachPause(b *testing.B, job *testprog.Job, gaps gapLog, kind, op str
 	return st
 }
 
-// benchPrioritize keeps the program from starving for CPU on a shared
-// machine, or its gaps would measure the machine rather than the debugger:
-// its threads get nice benchDebuggeeNice (root only; threads created later
-// inherit it). The same for both backends; /idle shows the gaps that
-// remain with no debugger. (A real-time priority would remove those too,
-// but then the program, running during our load, takes the CPU from the
-// debugger that serves it: a distortion the other way.)
+// benchPrioritize keeps the program, and the debuggers in this process,
+// from starving for CPU on a shared machine, or the gaps would measure the
+// machine's load rather than the debugger: the threads of both get nice
+// benchDebuggeeNice (root only; threads created later inherit it from
+// their creator). The same for both backends; /idle shows the gaps that
+// remain with no debugger. (A real-time priority for the program would
+// remove those too, but then the program, running during our load, takes
+// the CPU from the debugger that serves it: a distortion the other way.)
 func benchPrioritize(b *testing.B, pid int) {
-	tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, t := range tids {
-		tid, err := strconv.Atoi(t.Name())
+	for _, proc := range []int{pid, os.Getpid()} {
+		tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", proc))
 		if err != nil {
-			continue
+			b.Fatal(err)
 		}
-		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, benchDebuggeeNice); err != nil {
-			b.Logf("thread %d keeps its priority (%v): the gaps include CPU starvation", tid, err)
-			return
+		for _, t := range tids {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if proc != pid {
+				// Put this process back as it was for what runs next
+				// (getpriority(2) returns 20 - nice).
+				if raw, err := unix.Getpriority(unix.PRIO_PROCESS, tid); err == nil {
+					b.Cleanup(func() { _ = unix.Setpriority(unix.PRIO_PROCESS, tid, 20-raw) })
+				}
+			}
+			if err := unix.Setpriority(unix.PRIO_PROCESS, tid, benchDebuggeeNice); err != nil {
+				b.Logf("thread %d keeps its priority (%v): the gaps include CPU starvation", tid, err)
+				return
+			}
 		}
 	}
 }
