@@ -74,6 +74,7 @@ type Process struct {
 	free freeRun
 
 	exited, detached atomic.Bool
+	finishOnce       sync.Once
 	exitStatus       int
 	release          releaser
 }
@@ -338,13 +339,17 @@ func (p *Process) postExit(status int) {
 	p.finish()
 }
 
-// finish releases the tracer, files and signal handlers; once.
+// finish releases the tracer, files and signal handlers, once: the
+// process can end (postExit, on the tracer thread) while a detach ends the
+// session from another goroutine, and both finish it.
 func (p *Process) finish() {
-	p.release.stop()
-	if p.mem != nil {
-		p.mem.Close()
-	}
-	p.subs.close()
-	p.bi.Close()
-	go p.tr.close() // may be called from the tracer thread itself
+	p.finishOnce.Do(func() {
+		p.release.stop()
+		if p.mem != nil {
+			p.mem.Close()
+		}
+		p.subs.close()
+		p.bi.Close()
+		go p.tr.close() // may be called from the tracer thread itself
+	})
 }
