@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
 )
 
@@ -42,24 +41,14 @@ func (o *options) attach(pid int, executable []string) error {
 	if err := o.preflight(false); err != nil {
 		return err
 	}
+	var exe string
 	if len(executable) > 0 {
-		if _, err := os.Stat(executable[0]); err != nil {
-			return fmt.Errorf("executable %s: %w", executable[0], err)
-		}
+		exe = executable[0]
 	}
-	grp, err := backend.Attach(pid, nil, o.conf.DebugInfoDirectories)
+	d, err := debugger.Attach(pid, o.debuggerConfig(exe))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
 		return exitError(1)
 	}
-	exe := fmt.Sprintf("/proc/%d/exe", pid)
-	if len(executable) > 0 {
-		exe = executable[0]
-	}
-	return o.runTerminal(grp, debugger.Config{
-		AttachPid:      pid,
-		Executable:     exe,
-		CheckGoVersion: o.checkGoVersion,
-		DebugInfoDirs:  o.conf.DebugInfoDirectories,
-	}, nil)
+	return o.runTerminal(d, nil)
 }

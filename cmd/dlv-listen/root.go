@@ -79,7 +79,7 @@ flags are dlv's.`,
 	pf.BoolVar(&o.allowNonTerminalInteractive, "allow-non-terminal-interactive", false, "Allows interactive sessions of Delve that don't have a terminal as stdin, stdout and stderr.")
 	pf.BoolVar(&o.disableASLR, "disable-aslr", false, "Disables address space randomization.")
 
-	root.AddCommand(newAttachCommand(o), newExecCommand(o), newDebugCommand(o), newVersionCommand())
+	root.AddCommand(newAttachCommand(o), newExecCommand(o), newDebugCommand(o), newTestCommand(o), newVersionCommand())
 	return root
 }
 

@@ -6,9 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/go-delve/delve/pkg/goversion"
 	"github.com/go-delve/delve/pkg/logflags"
-	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/pkg/terminal"
 	"github.com/go-delve/delve/service"
 	"github.com/go-delve/delve/service/api"
@@ -43,24 +41,9 @@ func (o *options) preflight(launch bool) error {
 	return nil
 }
 
-// runTerminal runs Delve's terminal on a session over grp until the user
-// leaves it.
-func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *foreground) error {
-	launched := cfg.AttachPid == 0
-	if o.checkGoVersion {
-		bi := grp.Selected.BinInfo()
-		if err := goversion.Compatible(bi.DwarfVersion(), bi.Producer(), false); err != nil {
-			fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
-			_ = grp.Detach(launched)
-			return exitError(1)
-		}
-	}
-	d, err := debugger.New(grp, cfg)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
-		_ = grp.Detach(launched)
-		return exitError(1)
-	}
+// runTerminal runs Delve's terminal on session d until the user leaves it.
+func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
+	launched := d.Launched()
 	d.SetNoticeFunc(func(s string) { fmt.Fprintln(os.Stdout, s) })
 
 	// Delve's terminal runs on a genuine rpc2 client (its trace command
@@ -76,7 +59,7 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	initFile, cleanup, err := writeInitFile(o.initFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
-		_ = grp.Detach(launched)
+		_ = d.Close(launched)
 		return exitError(1)
 	}
 	defer cleanup()
@@ -90,9 +73,7 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	}
 	// The terminal detaches or kills on exit; this is the backstop for every
 	// other way it can end, so no breakpoint is left behind.
-	if ok, _ := grp.Valid(); ok {
-		_ = grp.Detach(launched)
-	}
+	_ = d.Close(launched)
 	if status != 0 {
 		return exitError(status)
 	}
