@@ -11,7 +11,7 @@ import (
 )
 
 func newAttachCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "attach pid [executable]",
 		Short: "Attach to running process and begin debugging.",
 		Long: `Attach to an already running process and begin debugging it.
@@ -35,6 +35,8 @@ it stopped, and it is announced whenever it is stopped or continued.`,
 			return o.attach(pid, args[1:])
 		},
 	}
+	addContinueFlag(cmd, &o.server)
+	return cmd
 }
 
 func (o *options) attach(pid int, executable []string) error {
@@ -44,6 +46,11 @@ func (o *options) attach(pid int, executable []string) error {
 	var exe string
 	if len(executable) > 0 {
 		exe = executable[0]
+	}
+	if o.server.headless {
+		return o.serveHeadless(func() (*debugger.Debugger, error) {
+			return debugger.Attach(pid, o.debuggerConfig(exe))
+		})
 	}
 	d, err := debugger.Attach(pid, o.debuggerConfig(exe))
 	if err != nil {

@@ -34,6 +34,7 @@ from the 'signal SIGCONT' command).`,
 		},
 	}
 	cmd.Flags().StringVar(&o.tty, "tty", "", "TTY to use for the target program")
+	addContinueFlag(cmd, &o.server)
 	return cmd
 }
 
@@ -52,6 +53,7 @@ package name and it will compile that package instead.`,
 	}
 	cmd.Flags().StringVar(&o.output, "output", "", "Output path for the binary.")
 	cmd.Flags().StringVar(&o.tty, "tty", "", "TTY to use for the target program")
+	addContinueFlag(cmd, &o.server)
 	return cmd
 }
 
@@ -70,6 +72,11 @@ func (o *options) start(argv []string) error {
 	lc, err := o.launchConfig()
 	if err != nil {
 		return err
+	}
+	if o.server.headless {
+		return o.serveHeadless(func() (*debugger.Debugger, error) {
+			return debugger.Launch(argv, lc, o.debuggerConfig(""))
+		})
 	}
 	// With a terminal and no redirect of stdin, the program shares our
 	// terminal: it is started in its own process group and owns the

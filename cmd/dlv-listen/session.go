@@ -9,7 +9,6 @@ import (
 	"github.com/go-delve/delve/pkg/logflags"
 	"github.com/go-delve/delve/pkg/terminal"
 	"github.com/go-delve/delve/service"
-	"github.com/go-delve/delve/service/api"
 	"golang.org/x/sys/unix"
 
 	"github.com/dlv-listen/dlv-listen/service/debugger"
@@ -28,7 +27,10 @@ func (o *options) preflight(launch bool) error {
 	if err := logflags.Setup(o.log, o.logOutput, o.logDest); err != nil {
 		return err
 	}
-	if !o.allowNonTerminalInteractive {
+	if err := o.serverPreflight(); err != nil {
+		return err
+	}
+	if !o.allowNonTerminalInteractive && !o.server.headless {
 		for _, f := range []struct {
 			name string
 			file *os.File
@@ -53,8 +55,7 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 	if fg != nil {
 		client = fg.wrap(d)
 	}
-	client = &detachClient{Client: client, d: d, launched: launched}
-	rpcClient, closeClient := rpc.Pipe(rpc.NewServer(client))
+	rpcClient, closeClient := rpc.Pipe(rpc.NewServer(d, client))
 	defer closeClient()
 	initFile, cleanup, err := writeInitFile(o.initFile)
 	if err != nil {
@@ -64,7 +65,7 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 	}
 	defer cleanup()
 	exitAfterDetach = func() { cleanup(); os.Exit(0) }
-	term := terminal.New(rpcClient, o.conf, !launched)
+	term := terminal.New(&termClient{RPCClient: rpcClient}, o.conf, !launched)
 	term.InitFile = initFile
 	status, err := term.Run()
 	if err != nil {
@@ -78,44 +79,6 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 		return exitError(status)
 	}
 	return nil
-}
-
-// detachClient answers the terminal's detach command (prelude.star): the
-// terminal has no detach of its own, and a Starlark command cannot end it,
-// so the session detaches — breakpoints removed, job state kept — and the
-// program ends here.
-type detachClient struct {
-	service.Client
-	d        *debugger.Debugger
-	launched bool
-	cleanup  func()
-}
-
-// commandDetach is the raw_command name prelude.star's detach sends.
-const commandDetach = "dlv-listen.detach"
-
-func (c *detachClient) CallAPI(method string, args, reply any) error {
-	if method == "Command" && commandName(args) == commandDetach {
-		if c.launched {
-			return fmt.Errorf("detach: the program was started by dlv-listen; use exit to end it")
-		}
-		if err := c.Client.Detach(false); err != nil {
-			return err
-		}
-		fmt.Printf("detached from process %d\n", c.d.Process().Pid())
-		exitAfterDetach()
-	}
-	return c.Client.CallAPI(method, args, reply)
-}
-
-func commandName(args any) string {
-	switch a := args.(type) {
-	case *api.DebuggerCommand:
-		return a.Name
-	case api.DebuggerCommand:
-		return a.Name
-	}
-	return ""
 }
 
 // exitAfterDetach ends dlv-listen once the process is let go; set by

@@ -76,9 +76,6 @@ func Build(pkg, out string, test bool, buildFlags, wd string) error {
 // before it touches the process. cfg.AttachPid is set to pid; an empty
 // cfg.Executable becomes /proc/<pid>/exe.
 func Attach(pid int, cfg Config) (*Debugger, error) {
-	if pid <= 0 {
-		return nil, fmt.Errorf("attach: invalid pid %d", pid)
-	}
 	if cfg.Executable != "" {
 		if _, err := os.Stat(cfg.Executable); err != nil {
 			return nil, fmt.Errorf("attach %d: executable %w", pid, err)

@@ -27,6 +27,7 @@ import (
 	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
+	"github.com/dlv-listen/dlv-listen/service/jobapi"
 	dlvrpc "github.com/dlv-listen/dlv-listen/service/rpc"
 )
 
@@ -58,7 +59,7 @@ func attach(t *testing.T, job *testprog.Job) *session {
 		_ = grp.Detach(false)
 		t.Fatalf("debugger.New: %v", err)
 	}
-	c, closeClient := dlvrpc.Pipe(dlvrpc.NewServer(d.Client()))
+	c, closeClient := dlvrpc.Pipe(dlvrpc.NewServer(d, nil))
 	s := &session{t: t, job: job, d: d, c: c}
 	// Runs before testprog's cleanup kills the job.
 	t.Cleanup(func() {
@@ -387,13 +388,13 @@ func TestRPCClient(t *testing.T) {
 		t.Errorf("continue after a halt: %d states (%v); want one without error", len(sts), sts)
 	}
 
-	// The session's own commands, as the Starlark prelude sends them.
-	var out rpc2.CommandOut
-	if err := c.CallAPI("Command", api.DebuggerCommand{Name: debugger.CommandJobs}, &out); err != nil {
-		t.Fatalf("Command %s: %v", debugger.CommandJobs, err)
+	// dlv-listen's job-control method.
+	var out jobapi.JobStateOut
+	if err := c.CallAPI("JobState", jobapi.JobStateIn{}, &out); err != nil {
+		t.Fatalf("JobState: %v", err)
 	}
-	if want := s.d.JobState(); out.State.When != want || !strings.HasPrefix(want, fmt.Sprintf("process %d ", job.Pid)) {
-		t.Errorf("%s: State.When = %q, want %q", debugger.CommandJobs, out.State.When, want)
+	if want := s.d.JobState(); out.JobState.Text != want || out.JobState.State != jobapi.StateRunning || out.JobState.Pid != job.Pid {
+		t.Errorf("JobState = %+v, want running, %q", out.JobState, want)
 	}
 
 	// Errors arrive as their text.
@@ -410,9 +411,6 @@ func TestRPCClient(t *testing.T) {
 	}
 	if tps, err := c.GetBufferedTracepoints(&loadCfg); err != nil || len(tps) != 0 {
 		t.Errorf("GetBufferedTracepoints = %+v, %v; want none", tps, err)
-	}
-	if err := c.CallAPI("GetEvents", rpc2.GetEventsIn{}, &rpc2.GetEventsOut{}); err == nil {
-		t.Errorf("GetEvents: no error")
 	}
 	if err := c.CallAPI("NoSuchMethod", struct{}{}, &struct{}{}); err == nil {
 		t.Errorf("NoSuchMethod: no error")
@@ -506,10 +504,10 @@ func TestExit(t *testing.T) {
 	if !errors.As(err, &serr) || err.Error() != want {
 		t.Errorf("GetState after exit: %T %v; want rpc.ServerError %q", err, err, want)
 	}
-	var out rpc2.CommandOut
-	if err := c.CallAPI("Command", api.DebuggerCommand{Name: debugger.CommandJobs}, &out); err != nil ||
-		out.State.When != fmt.Sprintf("process %d has exited with status 0", job.Pid) {
-		t.Errorf("%s after exit: %q, %v", debugger.CommandJobs, out.State.When, err)
+	var out jobapi.JobStateOut
+	if err := c.CallAPI("JobState", jobapi.JobStateIn{}, &out); err != nil ||
+		out.JobState.State != jobapi.StateExited || out.JobState.Text != fmt.Sprintf("process %d has exited with status 0", job.Pid) {
+		t.Errorf("JobState after exit: %+v, %v", out.JobState, err)
 	}
 }
 
