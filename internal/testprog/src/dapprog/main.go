@@ -28,8 +28,9 @@ func (r rect) Area() int { return r.W * r.H }
 
 var sink int
 
-// block is a megabyte of known bytes for readMemory.
-var block [1 << 20]byte
+// block is a megabyte of known bytes (byte(i)) for readMemory: a slice,
+// since dlv gives memory references to slices and strings only.
+var block []byte
 
 //go:noinline
 func inner(p *point, k int) int { // inner: entry
@@ -66,6 +67,7 @@ func main() {
 	iterations := flag.Int("iterations", 0, "exit after this many iterations (0 = forever)")
 	period := flag.Duration("period", time.Millisecond, "pause between iterations")
 	flag.Parse()
+	block = make([]byte, 1<<20)
 	for i := range block {
 		block[i] = byte(i)
 	}

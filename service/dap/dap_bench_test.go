@@ -1,0 +1,263 @@
+//go:build linux
+
+package dap_test
+
+// Benchmarks of the DAP server against stock `dlv dap` (Delve v1.27.2,
+// installed with `go install` and cached) in the same run, on the same
+// debuggee binary (internal/testprog's dapprog, -period 0 so that it runs
+// flat out between stops):
+//
+//   - BenchmarkDAPBreakpointRoundTrip: continue -> stopped at a breakpoint
+//     hit on every loop iteration (goal: at least 1.3x dlv's hit rate);
+//   - BenchmarkDAPReadMemory1MiB: a 1 MiB readMemory of dapprog's block
+//     (goal: at least 2x dlv's rate).
+//
+// Each has a /dlv and an /ours sub-benchmark; the parent logs the ratio
+// ours/dlv of their rates. Ours is NewServer(...).ServeConn in this
+// process, dlv a `dlv dap --listen` process; both over loopback TCP, with
+// one session each set up before the timer starts.
+
+import (
+	"bufio"
+	"encoding/base64"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-delve/delve/service/dap/daptest"
+	"github.com/google/go-dap"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+	ourdap "github.com/dlv-listen/dlv-listen/service/dap"
+)
+
+const benchTimeout = 30 * time.Second
+
+// benchSession is one DAP session stopped at the breakpoint in dapprog's
+// work.
+type benchSession struct {
+	b    *testing.B
+	c    *daptest.Client
+	conn net.Conn
+	r    *bufio.Reader
+	tid  int
+}
+
+func BenchmarkDAPBreakpointRoundTrip(b *testing.B) {
+	rates := map[string]float64{}
+	for _, kind := range []string{"dlv", "ours"} {
+		s := benchStart(b, kind)
+		b.Run(kind, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				s.c.ContinueRequest(s.tid)
+				benchExpect[*dap.ContinueResponse](s)
+				s.tid = benchExpect[*dap.StoppedEvent](s).Body.ThreadId
+			}
+			rates[kind] = float64(b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(rates[kind], "hits/s")
+		})
+	}
+	benchRatio(b, "breakpoint hits/s", rates, 1.3)
+}
+
+func BenchmarkDAPReadMemory1MiB(b *testing.B) {
+	rates := map[string]float64{}
+	for _, kind := range []string{"dlv", "ours"} {
+		s := benchStart(b, kind)
+		ref := s.blockRef()
+		s.c.ReadMemoryRequest(ref, 0, 1<<20)
+		data, err := base64.StdEncoding.DecodeString(benchExpect[*dap.ReadMemoryResponse](s).Body.Data)
+		if err != nil || len(data) != 1<<20 || data[1] != 1 || data[1<<20-1] != 0xff {
+			b.Fatalf("%s: readMemory of dapprog's block: %d bytes (%v), want 1 MiB of byte(i)", kind, len(data), err)
+		}
+		b.Run(kind, func(b *testing.B) {
+			b.SetBytes(1 << 20)
+			for i := 0; i < b.N; i++ {
+				s.c.ReadMemoryRequest(ref, 0, 1<<20)
+				benchExpect[*dap.ReadMemoryResponse](s)
+			}
+			rates[kind] = float64(b.N) / b.Elapsed().Seconds()
+		})
+	}
+	benchRatio(b, "1 MiB readMemory/s", rates, 2)
+}
+
+func benchRatio(b *testing.B, what string, rates map[string]float64, goal float64) {
+	if rates["dlv"] == 0 || rates["ours"] == 0 {
+		return
+	}
+	ratio := rates["ours"] / rates["dlv"]
+	met := "met"
+	if ratio < goal {
+		met = "NOT met"
+	}
+	b.Logf("%s: ours %.1f, dlv %.1f: ratio %.2fx (goal %.1fx: %s)", what, rates["ours"], rates["dlv"], ratio, goal, met)
+}
+
+// benchStart launches dapprog under a server of the given kind and stops
+// at the breakpoint on work's call of inner.
+func benchStart(b *testing.B, kind string) *benchSession {
+	b.Helper()
+	prog := testprog.Build(b, "dapprog")
+	var conn net.Conn
+	switch kind {
+	case "ours":
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			c, err := l.Accept()
+			l.Close()
+			if err == nil {
+				ourdap.NewServer(ourdap.Config{}).ServeConn(c, nil)
+			}
+		}()
+		if conn, err = net.Dial("tcp", l.Addr().String()); err != nil {
+			b.Fatal(err)
+		}
+	case "dlv":
+		conn = benchStockDlv(b)
+	}
+	s := &benchSession{b: b, c: daptest.NewClientFromConn(conn), conn: conn, r: bufio.NewReader(conn)}
+	b.Cleanup(func() {
+		s.c.DisconnectRequestWithKillOption(true)
+		conn.SetReadDeadline(time.Now().Add(benchTimeout))
+		for {
+			if _, err := dap.ReadProtocolMessage(s.r); err != nil {
+				break
+			}
+		}
+		conn.Close()
+	})
+
+	file, line := benchSourceLine(b, "// work: call inner")
+	s.c.InitializeRequestWithArgs(dap.InitializeRequestArguments{
+		AdapterID: "go", LinesStartAt1: true, ColumnsStartAt1: true, PathFormat: "path",
+		SupportsVariableType: true, SupportsMemoryReferences: true,
+	})
+	benchExpect[*dap.InitializeResponse](s)
+	s.c.LaunchRequestWithArgs(map[string]any{
+		"request": "launch", "mode": "exec", "program": prog, "args": []string{"-period", "0"},
+		"showGlobalVariables": true,
+	})
+	benchExpect[*dap.LaunchResponse](s)
+	s.c.SetBreakpointsRequest(file, []int{line})
+	benchExpect[*dap.SetBreakpointsResponse](s)
+	s.c.ConfigurationDoneRequest()
+	s.tid = benchExpect[*dap.StoppedEvent](s).Body.ThreadId
+	return s
+}
+
+// blockRef returns the memory reference of dapprog's global block, from
+// the Globals scope of the top frame.
+func (s *benchSession) blockRef() string {
+	s.c.StackTraceRequest(s.tid, 0, 1)
+	frame := benchExpect[*dap.StackTraceResponse](s).Body.StackFrames[0].Id
+	s.c.ScopesRequest(frame)
+	for _, sc := range benchExpect[*dap.ScopesResponse](s).Body.Scopes {
+		if !strings.HasPrefix(sc.Name, "Globals") { // "Globals (package main)"
+			continue
+		}
+		s.c.VariablesRequest(sc.VariablesReference)
+		for _, v := range benchExpect[*dap.VariablesResponse](s).Body.Variables {
+			if (v.Name == "block" || v.Name == "main.block") && v.MemoryReference != "" {
+				return v.MemoryReference
+			}
+		}
+	}
+	s.b.Fatalf("no memory reference for dapprog's block among the globals")
+	return ""
+}
+
+// benchExpect reads messages until one of type T, failing on an error
+// response or after benchTimeout.
+func benchExpect[T dap.Message](s *benchSession) T {
+	s.b.Helper()
+	s.conn.SetReadDeadline(time.Now().Add(benchTimeout))
+	for {
+		m, err := dap.ReadProtocolMessage(s.r)
+		if err != nil {
+			var zero T
+			s.b.Fatalf("waiting for %T: %v", zero, err)
+		}
+		if v, ok := m.(T); ok {
+			return v
+		}
+		if er, ok := m.(*dap.ErrorResponse); ok {
+			s.b.Fatalf("error response to %s: %s", er.Command, er.Message)
+		}
+	}
+}
+
+func benchSourceLine(b *testing.B, marker string) (string, int) {
+	_, me, _, _ := runtime.Caller(0)
+	file := filepath.Join(filepath.Dir(me), "..", "..", "internal", "testprog", "src", "dapprog", "main.go")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.HasSuffix(l, marker) {
+			return file, i + 1
+		}
+	}
+	b.Fatalf("%s: no line ending %q", file, marker)
+	return "", 0
+}
+
+// benchStockDlv starts stock `dlv dap` (cached in
+// os.UserCacheDir()/dlv-listen-test, else installed with go install) and
+// connects to it. It skips the benchmark if dlv cannot be installed.
+func benchStockDlv(b *testing.B) net.Conn {
+	b.Helper()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dlv := filepath.Join(cache, "dlv-listen-test", "dlv-v1.27.2")
+	if _, err := os.Stat(dlv); err != nil {
+		// Not cached (the integration tests cache it): install it for
+		// this run.
+		gobin := b.TempDir()
+		install := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "install", "github.com/go-delve/delve/cmd/dlv@v1.27.2")
+		install.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=")
+		if out, err := install.CombinedOutput(); err != nil {
+			b.Skipf("stock dlv for comparison: go install github.com/go-delve/delve/cmd/dlv@v1.27.2: %v\n%s", err, out)
+		}
+		dlv = filepath.Join(gobin, "dlv")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(dlv, "dap", "--listen="+addr)
+	cmd.Env = append(os.Environ(), "GO_TELEMETRY_CHILD=2", "XDG_CONFIG_HOME="+b.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(benchTimeout)
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			return conn
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("stock dlv dap: cannot connect to %s: %v", addr, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
