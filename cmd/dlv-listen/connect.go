@@ -58,6 +58,12 @@ func (o *options) connect(addr string) error {
 		return exitError(1)
 	}
 	client := rpc2.NewClientFromConn(conn)
+	// A server that refuses us (another user's, or busy with its one
+	// client) closes the connection: say so rather than start a terminal.
+	if err := client.CallAPI("GetVersion", api.GetVersionIn{}, &api.GetVersionOut{}); err != nil {
+		fmt.Fprintf(os.Stderr, "dlv-listen: connect to %s: the server does not answer: %v\n", addr, err)
+		return exitError(1)
+	}
 	if client.IsMulticlient() {
 		// As dlv: a running target is halted so the terminal can start.
 		if st, _ := client.GetStateNonBlocking(); st != nil && st.Running {
