@@ -19,8 +19,10 @@ func (ss *session) handle(msg dap.Message) (end bool) {
 	}
 	req := *reqMsg.GetRequest()
 
+	// As in dlv, requests before initialize are answered as they come
+	// (most get "No debug session started").
 	ss.mu.Lock()
-	initialized, nd := ss.initialized, ss.noDebug
+	nd := ss.noDebug
 	ss.mu.Unlock()
 
 	switch r := msg.(type) {
@@ -30,11 +32,6 @@ func (ss *session) handle(msg dap.Message) (end bool) {
 	case *dap.DisconnectRequest:
 		ss.onDisconnect(r)
 		return true
-	}
-	if !initialized {
-		ss.sendError(req, FailedToInitialize, fmt.Sprintf("Unable to process `%s`", req.Command),
-			"the client must send an 'initialize' request first")
-		return false
 	}
 	if nd != nil {
 		switch r := msg.(type) {

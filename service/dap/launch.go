@@ -44,9 +44,6 @@ func (ss *session) onInitialize(r *dap.InitializeRequest) {
 		ss.sendError(r.Request, FailedToInitialize, "Failed to initialize", "Only 1-based column numbers are supported.")
 		return
 	}
-	ss.mu.Lock()
-	ss.initialized = true
-	ss.mu.Unlock()
 	resp := &dap.InitializeResponse{Response: *ss.newResponse(r.Request)}
 	resp.Body = capabilities()
 	ss.send(resp)
@@ -361,6 +358,11 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 		}
 		d, err := debugger.Attach(args.ProcessID, debugger.Config{CheckGoVersion: true})
 		if err != nil {
+			if errors.Is(err, unix.ESRCH) || strings.Contains(err.Error(), "no such process") {
+				// dlv's words, which editors show.
+				fail("could not attach to pid %d: no such process", args.ProcessID)
+				return
+			}
 			fail("%v", err)
 			return
 		}

@@ -66,7 +66,6 @@ type session struct {
 	d           *debugger.Debugger
 	c           *debugger.Client
 	existing    bool // d came from ServeConn (headless); not ours to end unless asked
-	initialized bool
 	caps        clientCaps
 	args        launchArgs
 	binToRemove string
@@ -109,9 +108,10 @@ func newSession(srv *Server, conn net.Conn, existing *debugger.Debugger) *sessio
 
 // serve reads requests until the client disconnects or the connection
 // breaks. Framing errors (bad header, bad Content-Length) end the
-// connection, since the stream can no longer be trusted; a message that is
-// framed well but is not valid JSON, or names a command we do not know,
-// gets an error response and the connection goes on.
+// connection, since the stream can no longer be trusted; a body that is
+// not valid JSON gets an error response naming the cause and ends it too,
+// as in dlv; a request for a command we do not know gets an error response
+// and the connection goes on.
 func (ss *session) serve() error {
 	for {
 		content, err := dap.ReadBaseMessage(ss.rd)
@@ -125,7 +125,13 @@ func (ss *session) serve() error {
 		msg, err := ss.decode(content)
 		if err != nil {
 			ss.sendInternalError(seqOf(content), err.Error())
-			continue
+			var fieldErr *dap.DecodeProtocolMessageFieldError
+			if errors.As(err, &fieldErr) {
+				continue
+			}
+			// As dlv: a body that is not a DAP message ends the connection
+			// (after the error response saying why).
+			return fmt.Errorf("bad DAP message: %w", err)
 		}
 		if ss.handle(msg) {
 			return nil
