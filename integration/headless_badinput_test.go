@@ -167,4 +167,3 @@ func serving2(t *testing.T, srv *server) *rpc2.RPCClient {
 	}
 	return c
 }
-
