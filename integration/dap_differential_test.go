@@ -81,7 +81,7 @@ func dapRecordSession(t *testing.T, name, bin, prog string) []string {
 	// only the stopped one is compared.
 	for _, th := range threads.Body.Threads {
 		if th.Id == tid {
-			rec("threads (stopped one)", &th)
+			rec("threads (stopped one)", map[string]any{"thread": th})
 		}
 	}
 	c.StackTraceRequest(tid, 0, 20)
@@ -190,8 +190,8 @@ func dapNormalizeText(s string) string {
 }
 
 // dapNormalize is m as JSON without sequence numbers, with addresses,
-// memory/variable/frame references, thread ids and pids replaced by
-// placeholders.
+// memory/variable/frame references, thread and goroutine ids and pids
+// replaced by placeholders.
 func dapNormalize(t *testing.T, m any) string {
 	t.Helper()
 	b, err := json.Marshal(m)
@@ -211,6 +211,11 @@ func dapNormalize(t *testing.T, m any) string {
 			for k, e := range x {
 				x[k] = walk(k, e)
 			}
+			// A frame's or a thread's id (a handle, a goroutine id); other
+			// ids (breakpoints, error ids) are compared as they are.
+			if _, ok := x["id"].(float64); ok && (key == "stackFrames" || key == "thread") {
+				x["id"] = "<ref>"
+			}
 			return x
 		case []any:
 			for i, e := range x {
@@ -219,7 +224,7 @@ func dapNormalize(t *testing.T, m any) string {
 			return x
 		case float64:
 			switch key {
-			case "variablesReference", "threadId", "id", "frameId":
+			case "variablesReference", "threadId", "frameId":
 				if x != 0 {
 					return "<ref>"
 				}
