@@ -7,13 +7,14 @@ package integration
 //
 //   - VS Code Go: `dap --listen=127.0.0.1:<port> --log-dest=3` with pipes,
 //     the banner read from fd 3; launch mode "debug" (the build included).
-//   - VS Code Go, console integratedTerminal: `dap --client-addr=...` in a
+//   - VS Code Go, console integratedTerminal: `dap --client-addr=:<port>` in a
 //     terminal; the test listens, the server dials in and exits 0 when the
 //     connection closes; launch mode "exec".
 //   - nvim-dap-go: `dap -l 127.0.0.1:<port>` detached (setsid), stdin
 //     /dev/null, connect with retries; attach to a running program and
 //     disconnect leaving it running.
-//   - Helix: `dap -l 127.0.0.1:<port>` with all stdio /dev/null; launch "exec".
+//   - Helix: `dap -l 127.0.0.1:<port>` (its port-arg split on spaces) with
+//     all stdio /dev/null; launch "exec".
 //   - Zed: `dap --listen 127.0.0.1:<port>` in a pty; attach.
 
 import (
@@ -42,7 +43,10 @@ func TestDAPVSCodePipes(t *testing.T) {
 	}
 	defer r.Close()
 	addr := freeLoopbackAddr(t)
-	s := startDAPPiped(t, "vscode dap", bin, []*os.File{w}, false, "--listen="+addr, "--log-dest=3")
+	// vscode-go's spawnDlvDapServerProcess: four pipes, and
+	// `dap [dlvFlags] --listen=HOST:PORT --log-dest=3`; some releases also
+	// pass --check-go-version=false.
+	s := startDAPPiped(t, "vscode dap", bin, []*os.File{w}, false, "--check-go-version=false", "--listen="+addr, "--log-dest=3")
 	w.Close()
 	if got := readBanner(t, s, r); got != addr {
 		t.Fatalf("banner names %q, want %q", got, addr)
@@ -64,7 +68,9 @@ func TestDAPVSCodeIntegratedTerminal(t *testing.T) {
 	bin := dapServerBin(t)
 	prog := dapprogBin(t)
 	l := listenLoopback(t)
-	s := startDAPInPty(t, "vscode integratedTerminal dap", bin, "--client-addr="+l.Addr().String())
+	// vscode-go's startDAPServerWithClientAddrFlag: a runInTerminal
+	// request for `dap --client-addr=:PORT` (no host).
+	s := startDAPInPty(t, "vscode integratedTerminal dap", bin, "--client-addr="+clientAddr(l))
 	c := newDAPClient(t, acceptDeadline(t, l, s))
 	dapFullSession(t, c, s, map[string]any{
 		"request": "launch", "mode": "exec", "program": prog, "console": "integratedTerminal",

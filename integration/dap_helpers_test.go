@@ -113,10 +113,10 @@ func freeLoopbackAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startDAPPiped starts `bin dap args...` with stdout and stderr to a
-// pipe we read, extra open files as fds 3..., and stdin as given (nil:
-// /dev/null). With setsid it gets a session of its own (nvim-dap-go's
-// detached start).
+// startDAPPiped starts `bin dap args...` with stdout and stderr to a pipe
+// we read and extra open files as fds 3...; stdin is a pipe we hold open
+// (vscode-go), or with setsid /dev/null in a session of its own
+// (nvim-dap's detached spawn).
 func startDAPPiped(t *testing.T, name, bin string, extra []*os.File, setsid bool, args ...string) *dapServer {
 	t.Helper()
 	cmd := dapCmd(t, bin, append([]string{"dap"}, args...)...)
@@ -125,6 +125,13 @@ func startDAPPiped(t *testing.T, name, bin string, extra []*os.File, setsid bool
 	s := &dapServer{name: name, cmd: cmd, exited: make(chan struct{})}
 	cmd.Stdout = dapServerOutput{s}
 	cmd.Stderr = dapServerOutput{s}
+	if !setsid {
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stdin.Close() })
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: starting %v: %v", name, cmd.Args, err)
 	}
@@ -504,6 +511,11 @@ func listenLoopback(t *testing.T) *net.TCPListener {
 	}
 	t.Cleanup(func() { l.Close() })
 	return l.(*net.TCPListener)
+}
+
+// clientAddr is the --client-addr vscode-go passes for l: ":PORT".
+func clientAddr(l *net.TCPListener) string {
+	return fmt.Sprintf(":%d", l.Addr().(*net.TCPAddr).Port)
 }
 
 // acceptDeadline accepts the connection the server dials in reverse mode.

@@ -79,7 +79,7 @@ func TestDAPJobControlCtrlZ(t *testing.T) {
 	prog := dapprogBin(t)
 	counter := counterFile(t)
 	l := listenLoopback(t)
-	s := startDAPInPty(t, "vscode integratedTerminal dap", bin, "--client-addr="+l.Addr().String())
+	s := startDAPInPty(t, "vscode integratedTerminal dap", bin, "--client-addr="+clientAddr(l))
 	c := newDAPClient(t, acceptDeadline(t, l, s))
 	pid := dapLaunchRunning(t, c, s, map[string]any{
 		"request": "launch", "mode": "exec", "program": prog, "console": "integratedTerminal",
