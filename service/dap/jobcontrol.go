@@ -19,6 +19,7 @@ package dap
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/google/go-dap"
 
@@ -71,6 +72,7 @@ func (ss *session) watchJobControl(d *debugger.Debugger) {
 	ss.mu.Lock()
 	ss.stopJobs = cancel
 	ss.mu.Unlock()
+	go ss.pollHeldJobStop(d)
 	go func() {
 		for ev := range events {
 			if ss.isClosed() {
@@ -80,6 +82,37 @@ func (ss *session) watchJobControl(d *debugger.Debugger) {
 			ss.onJobEvent(ev)
 		}
 	}()
+}
+
+// heldPollInterval is how often a held, job-stopped debuggee is asked
+// whether its group-stop ended.
+const heldPollInterval = 250 * time.Millisecond
+
+// pollHeldJobStop learns of a SIGCONT that comes while the debugger holds
+// a job-stopped process (shown stopped in the editor). The kernel tells a
+// tracer of a group-stop's end only while it listens (PTRACE_LISTEN); a
+// held thread is told nothing, so the session probes it (LISTEN then
+// INTERRUPT: the thread never runs). Only while a stop is shown and the
+// process was last seen job-stopped: otherwise this costs nothing.
+func (ss *session) pollHeldJobStop(d *debugger.Debugger) {
+	t := time.NewTicker(heldPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ss.closed:
+			return
+		case <-t.C:
+		}
+		if d.Gone() != nil {
+			return
+		}
+		ss.job.mu.Lock()
+		shown := ss.job.stoppedShown
+		ss.job.mu.Unlock()
+		if shown && !ss.runningCmd.Load() && d.LastJobStopped() {
+			d.JobStopped() // probes; the change, if any, comes as an event
+		}
+	}
 }
 
 func (ss *session) onJobEvent(ev debugger.JobEvent) {

@@ -32,16 +32,30 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testClient is a daptest client on a server of ours served over a
-// loopback connection, with reads bounded by deadlines.
+// testClient is a daptest client (for sending) on a server of ours served
+// over a loopback connection; replies are read here, with deadlines, so
+// that dlv-listen's custom event can be decoded too.
 type testClient struct {
 	*daptest.Client
 	t    *testing.T
 	conn net.Conn
+	rd   *bufio.Reader
 	done chan error
-	// seen keeps the output events read while waiting for something else.
-	seen []*dap.OutputEvent
+	// seen keeps the events read while waiting for something else.
+	seen []dap.Message
 }
+
+// testCodec decodes DAP plus dlv-listen's custom event and response.
+var testCodec = func() *dap.Codec {
+	c := dap.NewCodec()
+	if err := c.RegisterEvent(jobControlEventName, func() dap.Message { return &jobControlEvent{} }); err != nil {
+		panic(err)
+	}
+	if err := c.RegisterRequest(signalCommand, func() dap.Message { return &signalRequest{} }, func() dap.Message { return &signalResponse{} }); err != nil {
+		panic(err)
+	}
+	return c
+}()
 
 func newTestClient(t *testing.T) *testClient {
 	t.Helper()
@@ -64,6 +78,7 @@ func newTestClient(t *testing.T) *testClient {
 		t.Fatal(err)
 	}
 	tc.conn = conn
+	tc.rd = bufio.NewReader(conn)
 	tc.Client = daptest.NewClientFromConn(conn)
 	t.Cleanup(func() {
 		conn.Close()
@@ -80,15 +95,22 @@ func newTestClient(t *testing.T) *testClient {
 func (tc *testClient) read(d time.Duration) dap.Message {
 	tc.t.Helper()
 	tc.conn.SetReadDeadline(time.Now().Add(d))
-	m, err := tc.ReadMessage(tc.t)
+	content, err := dap.ReadBaseMessage(tc.rd)
 	if err != nil {
 		tc.t.Fatalf("reading a DAP message: %v", err)
+	}
+	if os.Getenv("DAPTEST_TRACE") != "" {
+		tc.t.Logf("<- %s", content)
+	}
+	m, err := testCodec.DecodeMessage(content)
+	if err != nil {
+		tc.t.Fatalf("decoding DAP message %s: %v", content, err)
 	}
 	return m
 }
 
-// expect reads until a message of type T comes, keeping output events and
-// failing on an unexpected error response.
+// expect reads until a message of type T comes, keeping the events it
+// passes and failing on an unexpected error response.
 func expect[T dap.Message](tc *testClient, d time.Duration) T {
 	tc.t.Helper()
 	deadline := time.Now().Add(d)
@@ -98,13 +120,59 @@ func expect[T dap.Message](tc *testClient, d time.Duration) T {
 			return got
 		}
 		switch m := m.(type) {
-		case *dap.OutputEvent:
+		case dap.EventMessage:
 			tc.seen = append(tc.seen, m)
 		case *dap.ErrorResponse:
 			var zero T
-			tc.t.Fatalf("waiting for %T: error response %q: %s", zero, m.Message, m.Body.Error.Format)
+			tc.t.Fatalf("waiting for %T: error response to %s: %s", zero, m.Command, m.Body.Error.Format)
 		}
 	}
+}
+
+// expectOutput reads until an output event whose text contains sub.
+func (tc *testClient) expectOutput(sub string, d time.Duration) *dap.OutputEvent {
+	tc.t.Helper()
+	for i, m := range tc.seen {
+		if o, ok := m.(*dap.OutputEvent); ok && strings.Contains(o.Body.Output, sub) {
+			tc.seen = append(tc.seen[:i:i], tc.seen[i+1:]...)
+			return o
+		}
+	}
+	deadline := time.Now().Add(d)
+	for {
+		o := expect[*dap.OutputEvent](tc, time.Until(deadline))
+		if strings.Contains(o.Body.Output, sub) {
+			return o
+		}
+	}
+}
+
+// expectEvent returns the first event of type T already read, or reads
+// until one comes.
+func expectEvent[T dap.Message](tc *testClient, d time.Duration) T {
+	tc.t.Helper()
+	for i, m := range tc.seen {
+		if x, ok := m.(T); ok {
+			tc.seen = append(tc.seen[:i:i], tc.seen[i+1:]...)
+			return x
+		}
+	}
+	return expect[T](tc, d)
+}
+
+// seenOf returns the events of type T read so far and forgets them.
+func seenOf[T dap.Message](tc *testClient) []T {
+	var out []T
+	rest := tc.seen[:0]
+	for _, m := range tc.seen {
+		if x, ok := m.(T); ok {
+			out = append(out, x)
+		} else {
+			rest = append(rest, m)
+		}
+	}
+	tc.seen = rest
+	return out
 }
 
 // sourceLine returns the line of dapprog's source holding marker.

@@ -61,6 +61,13 @@ func (d *Debugger) JobStopped() (bool, string) {
 	return true, signalName(sig)
 }
 
+// LastJobStopped reports whether the debuggee was in a job-control stop
+// when last observed, without asking the kernel (cheap; see JobStopped).
+func (d *Debugger) LastJobStopped() bool {
+	stopped, _ := d.jobStopped()
+	return stopped && d.goneErr() == nil
+}
+
 // KeepSteppingBreakpoints makes a halt or a tracepoint keep a next/step in
 // progress, as Delve's DAP server does at configurationDone (the editor
 // resumes an interrupted step with continue).
