@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/token"
 	"net/rpc"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -565,8 +567,20 @@ func TestMethods(t *testing.T) {
 	if len(names) < 50 {
 		t.Fatalf("found only %d methods in rpc2's client", len(names))
 	}
+	// dlv-listen's own methods.
+	for _, name := range []string{"JobState", "Signal", "JobEvents", "GetEvents", "SetApiVersion"} {
+		names[name] = true
+	}
 	typ := dlvrpc.ReceiverType()
 	errType := reflect.TypeFor[error]()
+	// net/rpc skips, with only a log line, a method whose argument or
+	// reply type is not exported.
+	exported := func(t reflect.Type) bool {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		return t.Name() == "" || token.IsExported(t.Name())
+	}
 	for name := range names {
 		m, ok := typ.MethodByName(name)
 		if !ok {
@@ -576,6 +590,8 @@ func TestMethods(t *testing.T) {
 		ft := m.Type
 		if ft.NumIn() != 3 || ft.In(2).Kind() != reflect.Pointer || ft.NumOut() != 1 || ft.Out(0) != errType {
 			t.Errorf("method %s has type %v, want func(In, *Out) error", name, ft)
+		} else if !exported(ft.In(1)) || !exported(ft.In(2)) {
+			t.Errorf("method %s has type %v: net/rpc serves only exported argument and reply types", name, ft)
 		}
 	}
 }
@@ -600,4 +616,38 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testprog.RemoveBuilds()
 	os.Exit(code)
+}
+
+// TestEventsEndEvenWhenRefused: Delve's rpc2 client drains GetEvents until
+// EventStopped during a command with events; a command refused before it
+// runs still ends the drain (else the client would wait forever).
+func TestEventsEndEvenWhenRefused(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	s := attach(t, job)
+	var mu sync.Mutex
+	var kinds []api.EventKind
+	s.c.SetEventsFn(func(ev *api.Event) {
+		mu.Lock()
+		kinds = append(kinds, ev.Kind)
+		mu.Unlock()
+	})
+	done := make(chan error, 1)
+	go func() {
+		// No return-value load configuration: refused before it runs.
+		_, err := s.c.Call(-1, "main.helper(1)", false)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "ReturnInfoLoadConfig") {
+			t.Errorf("Call without a load configuration: %v", err)
+		}
+	case <-time.After(timeout):
+		t.Fatalf("Call with events did not return within %v", timeout)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kinds) == 0 || kinds[len(kinds)-1] != api.EventStopped {
+		t.Errorf("events %v, want the drain ended by EventStopped", kinds)
+	}
 }
