@@ -30,7 +30,7 @@ func TestDAPJobControlKill(t *testing.T) {
 	s := startDAPPiped(t, "dap", bin, nil, false, "--listen="+addr)
 	c := newDAPClient(t, dialRetry(t, s, addr))
 	pid := dapLaunchRunning(t, c, s, map[string]any{
-		"request": "launch", "mode": "exec", "program": prog, "args": []string{"-out", counter},
+		"request": "launch", "mode": "exec", "program": prog, "args": []string{"-out", counter, "-die-with-parent"},
 	}, counter)
 	src := dapprogSource(t)
 
@@ -83,7 +83,7 @@ func TestDAPJobControlCtrlZ(t *testing.T) {
 	c := newDAPClient(t, acceptDeadline(t, l, s))
 	pid := dapLaunchRunning(t, c, s, map[string]any{
 		"request": "launch", "mode": "exec", "program": prog, "console": "integratedTerminal",
-		"args": []string{"-out", counter},
+		"args": []string{"-out", counter, "-die-with-parent"},
 	}, counter)
 	src := dapprogSource(t)
 

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type point struct {
@@ -66,7 +68,14 @@ func main() {
 	out := flag.String("out", "", "counter file (optional)")
 	iterations := flag.Int("iterations", 0, "exit after this many iterations (0 = forever)")
 	period := flag.Duration("period", time.Millisecond, "pause between iterations")
+	dieWithParent := flag.Bool("die-with-parent", false, "get SIGKILL when the thread that started us exits (PR_SET_PDEATHSIG): a program that runs forever under a debugger a test started must not outlive it")
 	flag.Parse()
+	if *dieWithParent {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "dapprog: prctl(PR_SET_PDEATHSIG):", err)
+			os.Exit(2)
+		}
+	}
 	block = make([]byte, 1<<20)
 	for i := range block {
 		block[i] = byte(i)
