@@ -7,7 +7,10 @@ package integration
 // line; and `dlv-listen connect` driving a stock headless dlv.
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -293,4 +296,75 @@ func TestHeadlessGoLand(t *testing.T) {
 		waitUntracedPid(t, job.Pid, 5*time.Second)
 		job.WaitAdvance(t, 5*time.Second)
 	})
+}
+
+// dapCall sends a DAP request on conn and reads messages until its
+// response, which it returns decoded.
+func dapCall(t *testing.T, conn net.Conn, r *bufio.Reader, seq int, command string, args any) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"seq": seq, "type": "request", "command": command, "arguments": args})
+	if _, err := fmt.Fprintf(conn, "Content-Length: %d\r\n\r\n%s", len(body), body); err != nil {
+		t.Fatalf("DAP %s: %v", command, err)
+	}
+	conn.SetReadDeadline(time.Now().Add(cmdTimeout))
+	for {
+		var n int
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("DAP %s: reading the answer: %v", command, err)
+			}
+			if line == "\r\n" {
+				break
+			}
+			fmt.Sscanf(line, "Content-Length: %d", &n)
+		}
+		msg := make([]byte, n)
+		if _, err := io.ReadFull(r, msg); err != nil {
+			t.Fatalf("DAP %s: %v", command, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(msg, &m); err != nil {
+			t.Fatalf("DAP %s: %v in %s", command, err, msg)
+		}
+		if m["type"] == "response" && m["command"] == command {
+			return m
+		}
+	}
+}
+
+// One port, two protocols: a DAP client attaches to the headless session
+// (mode remote) and leaves, then a JSON-RPC client finds the session as it
+// was (--accept-multiclient) and detaches.
+func TestHeadlessServesDAPAndRPC(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	srv := startServer(t, "dlv-listen", dlvListen, append([]string{"attach", pidArg(job.Pid)}, headlessArgs("--accept-multiclient")...)...)
+	conn := srv.rawConn(t)
+	r := bufio.NewReader(conn)
+	for i, req := range []struct {
+		command string
+		args    any
+	}{
+		{"initialize", map[string]any{"adapterID": "go"}},
+		{"attach", map[string]any{"mode": "remote"}},
+		{"disconnect", map[string]any{}},
+	} {
+		if m := dapCall(t, conn, r, i+1, req.command, req.args); m["success"] != true {
+			t.Fatalf("DAP %s on the headless port: %v", req.command, m)
+		}
+	}
+	conn.Close()
+	c := srv.dial(t)
+	if st, err := c.GetState(); err != nil || st.Pid != job.Pid {
+		t.Fatalf("JSON-RPC after DAP: %+v, %v", st, err)
+	}
+	if tracer := tracerOf(t, job.Pid); tracer == 0 {
+		t.Fatalf("the DAP client's disconnect detached the session of a multiclient server")
+	}
+	if err := c.Detach(false); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	srv.wait(10 * time.Second)
+	waitUntracedPid(t, job.Pid, 5*time.Second)
+	job.WaitAdvance(t, 5*time.Second)
 }

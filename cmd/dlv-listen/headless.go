@@ -151,7 +151,7 @@ func (h *headless) serve(c net.Conn) {
 		return
 	}
 	if isDAP {
-		if err := dap.NewServer(dap.Config{Log: h.logf}).ServeConn(c, h.d); err != nil {
+		if err := dap.NewServer(dap.Config{Log: h.logf, AcceptMulti: h.multi}).ServeConn(c, h.d); err != nil {
 			h.logf("dlv-listen: DAP client: %v", err)
 		}
 		if !h.multi {
