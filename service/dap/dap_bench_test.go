@@ -12,10 +12,13 @@ package dap_test
 //   - BenchmarkDAPReadMemory1MiB: a 1 MiB readMemory of dapprog's block
 //     (goal: at least 2x dlv's rate).
 //
-// Each has a /dlv and an /ours sub-benchmark; the parent logs the ratio
-// ours/dlv of their rates (run with -v to see it). Ours is NewServer(...).ServeConn in this
-// process, dlv a `dlv dap --listen` process; both over loopback TCP, with
-// one session each set up before the timer starts.
+// Each iteration does the operation once on each server, alternately, so
+// that both see the same load on a busy machine; the benchmark reports the
+// median duration of each (dlv-median-ns, ours-median-ns) and the ratio of
+// the rates, x-dlv-rate (ours/dlv; -v also logs it in words). Ours is
+// NewServer(...).ServeConn in this process, dlv a `dlv dap --listen`
+// process; both over loopback TCP, with one session each set up before the
+// timer starts.
 
 import (
 	"bufio"
@@ -26,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,6 +47,7 @@ const benchTimeout = 30 * time.Second
 // benchSession is one DAP session stopped at the breakpoint in dapprog's
 // work.
 type benchSession struct {
+	kind string // "dlv" or "ours"
 	b    *testing.B
 	c    *daptest.Client
 	conn net.Conn
@@ -51,54 +56,74 @@ type benchSession struct {
 }
 
 func BenchmarkDAPBreakpointRoundTrip(b *testing.B) {
-	rates := map[string]float64{}
-	for _, kind := range []string{"dlv", "ours"} {
-		s := benchStart(b, kind)
-		b.Run(kind, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				s.c.ContinueRequest(s.tid)
-				benchExpect[*dap.ContinueResponse](s)
-				s.tid = benchExpect[*dap.StoppedEvent](s).Body.ThreadId
-			}
-			rates[kind] = float64(b.N) / b.Elapsed().Seconds()
-			b.ReportMetric(rates[kind], "hits/s")
-		})
-	}
-	benchRatio(b, "breakpoint hits/s", rates, 1.3)
+	dlv, ours := benchStart(b, "dlv"), benchStart(b, "ours")
+	benchInterleaved(b, "continue-to-breakpoint", "breakpoint hits/s", 1.3, dlv, ours, func(s *benchSession) {
+		s.c.ContinueRequest(s.tid)
+		benchExpect[*dap.ContinueResponse](s)
+		s.tid = benchExpect[*dap.StoppedEvent](s).Body.ThreadId
+	})
 }
 
 func BenchmarkDAPReadMemory1MiB(b *testing.B) {
-	rates := map[string]float64{}
-	for _, kind := range []string{"dlv", "ours"} {
-		s := benchStart(b, kind)
-		ref := s.blockRef()
-		s.c.ReadMemoryRequest(ref, 0, 1<<20)
+	dlv, ours := benchStart(b, "dlv"), benchStart(b, "ours")
+	refs := map[*benchSession]string{}
+	for _, s := range []*benchSession{dlv, ours} {
+		refs[s] = s.blockRef()
+		s.c.ReadMemoryRequest(refs[s], 0, 1<<20)
 		data, err := base64.StdEncoding.DecodeString(benchExpect[*dap.ReadMemoryResponse](s).Body.Data)
 		if err != nil || len(data) != 1<<20 || data[1] != 1 || data[1<<20-1] != 0xff {
-			b.Fatalf("%s: readMemory of dapprog's block: %d bytes (%v), want 1 MiB of byte(i)", kind, len(data), err)
+			b.Fatalf("%s: readMemory of dapprog's block: %d bytes (%v), want 1 MiB of byte(i)", s.kind, len(data), err)
 		}
-		b.Run(kind, func(b *testing.B) {
-			b.SetBytes(1 << 20)
-			for i := 0; i < b.N; i++ {
-				s.c.ReadMemoryRequest(ref, 0, 1<<20)
-				s.expectRawResponse("readMemory", 1<<20*4/3)
-			}
-			rates[kind] = float64(b.N) / b.Elapsed().Seconds()
-		})
 	}
-	benchRatio(b, "1 MiB readMemory/s", rates, 2)
+	benchInterleaved(b, "readMemory", "1 MiB readMemory/s", 2, dlv, ours, func(s *benchSession) {
+		s.c.ReadMemoryRequest(refs[s], 0, 1<<20)
+		s.expectRawResponse("readMemory", 1<<20*4/3)
+	})
 }
 
-func benchRatio(b *testing.B, what string, rates map[string]float64, goal float64) {
-	if rates["dlv"] == 0 || rates["ours"] == 0 {
+// benchInterleaved runs the sub-benchmark name: it times op on dlv and on
+// ours alternately, b.N times each, so that both see the same machine
+// load, and reports the median duration of each and the ratio of their
+// rates (dlv's median over ours); the parent logs the final figures.
+func benchInterleaved(b *testing.B, name, what string, goal float64, dlv, ours *benchSession, op func(*benchSession)) {
+	var mDlv, mOurs time.Duration
+	b.Run(name, func(b *testing.B) {
+		var dDlv, dOurs []time.Duration
+		for i := 0; i < b.N; i++ {
+			for _, s := range []*benchSession{dlv, ours} {
+				start := time.Now()
+				op(s)
+				if s == dlv {
+					dDlv = append(dDlv, time.Since(start))
+				} else {
+					dOurs = append(dOurs, time.Since(start))
+				}
+			}
+		}
+		mDlv, mOurs = benchMedian(dDlv), benchMedian(dOurs)
+		b.ReportMetric(float64(mDlv.Nanoseconds()), "dlv-median-ns")
+		b.ReportMetric(float64(mOurs.Nanoseconds()), "ours-median-ns")
+		b.ReportMetric(float64(mDlv)/float64(mOurs), "x-dlv-rate")
+	})
+	if mDlv == 0 || mOurs == 0 {
 		return
 	}
-	ratio := rates["ours"] / rates["dlv"]
+	ratio := float64(mDlv) / float64(mOurs)
 	met := "met"
 	if ratio < goal {
 		met = "NOT met"
 	}
-	b.Logf("%s: ours %.1f, dlv %.1f: ratio %.2fx (goal %.1fx: %s)", what, rates["ours"], rates["dlv"], ratio, goal, met)
+	b.Logf("%s: ours %.1f, dlv %.1f (from medians): ratio %.2fx (goal %.1fx: %s)",
+		what, float64(time.Second)/float64(mOurs), float64(time.Second)/float64(mDlv), ratio, goal, met)
+}
+
+func benchMedian(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
 }
 
 // benchStart launches dapprog under a server of the given kind and stops
@@ -126,7 +151,7 @@ func benchStart(b *testing.B, kind string) *benchSession {
 	case "dlv":
 		conn = benchStockDlv(b)
 	}
-	s := &benchSession{b: b, c: daptest.NewClientFromConn(conn), conn: conn, r: bufio.NewReader(conn)}
+	s := &benchSession{kind: kind, b: b, c: daptest.NewClientFromConn(conn), conn: conn, r: bufio.NewReader(conn)}
 	b.Cleanup(func() {
 		s.c.DisconnectRequestWithKillOption(true)
 		conn.SetReadDeadline(time.Now().Add(benchTimeout))
