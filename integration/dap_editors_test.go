@@ -99,7 +99,7 @@ func TestDAPHelix(t *testing.T) {
 	bin := dapServerBin(t)
 	prog := dapprogBin(t)
 	addr := freeLoopbackAddr(t)
-	s := startDAPDevNull(t, "helix dap", bin, false, "-l", addr)
+	s := startDAPDevNull(t, "helix dap", bin, "-l", addr)
 	c := newDAPClient(t, dialRetry(t, s, addr))
 	dapFullSession(t, c, s, map[string]any{
 		"request": "launch", "mode": "exec", "program": prog,

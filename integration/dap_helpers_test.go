@@ -119,46 +119,42 @@ func freeLoopbackAddr(t *testing.T) string {
 // (nvim-dap's detached spawn).
 func startDAPPiped(t *testing.T, name, bin string, extra []*os.File, setsid bool, args ...string) *dapServer {
 	t.Helper()
-	cmd := dapCmd(t, bin, append([]string{"dap"}, args...)...)
-	cmd.SysProcAttr.Setsid = setsid
-	cmd.ExtraFiles = extra
-	s := &dapServer{name: name, cmd: cmd, exited: make(chan struct{})}
-	cmd.Stdout = dapServerOutput{s}
-	cmd.Stderr = dapServerOutput{s}
+	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...), exited: make(chan struct{})}
+	s.cmd.SysProcAttr.Setsid = setsid
+	s.cmd.ExtraFiles = extra
+	s.cmd.Stdout = dapServerOutput{s}
+	s.cmd.Stderr = dapServerOutput{s}
 	if !setsid {
-		stdin, err := cmd.StdinPipe()
+		stdin, err := s.cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { stdin.Close() })
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: starting %v: %v", name, cmd.Args, err)
-	}
-	go func() {
-		s.err = cmd.Wait()
-		close(s.exited)
-	}()
-	s.cleanup(t)
+	s.start(t)
 	return s
 }
 
 // startDAPDevNull starts `bin dap args...` with all three standard files
-// /dev/null (Helix), in a session of its own if setsid.
-func startDAPDevNull(t *testing.T, name, bin string, setsid bool, args ...string) *dapServer {
+// /dev/null (Helix).
+func startDAPDevNull(t *testing.T, name, bin string, args ...string) *dapServer {
 	t.Helper()
-	cmd := dapCmd(t, bin, append([]string{"dap"}, args...)...)
-	cmd.SysProcAttr.Setsid = setsid
-	s := &dapServer{name: name, cmd: cmd, exited: make(chan struct{})}
-	if err := cmd.Start(); err != nil { // nil Stdin/Stdout/Stderr: /dev/null
-		t.Fatalf("%s: starting %v: %v", name, cmd.Args, err)
+	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...), exited: make(chan struct{})}
+	s.start(t) // nil Stdin/Stdout/Stderr: /dev/null
+	return s
+}
+
+// start starts s.cmd, reaps it when it exits and registers the cleanup.
+func (s *dapServer) start(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("%s: starting %v: %v", s.name, s.cmd.Args, err)
 	}
 	go func() {
-		s.err = cmd.Wait()
+		s.err = s.cmd.Wait()
 		close(s.exited)
 	}()
 	s.cleanup(t)
-	return s
 }
 
 // startDAPInPty starts `bin dap args...` in a new pty, as a terminal runs
