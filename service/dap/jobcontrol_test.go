@@ -101,7 +101,7 @@ func TestJobControlListen(t *testing.T) {
 
 	tc.PauseRequest(1)
 	expect[*dap.PauseResponse](tc, timeout)
-	st := expect[*dap.StoppedEvent](tc, timeout)
+	st := expectEvent[*dap.StoppedEvent](tc, timeout)
 	if st.Body.Reason != "pause" || !strings.Contains(st.Body.Description, "job-stopped by SIGTSTP") || !strings.Contains(st.Body.Text, "stopped by SIGTSTP") {
 		t.Errorf("pause of a job-stopped process: %+v", st.Body)
 	}
