@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/google/go-dap"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 func TestDAPBadInput(t *testing.T) {
@@ -108,5 +110,38 @@ func TestDAPBadInput(t *testing.T) {
 				t.Errorf("the server panicked:\n%s", s.output())
 			}
 		})
+	}
+}
+
+// TestDAPBadInputMidSession: a framing error in the middle of a session
+// with an attached program, stopped at a breakpoint, ends the connection;
+// the program is let go of, running, without the breakpoint (an int3 left
+// in it would kill it with SIGTRAP at its next iteration).
+func TestDAPBadInputMidSession(t *testing.T) {
+	bin := dapServerBin(t)
+	job := testprog.Start(t, "dapprog")
+	src := dapprogSource(t)
+	addr := freeLoopbackAddr(t)
+	s := startDAPPiped(t, "dap", bin, nil, false, "--listen="+addr)
+	c := newDAPClient(t, dialRetry(t, s, addr))
+	c.initialize()
+	c.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": job.Pid})
+	dapExpect[*dap.AttachResponse](c, dapStartTimeout)
+	c.SetBreakpointsRequest(src.file, []int{src.callInner})
+	dapExpect[*dap.SetBreakpointsResponse](c, dapTimeout)
+	c.ConfigurationDoneRequest()
+	dapExpect[*dap.ConfigurationDoneResponse](c, dapTimeout)
+	expectStopped(t, c, "breakpoint", dapStartTimeout)
+
+	fmt.Fprint(c.conn, "Content-Length: -5\r\n\r\n")
+	c.expectClosed(dapTimeout)
+	if st := s.waitExit(t, dapTimeout); st != 0 {
+		t.Errorf("server exit status %d, want 0", st)
+	}
+	waitUntraced(t, job.Pid, "running", dapTimeout)
+	job.WaitAdvance(t, dapTimeout)
+	job.WaitAdvance(t, dapTimeout) // past the breakpoint's line again
+	if ev := job.Events(); len(ev) != 0 {
+		t.Errorf("the program's shell saw %q; want it running on untouched", ev)
 	}
 }
