@@ -18,3 +18,5 @@ func mustAtoi(t *testing.T, s string) int {
 }
 
 func syscallKill(pid int) { _ = syscall.Kill(pid, syscall.SIGKILL) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
