@@ -1,7 +1,9 @@
 package dap
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -49,13 +51,32 @@ func (ss *session) onReadMemory(r *dap.ReadMemoryRequest) {
 	ss.sendReadMemory(r.Request, addr, buf[:n], int(unreadable))
 }
 
+// sendReadMemory answers a readMemory request. The data (often
+// megabytes) is base64-encoded straight into the message instead of going
+// through encoding/json, which would scan and copy it again: base64's
+// alphabet needs no JSON escaping.
 func (ss *session) sendReadMemory(req dap.Request, addr uint64, data []byte, unreadable int) {
-	var enc string
-	if len(data) > 0 {
-		enc = base64.StdEncoding.EncodeToString(data)
+	resp := &dap.ReadMemoryResponse{Response: *ss.newResponse(req), Body: dap.ReadMemoryResponseBody{
+		Address: fmt.Sprintf("%#x", addr), UnreadableBytes: unreadable}}
+	if len(data) == 0 {
+		ss.send(resp)
+		return
 	}
-	ss.send(&dap.ReadMemoryResponse{Response: *ss.newResponse(req), Body: dap.ReadMemoryResponseBody{
-		Address: fmt.Sprintf("%#x", addr), Data: enc, UnreadableBytes: unreadable}})
+	resp.Body.Data = "\x00" // a placeholder encoding/json writes as "\u0000"
+	head, err := json.Marshal(resp)
+	const placeholder = `"data":"\u0000"`
+	i := bytes.Index(head, []byte(placeholder))
+	if err != nil || i < 0 {
+		resp.Body.Data = base64.StdEncoding.EncodeToString(data)
+		ss.send(resp)
+		return
+	}
+	start := i + len(`"data":"`)
+	out := make([]byte, 0, len(head)+base64.StdEncoding.EncodedLen(len(data)))
+	out = append(out, head[:start]...)
+	out = base64.StdEncoding.AppendEncode(out, data)
+	out = append(out, head[i+len(placeholder)-1:]...)
+	ss.sendRaw(out)
 }
 
 func (ss *session) onWriteMemory(r *dap.WriteMemoryRequest) {

@@ -186,6 +186,15 @@ func (ss *session) send(msg dap.Message) {
 	}
 }
 
+// sendRaw writes one message already encoded as JSON.
+func (ss *session) sendRaw(content []byte) {
+	ss.sendMu.Lock()
+	defer ss.sendMu.Unlock()
+	if err := dap.WriteBaseMessage(ss.conn, content); err != nil {
+		ss.srv.logf("DAP: write: %v", err)
+	}
+}
+
 func (ss *session) nextSeq() int { return int(ss.seq.Add(1)) }
 
 func (ss *session) newResponse(req dap.Request) *dap.Response {
