@@ -3,7 +3,10 @@
 package dap
 
 import (
+	"bufio"
+	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -20,3 +23,14 @@ func mustAtoi(t *testing.T, s string) int {
 func syscallKill(pid int) { _ = syscall.Kill(pid, syscall.SIGKILL) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
