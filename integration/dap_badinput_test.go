@@ -67,6 +67,16 @@ func TestDAPBadInput(t *testing.T) {
 			want:    regexp.MustCompile(`Failed to attach: could not attach to pid 99999999: no such process`),
 		},
 		{
+			// What Zed's config_from_zed_format makes of an attach.
+			name: "attach mode debug",
+			send: func(t *testing.T, c *dapClient) {
+				c.initialize()
+				c.AttachRequest(map[string]any{"request": "attach", "mode": "debug", "processId": 99999999})
+			},
+			command: "attach",
+			want:    regexp.MustCompile(`Failed to attach: invalid debug configuration - unsupported 'mode' attribute "debug"`),
+		},
+		{
 			name: "program does not build",
 			send: func(t *testing.T, c *dapClient) {
 				c.initialize()

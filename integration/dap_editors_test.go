@@ -101,6 +101,12 @@ func TestDAPHelix(t *testing.T) {
 	addr := freeLoopbackAddr(t)
 	s := startDAPDevNull(t, "helix dap", bin, "-l", addr)
 	c := newDAPClient(t, dialRetry(t, s, addr))
+	// helix-dap's Client::initialize.
+	c.initArgs = &dap.InitializeRequestArguments{
+		ClientID: "hx", ClientName: "helix", AdapterID: "go", Locale: "en-us",
+		LinesStartAt1: true, ColumnsStartAt1: true, PathFormat: "path",
+		SupportsVariableType: true, SupportsRunInTerminalRequest: true,
+	}
 	dapFullSession(t, c, s, map[string]any{
 		"request": "launch", "mode": "exec", "program": prog,
 		"args": []string{"-iterations", fmt.Sprint(dapprogIterations)},
@@ -116,6 +122,8 @@ func TestDAPZed(t *testing.T) {
 	addr := freeLoopbackAddr(t)
 	s := startDAPInPty(t, "zed dap", bin, "--listen", addr)
 	c := newDAPClient(t, dialRetry(t, s, addr))
+	// The attach of Zed's Delve schema (a scenario from Zed's own picker
+	// sends mode "debug", which dlv refuses: TestDAPBadInput).
 	dapFullSession(t, c, s, map[string]any{"request": "attach", "mode": "local", "processId": job.Pid}, job.Pid)
 	job.WaitAdvance(t, dapTimeout)
 	waitUntraced(t, job.Pid, "running", dapTimeout)

@@ -285,6 +285,10 @@ type dapClient struct {
 	conn net.Conn
 	msgs chan dap.Message
 
+	// initArgs, if set, is what initialize sends instead of VS Code's
+	// arguments.
+	initArgs *dap.InitializeRequestArguments
+
 	readErr error         // why msgs was closed
 	backlog []dap.Message // received, not yet expected (no output events)
 	all     []dap.Message // everything received, in order
@@ -430,9 +434,14 @@ func dapSummary(ms []dap.Message) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// initialize sends what VS Code sends and returns the capabilities.
+// initialize sends what VS Code sends (or c.initArgs) and returns the
+// capabilities.
 func (c *dapClient) initialize() *dap.InitializeResponse {
 	c.t.Helper()
+	if c.initArgs != nil {
+		c.InitializeRequestWithArgs(*c.initArgs)
+		return dapExpect[*dap.InitializeResponse](c, dapTimeout)
+	}
 	c.InitializeRequestWithArgs(dap.InitializeRequestArguments{
 		ClientID:                     "vscode",
 		ClientName:                   "Visual Studio Code",
