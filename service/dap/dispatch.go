@@ -2,6 +2,7 @@ package dap
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/google/go-dap"
 )
@@ -79,6 +80,15 @@ func (ss *session) handle(msg dap.Message) (end bool) {
 			ss.whileHalted(r.Request, func() { ss.onSetFunctionBreakpoints(r) })
 		case *dap.SetInstructionBreakpointsRequest:
 			ss.whileHalted(r.Request, func() { ss.onSetInstructionBreakpoints(r) })
+		case *dap.EvaluateRequest:
+			if jobCmdRe.MatchString(r.Arguments.Expression) {
+				// "dlv jobs" and "dlv signal" need no stopped process:
+				// SIGCONT is how a continue waiting on a job-control stop
+				// goes on.
+				ss.onEvaluate(r)
+				return false
+			}
+			ss.sendError(req, DebuggeeIsRunning, fmt.Sprintf("Unable to process `%s`", req.Command), "debuggee is running")
 		case *dap.DataBreakpointInfoRequest, *dap.SetDataBreakpointsRequest:
 			ss.sendError(req, UnableToSetBreakpoints, canNotSetDataBreakpointWhileRunning, canNotSetDataBreakpointWhileRunning)
 		default:
@@ -155,6 +165,9 @@ func (ss *session) handle(msg dap.Message) (end bool) {
 	}
 	return false
 }
+
+// jobCmdRe matches the repl commands answered while the program runs.
+var jobCmdRe = regexp.MustCompile(`^\s*dlv\s+(jobs|signal)(\s|$)`)
 
 const canNotSetDataBreakpointWhileRunning = "Can not set data breakpoints while the process is running"
 

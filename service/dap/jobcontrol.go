@@ -67,8 +67,12 @@ type jobControlBody struct {
 // watchJobControl forwards d's job-control notices and events for as
 // long as the session lasts.
 func (ss *session) watchJobControl(d *debugger.Debugger) {
-	d.SetNoticeFunc(func(line string) { ss.output("important", line+"\n") })
-	events, cancel := d.SubscribeJobEvents()
+	removeNotices := d.AddNoticeFunc(func(line string) { ss.output("important", line+"\n") })
+	events, cancelEvents := d.SubscribeJobEvents()
+	cancel := func() {
+		removeNotices()
+		cancelEvents()
+	}
 	ss.mu.Lock()
 	ss.stopJobs = cancel
 	ss.mu.Unlock()

@@ -110,6 +110,11 @@ func TestJobControlListen(t *testing.T) {
 	expect[*dap.ContinueResponse](tc, timeout)
 	tc.expectOutput("waiting for SIGCONT", timeout)
 	assertFrozen(t, cnt)
+	// "dlv jobs" is answered while the continue waits.
+	tc.EvaluateRequest("dlv jobs", 0, "repl")
+	if ev := expect[*dap.EvaluateResponse](tc, timeout); !strings.Contains(ev.Body.Result, "is stopped by SIGTSTP (job control)") {
+		t.Errorf("dlv jobs while waiting: %q", ev.Body.Result)
+	}
 
 	tc.send(&signalRequest{Request: dap.Request{ProtocolMessage: dap.ProtocolMessage{Seq: 900, Type: "request"}, Command: signalCommand}, Arguments: signalArguments{Signal: "SIGCONT"}})
 	sr := expect[*signalResponse](tc, timeout)

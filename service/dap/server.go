@@ -280,5 +280,12 @@ func (ss *session) close() {
 	if nd != nil {
 		nd.stop()
 	}
+	ss.mu.Lock()
+	stopJobs := ss.stopJobs
+	ss.mu.Unlock()
+	if stopJobs != nil {
+		// A session that outlives us (headless) stops telling us.
+		stopJobs()
+	}
 	ss.removeBinary()
 }

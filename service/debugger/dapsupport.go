@@ -15,6 +15,26 @@ import (
 	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
+// AddNoticeFunc adds a receiver of the session's notices besides the one
+// of SetNoticeFunc (a DAP client attached to a headless session gets them
+// while the headless server keeps logging them). The returned function
+// removes it.
+func (d *Debugger) AddNoticeFunc(fn func(string)) (remove func()) {
+	d.noticeMu.Lock()
+	defer d.noticeMu.Unlock()
+	if d.noticeSubs == nil {
+		d.noticeSubs = map[int]func(string){}
+	}
+	d.noticeNext++
+	id := d.noticeNext
+	d.noticeSubs[id] = fn
+	return func() {
+		d.noticeMu.Lock()
+		delete(d.noticeSubs, id)
+		d.noticeMu.Unlock()
+	}
+}
+
 // JobEvent is one change of the debuggee's job-control state.
 type JobEvent struct {
 	Pid int

@@ -55,6 +55,9 @@ type Debugger struct {
 
 	noticeMu sync.Mutex
 	notice   func(string)
+	// noticeSubs are further receivers of notices (AddNoticeFunc).
+	noticeSubs map[int]func(string)
+	noticeNext int
 
 	goneMu sync.Mutex
 	gone   error // why the process is no longer debugged, once it is
@@ -127,10 +130,17 @@ func (d *Debugger) SetNoticeFunc(fn func(string)) {
 
 func (d *Debugger) noticef(format string, args ...any) {
 	d.noticeMu.Lock()
-	fn := d.notice
+	fns := make([]func(string), 0, 1+len(d.noticeSubs))
+	if d.notice != nil {
+		fns = append(fns, d.notice)
+	}
+	for _, fn := range d.noticeSubs {
+		fns = append(fns, fn)
+	}
 	d.noticeMu.Unlock()
-	if fn != nil {
-		fn(fmt.Sprintf(format, args...))
+	line := fmt.Sprintf(format, args...)
+	for _, fn := range fns {
+		fn(line)
 	}
 }
 
