@@ -14,6 +14,7 @@ package integration
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -289,6 +290,7 @@ type dapClient struct {
 	// arguments.
 	initArgs *dap.InitializeRequestArguments
 
+	seq     int           // requests sent by send
 	readErr error         // why msgs was closed
 	backlog []dap.Message // received, not yet expected (no output events)
 	all     []dap.Message // everything received, in order
@@ -311,6 +313,16 @@ func newDAPClient(t testing.TB, conn net.Conn) *dapClient {
 	}()
 	t.Cleanup(func() { conn.Close() })
 	return c
+}
+
+// send sends a request daptest has no method for.
+func (c *dapClient) send(command string, args any) {
+	c.seq++
+	body, err := json.Marshal(map[string]any{"seq": 1000 + c.seq, "type": "request", "command": command, "arguments": args})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	fmt.Fprintf(c.conn, "Content-Length: %d\r\n\r\n%s", len(body), body)
 }
 
 // receive waits up to timeout for the next message; ok is false on
