@@ -13,8 +13,10 @@ package integration
 //   - memory: ExamineMemory of 1 MiB in calls of 64 KiB, the per-call
 //     limit of Delve's API.
 //
-// Each reports ns/op (and MB/s for memory); BenchmarkHeadless prints the
-// ratios dlv/dlv-listen (above 1: dlv-listen is faster).
+// Each reports the time per op of each debugger (and MB/s for memory) and
+// the ratio dlv/dlv-listen (above 1: dlv-listen is faster); the two are
+// timed in turns within one loop, so that the load of a shared machine
+// weighs on both alike.
 //
 // The memory figure is bounded by the client: Delve's rpc2 client decodes
 // each 64 KiB answer (87 KiB of base64 in JSON) twice, once to find the
@@ -42,81 +44,100 @@ import (
 const examineChunk = 64 << 10
 
 func BenchmarkHeadless(b *testing.B) {
-	debuggers := []struct{ name, bin string }{
-		{"dlv", sbsStockDlv(b)},
-		{"dlv-listen", dlvListen},
-	}
-	results := map[string]float64{} // "metric/debugger" -> ns/op
-	record := func(key string, b *testing.B) {
-		results[key] = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-	}
+	bins := [2]string{sbsStockDlv(b), dlvListen}
 
-	for _, d := range debuggers {
-		job := testprog.Start(b, "counter", "-workers", "0")
-		b.Run("attach/"+d.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				b.StartTimer()
-				srv := startServer(b, d.name, d.bin, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
-				c := srv.dial(b)
-				if _, err := c.GetState(); err != nil {
-					b.Fatalf("State: %v", err)
-				}
-				b.StopTimer()
-				if err := c.Detach(false); err != nil {
-					b.Fatalf("Detach: %v", err)
-				}
-				srv.wait(10 * time.Second)
-				waitUntracedPid(b, job.Pid, 5*time.Second)
+	// The two debuggers are timed in turns, in alternating order, within
+	// one loop: the machine's load then weighs on both alike.
+	b.Run("attach", func(b *testing.B) {
+		var jobs [2]*testprog.Job
+		for k := range jobs {
+			jobs[k] = testprog.Start(b, "counter", "-workers", "0")
+		}
+		interleave(b, 0, func(k int) {
+			srv := startServer(b, names[k], bins[k], append([]string{"attach", pidArg(jobs[k].Pid)}, headlessArgs()...)...)
+			c := srv.dial(b)
+			if _, err := c.GetState(); err != nil {
+				b.Fatalf("%s: State: %v", names[k], err)
 			}
-			record("attach/"+d.name, b)
+			b.StopTimer()
+			if err := c.Detach(false); err != nil {
+				b.Fatalf("Detach: %v", err)
+			}
+			srv.wait(10 * time.Second)
+			waitUntracedPid(b, jobs[k].Pid, 5*time.Second)
+			b.StartTimer()
 		})
-	}
+	})
 
-	for _, d := range debuggers {
-		// Ticking without pause: the breakpoint is hit as soon as the
-		// process runs.
+	// Ticking without pause: the breakpoint is hit as soon as the process
+	// runs.
+	var clients [2]*rpc2.RPCClient
+	var bps [2]*api.Breakpoint
+	var addrs [2]uint64
+	for k := range bins {
 		job := testprog.Start(b, "counter", "-workers", "0", "-period", "0")
-		srv := startServer(b, d.name, d.bin, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
+		srv := startServer(b, names[k], bins[k], append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 		c := srv.dial(b)
 		bp, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.tick"})
 		if err != nil {
-			b.Fatalf("%s: CreateBreakpoint: %v", d.name, err)
+			b.Fatalf("%s: CreateBreakpoint: %v", names[k], err)
 		}
-		b.Run("roundtrip/"+d.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				st := <-c.Continue()
-				if st.Err != nil || st.CurrentThread == nil || st.CurrentThread.Breakpoint == nil || st.CurrentThread.Breakpoint.ID != bp.ID {
-					b.Fatalf("Continue: %+v, want breakpoint %d", st, bp.ID)
-				}
-			}
-			record("roundtrip/"+d.name, b)
+		clients[k], bps[k], addrs[k] = c, bp, readableMiB(b, job.Pid)
+		b.Cleanup(func() {
+			c.ClearBreakpoint(bp.ID)
+			detachAll(b, c, srv, job.Pid)
 		})
-		addr := readableMiB(b, job.Pid)
-		b.Run("memory/"+d.name, func(b *testing.B) {
-			b.SetBytes(1 << 20)
-			for i := 0; i < b.N; i++ {
-				for off := uint64(0); off < 1<<20; off += examineChunk {
-					mem, _, err := c.ExamineMemory(addr+off, examineChunk)
-					if err != nil || len(mem) != examineChunk {
-						b.Fatalf("ExamineMemory %#x: %d bytes, %v", addr+off, len(mem), err)
-					}
-				}
-			}
-			record("memory/"+d.name, b)
-		})
-		if _, err := c.ClearBreakpoint(bp.ID); err != nil {
-			b.Fatalf("ClearBreakpoint: %v", err)
-		}
-		detachAll(b, c, srv, job.Pid)
 	}
+	b.Run("roundtrip", func(b *testing.B) {
+		interleave(b, 0, func(k int) {
+			st := <-clients[k].Continue()
+			if st.Err != nil || st.CurrentThread == nil || st.CurrentThread.Breakpoint == nil || st.CurrentThread.Breakpoint.ID != bps[k].ID {
+				b.Fatalf("%s: Continue: %+v, want breakpoint %d", names[k], st, bps[k].ID)
+			}
+		})
+	})
+	b.Run("memory", func(b *testing.B) {
+		interleave(b, 1<<20, func(k int) {
+			for off := uint64(0); off < 1<<20; off += examineChunk {
+				mem, _, err := clients[k].ExamineMemory(addrs[k]+off, examineChunk)
+				if err != nil || len(mem) != examineChunk {
+					b.Fatalf("%s: ExamineMemory %#x: %d bytes, %v", names[k], addrs[k]+off, len(mem), err)
+				}
+			}
+		})
+	})
+}
 
-	for _, metric := range []string{"attach", "roundtrip", "memory"} {
-		dlv, ours := results[metric+"/dlv"], results[metric+"/dlv-listen"]
-		if dlv > 0 && ours > 0 {
-			// Printed, not logged: a parent benchmark's log is shown only
-			// with -v.
-			fmt.Printf("headless %-9s dlv %12.0f ns/op  dlv-listen %12.0f ns/op  ratio dlv/dlv-listen %.2fx\n", metric, dlv, ours, dlv/ours)
+var names = [2]string{"dlv", "dlv-listen"}
+
+// interleave runs op(0) (stock dlv) and op(1) (dlv-listen) b.N times each,
+// in turns, timing each side (op may stop the timer for its teardown), and
+// reports both times per op, the MB/s of each when bytes > 0, and the
+// ratio dlv/dlv-listen (above 1: dlv-listen is faster). The ns/op of the
+// benchmark itself is of the pair.
+func interleave(b *testing.B, bytes int64, op func(k int)) {
+	var total [2]time.Duration
+	for i := 0; i < b.N; i++ {
+		for j := 0; j < 2; j++ {
+			k := (i + j) % 2 // alternate which goes first
+			b.StartTimer()
+			start := b.Elapsed()
+			op(k)
+			b.StopTimer()
+			total[k] += b.Elapsed() - start
 		}
+	}
+	b.StartTimer()
+	per := func(k int) float64 { return float64(total[k].Nanoseconds()) / float64(b.N) }
+	b.ReportMetric(per(0), "dlv-ns/op")
+	b.ReportMetric(per(1), "dlv-listen-ns/op")
+	if bytes > 0 {
+		for k, unit := range []string{"dlv-MB/s", "dlv-listen-MB/s"} {
+			b.ReportMetric(float64(bytes)/1e6/(per(k)/1e9), unit)
+		}
+	}
+	if per(1) > 0 {
+		b.ReportMetric(per(0)/per(1), "ratio")
 	}
 }
 
