@@ -95,7 +95,7 @@ func (h *handleSet) variable(id int) (*fqVar, bool) {
 // memoryReference returns a reference to the memory of a slice or
 // string, "" for other variables.
 func (h *handleSet) memoryReference(v *api.Variable) string {
-	if v == nil || v.Unreadable != "" || (v.Kind != reflect.Slice && v.Kind != reflect.String) {
+	if v == nil || v.Unreadable != "" || (v.Kind != reflect.Slice && v.Kind != reflect.String) || (v.Addr == 0 && v.Base == 0) {
 		return ""
 	}
 	addr := v.Addr

@@ -100,7 +100,7 @@ func (ss *session) onScopes(r *dap.ScopesRequest) {
 		}
 		vars := make([]api.Variable, len(regs))
 		for i, reg := range regs {
-			vars[i] = api.Variable{Name: reg.Name, Value: reg.Value, Kind: reflect.String}
+			vars[i] = api.Variable{Name: reg.Name, Value: reg.Value, Kind: reflect.String, Len: int64(len(reg.Value))}
 		}
 		rs := &fqVar{Variable: &api.Variable{Name: "Registers", Children: vars}, isScope: true, goroutineID: goid, frameIndex: frame}
 		scopes = append(scopes, dap.Scope{Name: rs.Name, VariablesReference: ss.handles.newVariable(rs)})
@@ -322,6 +322,9 @@ func (ss *session) childrenVariables(v *fqVar) []dap.Variable {
 			if v.isScope && v.Name == "Registers" {
 				shown = fmt.Sprintf("%6s", strings.ToLower(c.Name))
 				name = "_" + strings.ToUpper(c.Name)
+				if u, err := strconv.Unquote(val); err == nil {
+					val = u
+				}
 			}
 			out = append(out, dap.Variable{Name: shown, EvaluateName: name, Type: ss.typeOf(c), Value: val, VariablesReference: ref,
 				IndexedVariables: indexedCount(c), NamedVariables: namedCount(c), MemoryReference: ss.handles.memoryReference(c)})

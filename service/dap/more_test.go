@@ -1,0 +1,108 @@
+//go:build linux
+
+package dap
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-dap"
+)
+
+// TestScopesPagingAndMore: Globals and Registers scopes, paging of a
+// large array, hex for unsigned values, setExpression, instruction
+// stepping, modules, loadedSources, pause, restart answered honestly,
+// terminate.
+func TestScopesPagingAndMore(t *testing.T) {
+	tc := newTestClient(t)
+	pid, stop := tc.launchDapprog("work: call inner", map[string]any{"showGlobalVariables": true, "showRegisters": true})
+	t.Cleanup(func() {
+		if !pidGone(pid) {
+			syscallKill(pid)
+		}
+	})
+	goid := stop.Body.ThreadId
+	top := tc.topFrame(goid)
+	tc.ScopesRequest(top.Id)
+	scopes := map[string]int{}
+	for _, s := range expect[*dap.ScopesResponse](tc, timeout).Body.Scopes {
+		scopes[s.Name] = s.VariablesReference
+	}
+	globRef, ok := scopes["Globals (package main)"]
+	if !ok || scopes["Registers"] == 0 {
+		t.Fatalf("scopes %v: want Locals, Globals (package main), Registers", scopes)
+	}
+	regs := tc.variables(scopes["Registers"])
+	if rip, ok := regs["   rip"]; !ok || rip.EvaluateName != "_RIP" || !strings.HasPrefix(rip.Value, "0x") || strings.Contains(rip.Value, "more") {
+		t.Errorf("Registers: rip = %+v (of %d registers)", rip, len(regs))
+	}
+	globals := tc.variables(globRef)
+	block := globals["block"]
+	if block.IndexedVariables != 1<<20 || block.VariablesReference == 0 {
+		t.Fatalf("global block: %+v", block)
+	}
+	tc.IndexedVariablesRequest(block.VariablesReference, 1000, 3)
+	page := expect[*dap.VariablesResponse](tc, timeout).Body.Variables
+	if len(page) != 3 || page[0].Name != "[1000]" || page[0].Value != "232 = 0xe8" || page[2].EvaluateName != "main.block[1002]" {
+		t.Errorf("block[1000:1003]: %+v", page)
+	}
+
+	// setExpression on a watch expression.
+	tc.send(&dap.SetExpressionRequest{Request: dap.Request{ProtocolMessage: dap.ProtocolMessage{Seq: 800, Type: "request"}, Command: "setExpression"},
+		Arguments: dap.SetExpressionArguments{Expression: "pt.X", Value: "77", FrameId: top.Id}})
+	if se := expect[*dap.SetExpressionResponse](tc, timeout); se.Body.Value != "77" {
+		t.Errorf("setExpression pt.X = 77: %+v", se.Body)
+	}
+
+	// One instruction.
+	pc := top.InstructionPointerReference
+	tc.NextInstructionRequest(goid)
+	expect[*dap.NextResponse](tc, timeout)
+	expectEvent[*dap.StoppedEvent](tc, timeout)
+	if f := tc.topFrame(goid); f.InstructionPointerReference == pc || f.Name != "main.work" {
+		t.Errorf("after one instruction at %s %s, was %s", f.Name, f.InstructionPointerReference, pc)
+	}
+
+	tc.ModulesRequest()
+	mods := expect[*dap.ModulesResponse](tc, timeout)
+	if len(mods.Body.Modules) == 0 || !strings.HasSuffix(mods.Body.Modules[0].Path, "dapprog") {
+		t.Errorf("modules: %+v", mods.Body.Modules)
+	}
+	tc.LoadedSourcesRequest()
+	srcs := expect[*dap.LoadedSourcesResponse](tc, timeout)
+	found := false
+	for _, s := range srcs.Body.Sources {
+		found = found || strings.HasSuffix(s.Path, "dapprog/main.go")
+	}
+	if !found {
+		t.Errorf("loadedSources lacks dapprog/main.go (%d sources)", len(srcs.Body.Sources))
+	}
+
+	// Pause of a running program.
+	tc.SetBreakpointsRequest(tc.sourcePath(t), nil)
+	expect[*dap.SetBreakpointsResponse](tc, timeout)
+	tc.ContinueRequest(goid)
+	expect[*dap.ContinueResponse](tc, timeout)
+	tc.PauseRequest(goid)
+	expect[*dap.PauseResponse](tc, timeout)
+	if st := expectEvent[*dap.StoppedEvent](tc, timeout); st.Body.Reason != "pause" || st.Body.Description != "" {
+		t.Errorf("pause: %+v", st.Body)
+	}
+
+	tc.RestartRequest(nil)
+	expect[*dap.RestartResponse](tc, timeout)
+	er := expect[*dap.ErrorResponse](tc, timeout)
+	if !strings.Contains(er.Body.Error.Format, "Failed to restart") {
+		t.Errorf("restart: %s", er.Body.Error.Format)
+	}
+
+	tc.TerminateRequest()
+	expect[*dap.TerminateResponse](tc, timeout)
+	expectEvent[*dap.TerminatedEvent](tc, timeout)
+	waitGone(t, pid)
+}
+
+func (tc *testClient) sourcePath(t *testing.T) string {
+	p, _ := sourceLine(t, "work: call inner")
+	return p
+}
