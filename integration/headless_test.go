@@ -216,6 +216,16 @@ func TestHeadlessRPCClient(t *testing.T) {
 	if err := c2.CallAPI("Signal", jobapi.SignalIn{Signal: "CONT"}, &sig); err != nil || sig.Text != fmt.Sprintf("sent SIGCONT to process %d", job.Pid) {
 		t.Fatalf("Signal CONT: %+v, %v", sig, err)
 	}
+	cont := waitJobEvent(t, c2, stopped.Seq, jobapi.EventContinued)
+	job.WaitAdvance(t, 5*time.Second)
+	// The other way round: stopped with the Signal method, continued with
+	// kill -CONT.
+	if err := c2.CallAPI("Signal", jobapi.SignalIn{Signal: "SIGSTOP"}, &sig); err != nil {
+		t.Fatalf("Signal SIGSTOP: %v", err)
+	}
+	stopped = waitJobEvent(t, c2, cont.Seq, jobapi.EventStopped)
+	job.AssertFrozen(t, 300*time.Millisecond)
+	job.Signal(t, syscall.SIGCONT)
 	waitJobEvent(t, c2, stopped.Seq, jobapi.EventContinued)
 	job.WaitAdvance(t, 5*time.Second)
 	if _, err := c2.Halt(); err != nil {
