@@ -106,3 +106,25 @@ func (tc *testClient) sourcePath(t *testing.T) string {
 	p, _ := sourceLine(t, "work: call inner")
 	return p
 }
+
+// TestNoDebug: "Run Without Debugging" runs the program plainly; its output
+// comes as output events with outputMode remote; exited and terminated
+// follow its end.
+func TestNoDebug(t *testing.T) {
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "noDebug": true, "outputMode": "remote",
+		"program": testprogBuild(t), "args": []string{"-iterations", "3", "-period", "1ms"}})
+	expect[*dap.LaunchResponse](tc, startTimeout)
+	tc.ThreadsRequest()
+	if er := expect[*dap.ErrorResponse](tc, timeout); !strings.Contains(er.Body.Error.Format, "noDebug mode") {
+		t.Errorf("threads in noDebug mode: %s", er.Body.Error.Format)
+	}
+	if ex := expectEvent[*dap.ExitedEvent](tc, startTimeout); ex.Body.ExitCode != 0 {
+		t.Errorf("exit code %d", ex.Body.ExitCode)
+	}
+	expectEvent[*dap.TerminatedEvent](tc, timeout)
+	tc.expectOutput("dapprog: done", timeout)
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 func mustAtoi(t *testing.T, s string) int {
@@ -34,3 +36,5 @@ func containsAll(s string, subs ...string) bool {
 }
 
 func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
+func testprogBuild(t *testing.T) string { return testprog.Build(t, "dapprog") }
