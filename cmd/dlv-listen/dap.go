@@ -17,6 +17,24 @@ import (
 	"github.com/dlv-listen/dlv-listen/service/listener"
 )
 
+// Version check of VS Code Go. Before a dlv-dap session, vscode-go runs
+// `go version -m <dlv>` and takes the main module's version (third line,
+// fourth field); if node-semver parses it and it is older than v1.8.3 (its
+// "latest" dlv) it offers to replace the binary with Delve. A binary
+// reporting "(devel)" is left alone (not semver), and so is any v1 version
+// from v1.8.3 on. What the go command writes there:
+//   - `go build -buildvcs=false ./cmd/dlv-listen` (or GOFLAGS=-buildvcs=false):
+//     "(devel)": no prompt.
+//   - `go build` in a git clone (Go 1.24+ stamps the version from git): the
+//     nearest tag, or v0.0.0-<date>-<commit>[+dirty] without one: a prompt
+//     unless the repository carries a release tag v1.8.3 or later.
+//   - `go install github.com/dlv-listen/dlv-listen/cmd/dlv-listen@<tag>`: the
+//     tag: releases must be tagged v1.8.3 or later (a v1 module: e.g.
+//     v1.27.2-based tags, after the Delve they pin).
+//
+// A binary cannot change that line (-ldflags -X does not reach it, and go
+// install takes none), so releases are tagged accordingly; until then, build
+// with -buildvcs=false, or set "go.toolsManagement.checkForUpdates": "off".
 func newDapCommand(o *options) *cobra.Command {
 	var clientAddr string
 	cmd := &cobra.Command{
