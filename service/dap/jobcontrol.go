@@ -83,7 +83,10 @@ func (ss *session) watchJobControl(d *debugger.Debugger) {
 				cancel()
 				continue
 			}
-			ss.onJobEvent(ev)
+			func() {
+				defer ss.recoverPanic(0)
+				ss.onJobEvent(ev)
+			}()
 		}
 	}()
 }
@@ -99,6 +102,7 @@ const heldPollInterval = 250 * time.Millisecond
 // INTERRUPT: the thread never runs). Only while a stop is shown and the
 // process was last seen job-stopped: otherwise this costs nothing.
 func (ss *session) pollHeldJobStop(d *debugger.Debugger) {
+	defer ss.recoverPanic(0)
 	t := time.NewTicker(heldPollInterval)
 	defer t.Stop()
 	for {

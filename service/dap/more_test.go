@@ -128,3 +128,42 @@ func TestNoDebug(t *testing.T) {
 	tc.DisconnectRequest()
 	expect[*dap.DisconnectResponse](tc, timeout)
 }
+
+// TestDataBreakpoint: a write watchpoint on the global sink (written by
+// main after each call of work) stops the program there.
+func TestDataBreakpoint(t *testing.T) {
+	tc := newTestClient(t)
+	pid, stop := tc.launchDapprog("work: call inner", nil)
+	t.Cleanup(func() {
+		if !pidGone(pid) {
+			syscallKill(pid)
+		}
+	})
+	top := tc.topFrame(stop.Body.ThreadId)
+	tc.DataBreakpointInfoRequest(0, "main.sink")
+	// FrameId 0 is as good as the top frame for a global.
+	info := expect[*dap.DataBreakpointInfoResponse](tc, timeout)
+	dataID, _ := info.Body.DataId.(string)
+	if dataID == "" {
+		t.Fatalf("dataBreakpointInfo: %+v", info.Body)
+	}
+	tc.SetDataBreakpointsRequest([]string{dataID})
+	db := expect[*dap.SetDataBreakpointsResponse](tc, timeout)
+	if len(db.Body.Breakpoints) != 1 || !db.Body.Breakpoints[0].Verified {
+		t.Fatalf("setDataBreakpoints: %+v", db.Body.Breakpoints)
+	}
+	tc.SetBreakpointsRequest(tc.sourcePath(t), nil)
+	expect[*dap.SetBreakpointsResponse](tc, timeout)
+	tc.ContinueRequest(stop.Body.ThreadId)
+	expect[*dap.ContinueResponse](tc, timeout)
+	st := expectEvent[*dap.StoppedEvent](tc, timeout)
+	if st.Body.Reason != "data breakpoint" {
+		t.Fatalf("stopped %+v, want data breakpoint", st.Body)
+	}
+	if f := tc.topFrame(st.Body.ThreadId); f.Name != "main.main" {
+		t.Errorf("data breakpoint stopped in %s:%d (frame before: %s)", f.Name, f.Line, top.Name)
+	}
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+	waitGone(t, pid)
+}
