@@ -47,6 +47,21 @@ func TestHeadlessStockDlvConnect(t *testing.T) {
 	srv := startServer(t, "dlv-listen", dlvListen, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 	tm := connectTerm(t, "dlv connect", dlv, srv.addr)
 	inspectAtTick(t, tm, job.CounterPath, job.Pid)
+
+	// Job-control events reach dlv's terminal during a continue (as events
+	// of a kind it does not know): it goes on, and halts on Ctrl-C.
+	tm.command("clear 1", cmdTimeout)
+	tm.sendLine("continue")
+	job.WaitAdvance(t, 5*time.Second)
+	job.Signal(t, syscall.SIGSTOP)
+	job.WaitEvent(t, "stopped SIGSTOP", 5*time.Second)
+	job.Signal(t, syscall.SIGCONT)
+	job.WaitAdvance(t, 5*time.Second)
+	tm.send("\x03")
+	tm.waitPrompt(cmdTimeout)
+	if out := tm.command("print 1+1", cmdTimeout); !regexpMatch(`^\s*2\s*$`, out) {
+		t.Errorf("print after the job-control events: %q", out)
+	}
 	exitLeavingRunning(t, tm, job)
 	if st := srv.wait(10 * time.Second); st != 0 {
 		t.Errorf("headless dlv-listen exited with status %d, want 0", st)
