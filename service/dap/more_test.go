@@ -167,3 +167,34 @@ func TestDataBreakpoint(t *testing.T) {
 	expect[*dap.DisconnectResponse](tc, timeout)
 	waitGone(t, pid)
 }
+
+// TestInstructionBreakpoint: a breakpoint at the address of a frame's PC
+// stops there again, reported as an instruction breakpoint.
+func TestInstructionBreakpoint(t *testing.T) {
+	tc := newTestClient(t)
+	pid, stop := tc.launchDapprog("work: call inner", nil)
+	t.Cleanup(func() {
+		if !pidGone(pid) {
+			syscallKill(pid)
+		}
+	})
+	pc := tc.topFrame(stop.Body.ThreadId).InstructionPointerReference
+	tc.SetBreakpointsRequest(tc.sourcePath(t), nil)
+	expect[*dap.SetBreakpointsResponse](tc, timeout)
+	tc.SetInstructionBreakpointsRequest([]dap.InstructionBreakpoint{{InstructionReference: pc}})
+	if ib := expect[*dap.SetInstructionBreakpointsResponse](tc, timeout); len(ib.Body.Breakpoints) != 1 || !ib.Body.Breakpoints[0].Verified {
+		t.Fatalf("setInstructionBreakpoints %s: %+v", pc, ib.Body.Breakpoints)
+	}
+	tc.ContinueRequest(stop.Body.ThreadId)
+	expect[*dap.ContinueResponse](tc, timeout)
+	st := expectEvent[*dap.StoppedEvent](tc, timeout)
+	if st.Body.Reason != "instruction breakpoint" {
+		t.Fatalf("stopped %+v, want instruction breakpoint", st.Body)
+	}
+	if f := tc.topFrame(st.Body.ThreadId); f.InstructionPointerReference != pc {
+		t.Errorf("stopped at %s, want %s", f.InstructionPointerReference, pc)
+	}
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+	waitGone(t, pid)
+}
