@@ -297,12 +297,22 @@ type dapClient struct {
 	outSeen int           // output events in all consumed by waitOutput
 }
 
+// newDAPClient is a client that knows the standard messages only: an
+// event it does not know (a custom one sent unasked) ends its reading.
 func newDAPClient(t testing.TB, conn net.Conn) *dapClient {
+	return newDAPClientCodec(t, conn, dap.NewCodec())
+}
+
+func newDAPClientCodec(t testing.TB, conn net.Conn, codec *dap.Codec) *dapClient {
 	c := &dapClient{Client: daptest.NewClientFromConn(conn), t: t, conn: conn, msgs: make(chan dap.Message, 1024)}
 	go func() {
 		r := bufio.NewReader(conn)
 		for {
-			m, err := dap.ReadProtocolMessage(r)
+			b, err := dap.ReadBaseMessage(r)
+			var m dap.Message
+			if err == nil {
+				m, err = codec.DecodeMessage(b)
+			}
 			if err != nil {
 				c.readErr = err
 				close(c.msgs)

@@ -8,11 +8,14 @@ package integration
 // editor gets an output event at once, the process stays stopped (its
 // /proc state and its counter say so), pause says it is job-stopped,
 // continue waits for SIGCONT, SIGCONT is announced, and the next
-// breakpoint stops as usual.
+// breakpoint stops as usual. The client of these sessions knows only
+// the standard messages: a custom event sent unasked would end its
+// reading and fail the test.
 
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,15 +26,7 @@ import (
 )
 
 func TestDAPJobControlKill(t *testing.T) {
-	bin := dlvListenDAP(t)
-	prog := dapprogBin(t)
-	counter := counterFile(t)
-	addr := freeLoopbackAddr(t)
-	s := startDAPPiped(t, "dap", bin, nil, false, "--listen="+addr)
-	c := newDAPClient(t, dialRetry(t, s, addr))
-	pid := dapLaunchRunning(t, c, s, map[string]any{
-		"request": "launch", "mode": "exec", "program": prog, "args": []string{"-out", counter, "-die-with-parent"},
-	}, counter)
+	c, s, pid, counter := dapJobSession(t, dap.NewCodec(), nil)
 	src := dapprogSource(t)
 
 	frozenAt := dapTSTPStop(t, c, pid, counter, func() { syscall.Kill(pid, syscall.SIGTSTP) })
@@ -115,6 +110,95 @@ func TestDAPJobControlCtrlZ(t *testing.T) {
 	stop = expectStopped(t, c, "breakpoint", dapTimeout)
 	expectTop(t, c, stop.Body.ThreadId, "main.work", src.callInner)
 	dapTerminate(t, c, s, pid)
+}
+
+// TestDAPJobControlReport: with "jobControl": "report" a group-stop stops
+// the debug session too, and with "jobControlEvents": true the client gets
+// dlv-listen's custom event; the custom request dlvListenSignal sends
+// SIGCONT, and the program goes on (a continued event, since the editor
+// showed it stopped).
+func TestDAPJobControlReport(t *testing.T) {
+	codec := dap.NewCodec()
+	if err := codec.RegisterEvent("dlvListenJobControl", func() dap.Message { return &dapJobControlEvent{} }); err != nil {
+		t.Fatal(err)
+	}
+	if err := codec.RegisterRequest("dlvListenSignal", func() dap.Message { return &dapSignalRequest{} }, func() dap.Message { return &dapSignalResponse{} }); err != nil {
+		t.Fatal(err)
+	}
+	c, s, pid, counter := dapJobSession(t, codec, map[string]any{"jobControl": "report", "jobControlEvents": true})
+
+	dapTSTPStop(t, c, pid, counter, func() { syscall.Kill(pid, syscall.SIGTSTP) })
+	if ev := dapExpect[*dapJobControlEvent](c, dapTimeout); ev.Body.Pid != pid || ev.Body.State != "stopped" || ev.Body.Signal != "SIGTSTP" {
+		t.Errorf("dlvListenJobControl event %+v, want pid %d stopped by SIGTSTP", ev.Body, pid)
+	}
+	stop := dapExpect[*dap.StoppedEvent](c, dapTimeout)
+	if !regexp.MustCompile(`SIGTSTP`).MatchString(stop.Body.Description + " " + stop.Body.Text) {
+		t.Errorf("report mode: stopped event %+v does not name SIGTSTP", stop.Body)
+	}
+	c.EvaluateRequest("dlv jobs", 0, "repl")
+	if r := dapExpect[*dap.EvaluateResponse](c, dapTimeout); !strings.Contains(r.Body.Result, fmt.Sprintf("process %d is stopped by SIGTSTP (job control)", pid)) {
+		t.Errorf("dlv jobs = %q", r.Body.Result)
+	}
+	assertFrozen(t, counter, pid, 300*time.Millisecond)
+
+	req := &dapSignalRequest{Request: dap.Request{ProtocolMessage: dap.ProtocolMessage{Seq: 9001, Type: "request"}, Command: "dlvListenSignal"}}
+	req.Arguments.Signal = "SIGCONT"
+	if err := dap.WriteProtocolMessage(c.conn, req); err != nil {
+		t.Fatal(err)
+	}
+	dapExpect[*dapSignalResponse](c, dapTimeout)
+	c.waitOutput(continuedRe(pid), 2*time.Second)
+	if ev := dapExpect[*dapJobControlEvent](c, dapTimeout); ev.Body.Pid != pid || ev.Body.State != "continued" {
+		t.Errorf("dlvListenJobControl event %+v, want pid %d continued", ev.Body, pid)
+	}
+	dapExpect[*dap.ContinuedEvent](c, dapTimeout)
+	waitAdvance(t, counter, pid, dapTimeout)
+	dapTerminate(t, c, s, pid)
+}
+
+// dlv-listen's custom event and request (service/dap/jobcontrol.go), as a
+// client that asks for them declares them.
+type dapJobControlEvent struct {
+	dap.Event
+	Body struct {
+		Pid    int    `json:"pid"`
+		State  string `json:"state"`
+		Signal string `json:"signal"`
+	} `json:"body"`
+}
+
+type dapSignalRequest struct {
+	dap.Request
+	Arguments struct {
+		Signal string `json:"signal"`
+	} `json:"arguments"`
+}
+
+type dapSignalResponse struct {
+	dap.Response
+	Body struct {
+		Result string `json:"result"`
+	} `json:"body"`
+}
+
+// dapJobSession starts `dlv-listen dap --listen`, launches dapprog
+// (exec mode, the launch attributes extra added) and lets it run; it
+// returns the client (reading with codec), the server, the program's pid
+// and its counter file.
+func dapJobSession(t *testing.T, codec *dap.Codec, extra map[string]any) (*dapClient, *dapServer, int, string) {
+	t.Helper()
+	bin := dlvListenDAP(t)
+	counter := counterFile(t)
+	args := map[string]any{
+		"request": "launch", "mode": "exec", "program": dapprogBin(t), "args": []string{"-out", counter, "-die-with-parent"},
+	}
+	for k, v := range extra {
+		args[k] = v
+	}
+	addr := freeLoopbackAddr(t)
+	s := startDAPPiped(t, "dap", bin, nil, false, "--listen="+addr)
+	c := newDAPClientCodec(t, dialRetry(t, s, addr), codec)
+	return c, s, dapLaunchRunning(t, c, s, args, counter), counter
 }
 
 // dapLaunchRunning launches dapprog with no breakpoint and lets it run;
