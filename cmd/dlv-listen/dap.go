@@ -110,7 +110,7 @@ func (o *options) dap(cmd *cobra.Command, args []string, clientAddr string) erro
 		if logflags.DAP() {
 			logger.Debugf(format, a...)
 		}
-	}})
+	}, LogMessages: logflags.DAP()})
 
 	var conn net.Conn
 	var l net.Listener

@@ -20,6 +20,9 @@ import (
 type Config struct {
 	// Log receives the server's diagnostics; nil = none.
 	Log func(format string, args ...any)
+	// LogMessages also logs every message in and out (dlv's
+	// --log-output=dap).
+	LogMessages bool
 	// AcceptMulti keeps an existing session (ServeConn's existing) when a
 	// client disconnects without terminateDebuggee, as dlv
 	// --accept-multiclient does; otherwise the disconnect ends it.
@@ -122,6 +125,9 @@ func (ss *session) serve() error {
 			ss.srv.logf("DAP: closing the connection: bad message framing: %v", err)
 			return fmt.Errorf("bad DAP message framing: %w", err)
 		}
+		if ss.srv.cfg.LogMessages {
+			ss.srv.logf("[<- from client]%s", content)
+		}
 		msg, err := ss.decode(content)
 		if err != nil {
 			ss.sendInternalError(seqOf(content), err.Error())
@@ -179,6 +185,10 @@ func (ss *session) decode(content []byte) (dap.Message, error) {
 // send writes one message; messages from several goroutines never
 // interleave.
 func (ss *session) send(msg dap.Message) {
+	if ss.srv.cfg.LogMessages {
+		b, _ := json.Marshal(msg)
+		ss.srv.logf("[-> to client]%s", b)
+	}
 	ss.sendMu.Lock()
 	defer ss.sendMu.Unlock()
 	if err := dap.WriteProtocolMessage(ss.conn, msg); err != nil {
