@@ -23,11 +23,7 @@ func TestBreakpointKindsAndEdits(t *testing.T) {
 	tc.initialize()
 	tc.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": bin, "args": []string{"-period", "1ms"}})
 	pid := expect[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
-	t.Cleanup(func() {
-		if !pidGone(pid) {
-			syscallKill(pid)
-		}
-	})
+	killAtEnd(t, pid)
 	expect[*dap.LaunchResponse](tc, timeout)
 	path, line := sourceLine(t, "work: call inner")
 	_, innerLine := sourceLine(t, "inner: entry")
@@ -136,14 +132,7 @@ func TestAttachDetachLeavesProgram(t *testing.T) {
 	tc.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": job.Pid})
 	expectEvent[*dap.CapabilitiesEvent](tc, startTimeout)
 	expect[*dap.AttachResponse](tc, startTimeout)
-	path, line := sourceLine(t, "work: call inner")
-	tc.SetBreakpointsRequest(path, []int{line})
-	expect[*dap.SetBreakpointsResponse](tc, timeout)
-	tc.ConfigurationDoneRequest()
-	expect[*dap.ConfigurationDoneResponse](tc, timeout)
-	if st := expectEvent[*dap.StoppedEvent](tc, timeout); st.Body.Reason != "breakpoint" {
-		t.Fatalf("stopped %+v", st.Body)
-	}
+	tc.configureToBreakpoint("work: call inner")
 	tc.DisconnectRequest()
 	expect[*dap.DisconnectResponse](tc, timeout)
 	expectEvent[*dap.TerminatedEvent](tc, timeout)
@@ -165,11 +154,7 @@ func TestDebugModePanic(t *testing.T) {
 	tc.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "debug", "program": "./testdata/panicprog", "output": out})
 	tc.expectOutput("Building ./testdata/panicprog", startTimeout)
 	pid := expectEvent[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
-	t.Cleanup(func() {
-		if !pidGone(pid) {
-			syscallKill(pid)
-		}
-	})
+	killAtEnd(t, pid)
 	expect[*dap.LaunchResponse](tc, timeout)
 	tc.SetExceptionBreakpointsRequest([]string{"unrecovered-panic"})
 	expect[*dap.SetExceptionBreakpointsResponse](tc, timeout)

@@ -66,11 +66,7 @@ func (tc *testClient) launchRunning(extra map[string]any) (pid int, counterPath 
 	}
 	tc.LaunchRequestWithArgs(args)
 	pid = expect[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
-	t.Cleanup(func() {
-		if !pidGone(pid) {
-			syscallKill(pid)
-		}
-	})
+	killAtEnd(t, pid)
 	expect[*dap.LaunchResponse](tc, timeout)
 	tc.ConfigurationDoneRequest()
 	expect[*dap.ConfigurationDoneResponse](tc, timeout)

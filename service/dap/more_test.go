@@ -16,11 +16,7 @@ import (
 func TestScopesPagingAndMore(t *testing.T) {
 	tc := newTestClient(t)
 	pid, stop := tc.launchDapprog("work: call inner", map[string]any{"showGlobalVariables": true, "showRegisters": true})
-	t.Cleanup(func() {
-		if !pidGone(pid) {
-			syscallKill(pid)
-		}
-	})
+	killAtEnd(t, pid)
 	goid := stop.Body.ThreadId
 	top := tc.topFrame(goid)
 	tc.ScopesRequest(top.Id)
@@ -134,11 +130,7 @@ func TestNoDebug(t *testing.T) {
 func TestDataBreakpoint(t *testing.T) {
 	tc := newTestClient(t)
 	pid, stop := tc.launchDapprog("work: call inner", nil)
-	t.Cleanup(func() {
-		if !pidGone(pid) {
-			syscallKill(pid)
-		}
-	})
+	killAtEnd(t, pid)
 	top := tc.topFrame(stop.Body.ThreadId)
 	tc.DataBreakpointInfoRequest(0, "main.sink")
 	// FrameId 0 is as good as the top frame for a global.
@@ -173,11 +165,7 @@ func TestDataBreakpoint(t *testing.T) {
 func TestInstructionBreakpoint(t *testing.T) {
 	tc := newTestClient(t)
 	pid, stop := tc.launchDapprog("work: call inner", nil)
-	t.Cleanup(func() {
-		if !pidGone(pid) {
-			syscallKill(pid)
-		}
-	})
+	killAtEnd(t, pid)
 	pc := tc.topFrame(stop.Body.ThreadId).InstructionPointerReference
 	tc.SetBreakpointsRequest(tc.sourcePath(t), nil)
 	expect[*dap.SetBreakpointsResponse](tc, timeout)

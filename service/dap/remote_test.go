@@ -56,14 +56,7 @@ func TestRemoteAttach(t *testing.T) {
 	}
 	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote"})
 	expect[*dap.AttachResponse](tc, timeout)
-	path, line := sourceLine(t, "work: call inner")
-	tc.SetBreakpointsRequest(path, []int{line})
-	expect[*dap.SetBreakpointsResponse](tc, timeout)
-	tc.ConfigurationDoneRequest()
-	expect[*dap.ConfigurationDoneResponse](tc, timeout)
-	if st := expectEvent[*dap.StoppedEvent](tc, timeout); st.Body.Reason != "breakpoint" {
-		t.Fatalf("stopped %+v", st.Body)
-	}
+	tc.configureToBreakpoint("work: call inner")
 	tc.DisconnectRequest()
 	expect[*dap.DisconnectResponse](tc, timeout)
 	waitGone(t, pid)

@@ -219,6 +219,14 @@ func (tc *testClient) launchDapprog(marker string, extra map[string]any) (pid in
 	pe := expect[*dap.ProcessEvent](tc, startTimeout)
 	expect[*dap.InitializedEvent](tc, timeout)
 	expect[*dap.LaunchResponse](tc, timeout)
+	return pe.Body.SystemProcessId, tc.configureToBreakpoint(marker)
+}
+
+// configureToBreakpoint sets a breakpoint on the line of dapprog marked by
+// marker, ends the configuration and waits for the stop there.
+func (tc *testClient) configureToBreakpoint(marker string) *dap.StoppedEvent {
+	t := tc.t
+	t.Helper()
 	path, line := sourceLine(t, marker)
 	tc.SetBreakpointsRequest(path, []int{line})
 	bps := expect[*dap.SetBreakpointsResponse](tc, timeout)
@@ -227,11 +235,11 @@ func (tc *testClient) launchDapprog(marker string, extra map[string]any) (pid in
 	}
 	tc.ConfigurationDoneRequest()
 	expect[*dap.ConfigurationDoneResponse](tc, timeout)
-	stop = expect[*dap.StoppedEvent](tc, startTimeout)
+	stop := expectEvent[*dap.StoppedEvent](tc, startTimeout)
 	if stop.Body.Reason != "breakpoint" {
 		t.Fatalf("stopped: reason %q, want breakpoint (%+v)", stop.Body.Reason, stop.Body)
 	}
-	return pe.Body.SystemProcessId, stop
+	return stop
 }
 
 // topFrame returns the top frame of goroutine goid.
@@ -291,11 +299,7 @@ func waitGone(t *testing.T, pid int) {
 func TestCoreSession(t *testing.T) {
 	tc := newTestClient(t)
 	pid, stop := tc.launchDapprog("work: call inner", nil)
-	t.Cleanup(func() {
-		if !pidGone(pid) {
-			syscallKill(pid)
-		}
-	})
+	killAtEnd(t, pid)
 	goid := stop.Body.ThreadId
 
 	tc.ThreadsRequest()

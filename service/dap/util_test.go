@@ -38,3 +38,12 @@ func containsAll(s string, subs ...string) bool {
 func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
 
 func testprogBuild(t *testing.T) string { return testprog.Build(t, "dapprog") }
+
+// killAtEnd kills pid when the test ends if it still runs.
+func killAtEnd(t *testing.T, pid int) {
+	t.Cleanup(func() {
+		if !pidGone(pid) {
+			syscallKill(pid)
+		}
+	})
+}
