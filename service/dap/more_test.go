@@ -59,6 +59,20 @@ func TestScopesPagingAndMore(t *testing.T) {
 		t.Errorf("after one instruction at %s %s, was %s", f.Name, f.InstructionPointerReference, pc)
 	}
 
+	// dlv config: list, set.
+	if ev := tc.evaluate("dlv config -list", top.Id); !containsAll(ev.Body.Result, "stackTraceDepth", "substitutePath", "showRegisters") {
+		t.Errorf("dlv config -list: %q", ev.Body.Result)
+	}
+	if ev := tc.evaluate("dlv config maxStringLen 7", top.Id); !strings.Contains(ev.Body.Result, "Updated") {
+		t.Errorf("dlv config maxStringLen 7: %q", ev.Body.Result)
+	}
+	if ev := tc.evaluate("pt", top.Id); !strings.Contains(ev.Body.Result, `Name: "pt"`) {
+		t.Errorf("pt: %q", ev.Body.Result)
+	}
+	if ev := tc.evaluate(`"0123456789"`, top.Id); ev.Body.Result != `"0123456789"` {
+		t.Errorf("a string in the repl (loaded whole): %q", ev.Body.Result)
+	}
+
 	tc.ModulesRequest()
 	mods := expect[*dap.ModulesResponse](tc, timeout)
 	if len(mods.Body.Modules) == 0 || !strings.HasSuffix(mods.Body.Modules[0].Path, "dapprog") {
