@@ -393,3 +393,38 @@ func TestHeadlessServesDAPAndRPC(t *testing.T) {
 	waitUntracedPid(t, job.Pid, 5*time.Second)
 	job.WaitAdvance(t, 5*time.Second)
 }
+
+// --continue: the program runs from the start with no client, as with dlv
+// (which requires --accept-multiclient for it, with dlv's message).
+func TestHeadlessContinue(t *testing.T) {
+	bin := testprog.Build(t, "counter")
+	counter := counterFile(t)
+	out, err := exec.Command(dlvListen, "exec", bin, "--headless", "--continue", "--", "-out", counter).CombinedOutput()
+	if code := exitCode(err); code != 1 || string(out) != "Error: --continue requires --accept-multiclient\n" {
+		t.Errorf("--continue without --accept-multiclient: status %d, %q", code, out)
+	}
+	srv := startServer(t, "dlv-listen", dlvListen, append(append([]string{"exec", bin}, headlessArgs("--accept-multiclient", "--continue")...), "--", "-out", counter)...)
+	c := srv.dial(t)
+	pid := c.ProcessPid()
+	waitAdvance(t, counter, pid, 10*time.Second)
+	if st, err := c.Halt(); err != nil || st.Pid != pid {
+		t.Fatalf("Halt: %+v, %v", st, err)
+	}
+	if err := c.Detach(true); err != nil {
+		t.Fatalf("Detach(kill): %v", err)
+	}
+	if st := srv.wait(10 * time.Second); st != 0 {
+		t.Errorf("server exited with status %d", st)
+	}
+	waitGone(t, pid, 5*time.Second)
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
