@@ -29,6 +29,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,11 +113,13 @@ var names = [2]string{"dlv", "dlv-listen"}
 
 // interleave runs op(0) (stock dlv) and op(1) (dlv-listen) b.N times each,
 // in turns, timing each side (op may stop the timer for its teardown), and
-// reports both times per op, the MB/s of each when bytes > 0, and the
-// ratio dlv/dlv-listen (above 1: dlv-listen is faster). The ns/op of the
-// benchmark itself is of the pair.
+// reports for each the mean and the median time per op, the MB/s of each
+// when bytes > 0, and the ratios dlv/dlv-listen of the means and of the
+// medians (above 1: dlv-listen is faster). On a loaded machine a few
+// outliers move the means; the medians say what a typical call costs.
+// The ns/op of the benchmark itself is of the pair.
 func interleave(b *testing.B, bytes int64, op func(k int)) {
-	var total [2]time.Duration
+	var times [2][]time.Duration
 	for i := 0; i < b.N; i++ {
 		for j := 0; j < 2; j++ {
 			k := (i + j) % 2 // alternate which goes first
@@ -124,20 +127,28 @@ func interleave(b *testing.B, bytes int64, op func(k int)) {
 			start := b.Elapsed()
 			op(k)
 			b.StopTimer()
-			total[k] += b.Elapsed() - start
+			times[k] = append(times[k], b.Elapsed()-start)
 		}
 	}
 	b.StartTimer()
-	per := func(k int) float64 { return float64(total[k].Nanoseconds()) / float64(b.N) }
-	b.ReportMetric(per(0), "dlv-ns/op")
-	b.ReportMetric(per(1), "dlv-listen-ns/op")
-	if bytes > 0 {
-		for k, unit := range []string{"dlv-MB/s", "dlv-listen-MB/s"} {
-			b.ReportMetric(float64(bytes)/1e6/(per(k)/1e9), unit)
+	var mean, median [2]float64
+	for k := range times {
+		var sum time.Duration
+		for _, d := range times[k] {
+			sum += d
+		}
+		mean[k] = float64(sum.Nanoseconds()) / float64(b.N)
+		slices.Sort(times[k])
+		median[k] = float64(times[k][len(times[k])/2].Nanoseconds())
+		b.ReportMetric(mean[k], names[k]+"-ns/op")
+		b.ReportMetric(median[k], names[k]+"-median-ns")
+		if bytes > 0 {
+			b.ReportMetric(float64(bytes)/1e6/(mean[k]/1e9), names[k]+"-MB/s")
 		}
 	}
-	if per(1) > 0 {
-		b.ReportMetric(per(0)/per(1), "ratio")
+	if mean[1] > 0 && median[1] > 0 {
+		b.ReportMetric(mean[0]/mean[1], "ratio")
+		b.ReportMetric(median[0]/median[1], "median-ratio")
 	}
 }
 
