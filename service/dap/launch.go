@@ -454,12 +454,12 @@ func (ss *session) onDisconnect(r *dap.DisconnectRequest) {
 		if ss.runningCmd.Load() {
 			status = "running"
 		}
-		ss.logToConsole(fmt.Sprintf("Closing client session, but leaving multi-client DAP server at %s with debuggee %s", ss.address(), status))
-		ss.send(&dap.DisconnectResponse{Response: *ss.newResponse(r.Request)})
-		ss.send(&dap.TerminatedEvent{Event: *ss.newEvent("terminated")})
 		ss.mu.Lock()
 		ss.ended = true
 		ss.mu.Unlock()
+		ss.logToConsole(fmt.Sprintf("Closing client session, but leaving multi-client DAP server at %s with debuggee %s", ss.address(), status))
+		ss.send(&dap.DisconnectResponse{Response: *ss.newResponse(r.Request)})
+		ss.send(&dap.TerminatedEvent{Event: *ss.newEvent("terminated")})
 		return
 	case d != nil:
 		kill := d.Launched() || (r.Arguments != nil && r.Arguments.TerminateDebuggee)

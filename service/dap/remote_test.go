@@ -18,7 +18,21 @@ import (
 // server does; it returns the client.
 func serveExisting(t *testing.T, d *debugger.Debugger, cfg Config) *testClient {
 	t.Helper()
-	srvConn, cliConn := net.Pipe()
+	// TCP, not net.Pipe: a client that stops reading must not block the
+	// server's writes, as on a real connection.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cliConn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvConn, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tc := &testClient{t: t, conn: cliConn, done: make(chan error, 1)}
 	tc.rd = newReader(cliConn)
 	tc.Client = daptest.NewClientFromConn(cliConn)
@@ -45,7 +59,7 @@ func TestRemoteAttach(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := d.Client().ProcessPid()
-	t.Cleanup(func() { d.Close(true) })
+	closeAtEnd(t, d)
 
 	tc := serveExisting(t, d, Config{Log: t.Logf})
 	tc.initialize()
@@ -73,14 +87,18 @@ func TestRemoteAttachAcceptMulti(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close(true) })
+	closeAtEnd(t, d)
 	for round := range 2 {
 		tc := serveExisting(t, d, Config{Log: t.Logf, AcceptMulti: true})
 		tc.initialize()
 		tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote"})
 		expect[*dap.AttachResponse](tc, timeout)
-		tc.ConfigurationDoneRequest()
-		expect[*dap.ConfigurationDoneResponse](tc, timeout)
+		if round == 0 {
+			// The first client leaves the program running; the second
+			// one's attach halts it, and it leaves it halted.
+			tc.ConfigurationDoneRequest()
+			expect[*dap.ConfigurationDoneResponse](tc, timeout)
+		}
 		tc.DisconnectRequest()
 		expect[*dap.DisconnectResponse](tc, timeout)
 		tc.expectOutput("leaving multi-client DAP server", timeout)
@@ -88,4 +106,22 @@ func TestRemoteAttachAcceptMulti(t *testing.T) {
 			t.Fatalf("round %d: the session ended: %v", round, err)
 		}
 	}
+}
+
+// closeAtEnd ends the session when the test ends, failing the test (not
+// hanging it) if that takes too long.
+func closeAtEnd(t *testing.T, d *debugger.Debugger) {
+	t.Cleanup(func() {
+		done := make(chan error, 1)
+		go func() { done <- d.Close(true) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("close the session: %v", err)
+			}
+		case <-time.After(timeout):
+			t.Errorf("closing the session did not end within %v", timeout)
+			syscallKill(d.Client().ProcessPid())
+		}
+	})
 }

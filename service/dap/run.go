@@ -143,7 +143,7 @@ func (ss *session) runUntilStop(cmd string) (*api.DebuggerState, error) {
 	defer ss.runningCmd.Store(false)
 	for {
 		resumed, st, err := ss.resumeOnce(cmd)
-		if !resumed || processExited(st, err) || st == nil || err != nil || ss.isClosed() {
+		if !resumed || processExited(st, err) || st == nil || err != nil || ss.isClosed() || ss.left() {
 			return st, err
 		}
 		if cmd != cmdContinue && cmd != cmdCongruent {
@@ -222,6 +222,15 @@ func (ss *session) resumeOnce(cmd string) (bool, *api.DebuggerState, error) {
 		return true, nil, err
 	}
 	return true, st, err
+}
+
+// left reports whether the client has left the session (a disconnect
+// that kept a headless session): a stop then is someone else's to handle,
+// never a reason to resume.
+func (ss *session) left() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.ended
 }
 
 func (ss *session) isClosed() bool {
