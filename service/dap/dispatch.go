@@ -177,6 +177,9 @@ const canNotSetDataBreakpointWhileRunning = "Can not set data breakpoints while 
 func (ss *session) whileHalted(req dap.Request, fn func()) {
 	ss.changeStateMu.Lock()
 	defer ss.changeStateMu.Unlock()
+	if ss.runningCmd.Load() {
+		ss.internalHalt.Store(true)
+	}
 	if _, err := ss.halt(); err != nil {
 		ss.sendError(req, UnableToSetBreakpoints, "Unable to set or clear breakpoints", err.Error())
 		return

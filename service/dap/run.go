@@ -51,6 +51,7 @@ func (ss *session) onStep(req dap.Request, kind stepKind, threadID int, granular
 		cmd = cmdStepInstruction
 	}
 	ss.haltRequested.Store(false)
+	ss.internalHalt.Store(false)
 	ss.runningCmd.Store(true)
 	go func() {
 		defer ss.recoverPanic(req.Seq)
@@ -77,6 +78,7 @@ func (ss *session) onStep(req dap.Request, kind stepKind, threadID int, granular
 func (ss *session) startRun(cmd string) {
 	ss.markRunning()
 	ss.haltRequested.Store(false)
+	ss.internalHalt.Store(false)
 	ss.runningCmd.Store(true)
 	go func() {
 		defer ss.recoverPanic(0)
@@ -150,8 +152,16 @@ func (ss *session) runUntilStop(cmd string) (*api.DebuggerState, error) {
 			ss.handleLogPoints(st)
 		}
 		onBp := ss.stoppedGs(st)
+		internal := ss.internalHalt.Swap(false)
 		switch st.StopReason {
-		case proc.StopBreakpoint.String(), proc.StopManual.String():
+		case proc.StopManual.String():
+			// Resume only after our own halt to set breakpoints; a halt
+			// from elsewhere (another client, the session closing) is a
+			// stop to show, never to undo.
+			if len(onBp) > 0 || ss.haltRequested.Load() || !internal {
+				return st, nil
+			}
+		case proc.StopBreakpoint.String():
 			if len(onBp) > 0 || ss.haltRequested.Load() {
 				return st, nil
 			}

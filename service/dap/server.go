@@ -81,6 +81,9 @@ type session struct {
 	runningCmd atomic.Bool
 	// haltRequested is set by pause; a stop then reads "pause".
 	haltRequested atomic.Bool
+	// internalHalt is set when we halt the program only to set
+	// breakpoints: the run loop resumes it after that halt alone.
+	internalHalt atomic.Bool
 	// changeStateMu is held by whatever changes the run state (resume,
 	// halt, set breakpoints while running, disconnect).
 	changeStateMu sync.Mutex
