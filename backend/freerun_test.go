@@ -159,14 +159,23 @@ func TestAttachSpinning(t *testing.T) {
 	tgt := grp.Selected
 	assertAllHeld(t, tgt, job.Pid)
 	before := spins(t, tgt)
-	done := continueAsync(grp)
-	job.WaitAdvance(t, freeRunTimeout)
-	if err := haltAndWait(t, grp, done); err != nil {
-		t.Fatalf("continue: %v", err)
-	}
-	assertAllHeld(t, tgt, job.Pid)
-	if after := spins(t, tgt); after <= before {
-		t.Fatalf("main.spins did not move over a continue: %d, then %d", before, after)
+	// The spinning goroutine need not get a CPU within one tick on a busy
+	// machine: continue and halt until it has run, within a deadline.
+	deadline := time.Now().Add(freeRunTimeout)
+	for rounds := 1; ; rounds++ {
+		done := continueAsync(grp)
+		job.WaitAdvance(t, freeRunTimeout)
+		if err := haltAndWait(t, grp, done); err != nil {
+			t.Fatalf("continue: %v", err)
+		}
+		assertAllHeld(t, tgt, job.Pid)
+		after := spins(t, tgt)
+		if after > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("main.spins did not move over %d continues in %v: %d, then %d", rounds, freeRunTimeout, before, after)
+		}
 	}
 	if err := grp.Detach(false); err != nil {
 		t.Fatalf("detach: %v", err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-dap"
 
@@ -172,8 +173,17 @@ func TestDebugModePanic(t *testing.T) {
 	tc.DisconnectRequest()
 	expect[*dap.DisconnectResponse](tc, timeout)
 	waitGone(t, pid)
-	if _, err := os.Stat(out); err == nil {
-		t.Errorf("the built binary %s was not removed", out)
+	// The session removes its binary as it ends, after the disconnect
+	// response and the program's end.
+	deadline := time.Now().Add(timeout)
+	for {
+		if _, err := os.Stat(out); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the built binary %s was not removed within %v of the disconnect", out, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
