@@ -1,0 +1,96 @@
+//go:build linux
+
+package compare
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlv-listen/dlv-listen/integration"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	integration.RemoveBuilds()
+	os.Exit(code)
+}
+
+var flavors = []integration.Flavor{integration.FlavorStockDlv, integration.FlavorDlvListen}
+
+func TestCompare(t *testing.T) {
+	if os.Getenv("DLV_LISTEN_COMPARE") != "1" {
+		t.Skip("set DLV_LISTEN_COMPARE=1 to run the comparison with stock dlv (a few minutes)")
+	}
+	integration.StockDlv(t) // install once, or skip
+	integration.DlvListen(t)
+
+	outcomes := map[int]map[integration.Flavor]integration.Outcome{}
+	for _, s := range integration.Matrix {
+		outcomes[s.N] = map[integration.Flavor]integration.Outcome{}
+		for _, f := range flavors {
+			t.Run(fmt.Sprintf("%02d-%s/%s", s.N, s.Name, f), func(t *testing.T) {
+				o := integration.Try(t, func(tb testing.TB) { s.Run(tb, f) })
+				outcomes[s.N][f] = o
+				t.Logf("%s: kept=%v %s", f, o.OK, o.Msg)
+			})
+		}
+	}
+	figs := map[integration.Flavor]integration.Figures{}
+	for _, f := range flavors {
+		t.Run("figures/"+string(f), func(t *testing.T) { figs[f] = integration.MeasureFigures(t, f) })
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "| # | scenario | dlv %s | dlv-listen |\n| --- | --- | --- | --- |\n", integration.StockDlvVersion)
+	for _, s := range integration.Matrix {
+		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", s.N, s.Title,
+			cell(outcomes[s.N][integration.FlavorStockDlv]), cell(outcomes[s.N][integration.FlavorDlvListen]))
+	}
+	fmt.Fprintf(&b, "\n| figure (median of 15 where repeated) | dlv %s | dlv-listen | ratio |\n| --- | --- | --- | --- |\n", integration.StockDlvVersion)
+	ms := func(get func(integration.Figures) time.Duration) func(integration.Figures) float64 {
+		return func(f integration.Figures) float64 { return get(f).Seconds() * 1e3 }
+	}
+	row := func(name string, get func(integration.Figures) float64) {
+		a, l := get(figs[integration.FlavorStockDlv]), get(figs[integration.FlavorDlvListen])
+		ratio := "-"
+		if a > 0 && l > 0 {
+			ratio = fmt.Sprintf("%.2fx", l/a)
+		}
+		fmt.Fprintf(&b, "| %s | %.1f ms | %.1f ms | %s |\n", name, a, l, ratio)
+	}
+	row("attach (to first prompt)", ms(func(f integration.Figures) time.Duration { return f.Attach }))
+	row("debuggee already stopped when the prompt came", ms(func(f integration.Figures) time.Duration { return f.AttachPause }))
+	row("halt (Ctrl-C to prompt)", ms(func(f integration.Figures) time.Duration { return f.Halt }))
+	row("breakpoint round trip (continue to next hit)", ms(func(f integration.Figures) time.Duration { return f.BreakTrip }))
+	row("memory read (examinemem 4 KiB)", ms(func(f integration.Figures) time.Duration { return f.MemRead }))
+	row("detach (exit/n to untraced and running)", ms(func(f integration.Figures) time.Duration { return f.Detach }))
+	t.Logf("comparison:\n%s", b.String())
+	fmt.Println(b.String())
+	for _, s := range integration.Matrix {
+		if o := outcomes[s.N][integration.FlavorDlvListen]; !o.OK {
+			t.Errorf("dlv-listen does not keep scenario %d (%s): %s", s.N, s.Name, o.Msg)
+		}
+	}
+}
+
+// cell is a table cell: "kept", or "broken: <first failure>".
+func cell(o integration.Outcome) string {
+	switch {
+	case o.OK:
+		return "kept"
+	case o.Skipped:
+		return "skipped: " + short(o.Msg)
+	}
+	return "**broken**: " + short(o.Msg)
+}
+
+func short(s string) string {
+	s = strings.ReplaceAll(strings.SplitN(s, "\n", 2)[0], "|", "/")
+	if len(s) > 110 {
+		s = s[:110] + "..."
+	}
+	return s
+}
