@@ -24,7 +24,7 @@ type Figures struct {
 	AttachPause time.Duration
 	Halt        time.Duration // Ctrl-C during continue -> prompt (median)
 	BreakTrip   time.Duration // continue -> prompt at the next hit of a breakpoint (median)
-	MemRead     time.Duration // examinemem of 4 KiB -> prompt (median)
+	MemRead     time.Duration // examinemem of 2 KiB (32 lines, no pager) -> prompt (median)
 	Detach      time.Duration // exit/n -> the program untraced and running
 }
 
@@ -103,9 +103,9 @@ func MeasureFigures(t testing.TB, f Flavor) Figures {
 	}
 	for i := 0; i < figureRounds; i++ {
 		t0 := time.Now()
-		out := d.Command("examinemem -count 512 -size 8 -fmt hex "+m[1], CmdTimeout)
+		out := d.Command("examinemem -count 256 -size 8 -fmt hex "+m[1], CmdTimeout)
 		reads = append(reads, time.Since(t0))
-		if len(out) < 512*4 {
+		if len(out) < 256*4 {
 			t.Fatalf("%s: examinemem printed %d bytes: %q", f, len(out), out)
 		}
 	}

@@ -20,12 +20,18 @@ func TestMain(m *testing.M) {
 
 var flavors = []integration.Flavor{integration.FlavorStockDlv, integration.FlavorDlvListen}
 
-func TestCompare(t *testing.T) {
+func setup(t *testing.T) {
 	if os.Getenv("DLV_LISTEN_COMPARE") != "1" {
 		t.Skip("set DLV_LISTEN_COMPARE=1 to run the comparison with stock dlv (a few minutes)")
 	}
 	integration.StockDlv(t) // install once, or skip
 	integration.DlvListen(t)
+}
+
+// TestCompareMatrix runs every scenario of the matrix with both debuggers
+// and prints which each keeps.
+func TestCompareMatrix(t *testing.T) {
+	setup(t)
 
 	outcomes := map[int]map[integration.Flavor]integration.Outcome{}
 	for _, s := range integration.Matrix {
@@ -38,18 +44,31 @@ func TestCompare(t *testing.T) {
 			})
 		}
 	}
-	figs := map[integration.Flavor]integration.Figures{}
-	for _, f := range flavors {
-		t.Run("figures/"+string(f), func(t *testing.T) { figs[f] = integration.MeasureFigures(t, f) })
-	}
-
 	var b strings.Builder
 	fmt.Fprintf(&b, "| # | scenario | dlv %s | dlv-listen |\n| --- | --- | --- | --- |\n", integration.StockDlvVersion)
 	for _, s := range integration.Matrix {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", s.N, s.Title,
 			cell(outcomes[s.N][integration.FlavorStockDlv]), cell(outcomes[s.N][integration.FlavorDlvListen]))
 	}
-	fmt.Fprintf(&b, "\n| figure (median of 15 where repeated) | dlv %s | dlv-listen | ratio |\n| --- | --- | --- | --- |\n", integration.StockDlvVersion)
+	t.Logf("scenarios:\n%s", b.String())
+	fmt.Println(b.String())
+	for _, s := range integration.Matrix {
+		if o := outcomes[s.N][integration.FlavorDlvListen]; !o.OK {
+			t.Errorf("dlv-listen does not keep scenario %d (%s): %s", s.N, s.Name, o.Msg)
+		}
+	}
+}
+
+// TestCompareFigures measures both debuggers on the same program and
+// prints the figures side by side.
+func TestCompareFigures(t *testing.T) {
+	setup(t)
+	figs := map[integration.Flavor]integration.Figures{}
+	for _, f := range flavors {
+		t.Run(string(f), func(t *testing.T) { figs[f] = integration.MeasureFigures(t, f) })
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| figure (median of 15 where repeated) | dlv %s | dlv-listen | ratio |\n| --- | --- | --- | --- |\n", integration.StockDlvVersion)
 	ms := func(get func(integration.Figures) time.Duration) func(integration.Figures) float64 {
 		return func(f integration.Figures) float64 { return get(f).Seconds() * 1e3 }
 	}
@@ -65,15 +84,10 @@ func TestCompare(t *testing.T) {
 	row("debuggee already stopped when the prompt came", ms(func(f integration.Figures) time.Duration { return f.AttachPause }))
 	row("halt (Ctrl-C to prompt)", ms(func(f integration.Figures) time.Duration { return f.Halt }))
 	row("breakpoint round trip (continue to next hit)", ms(func(f integration.Figures) time.Duration { return f.BreakTrip }))
-	row("memory read (examinemem 4 KiB)", ms(func(f integration.Figures) time.Duration { return f.MemRead }))
+	row("memory read (examinemem 2 KiB)", ms(func(f integration.Figures) time.Duration { return f.MemRead }))
 	row("detach (exit/n to untraced and running)", ms(func(f integration.Figures) time.Duration { return f.Detach }))
-	t.Logf("comparison:\n%s", b.String())
+	t.Logf("figures:\n%s", b.String())
 	fmt.Println(b.String())
-	for _, s := range integration.Matrix {
-		if o := outcomes[s.N][integration.FlavorDlvListen]; !o.OK {
-			t.Errorf("dlv-listen does not keep scenario %d (%s): %s", s.N, s.Name, o.Msg)
-		}
-	}
 }
 
 // cell is a table cell: "kept", or "broken: <first failure>".

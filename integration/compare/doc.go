@@ -6,6 +6,9 @@
 //
 //	DLV_LISTEN_COMPARE=1 go test -count=1 -v -run TestCompare ./integration/compare
 //
+// (TestCompareMatrix: which scenarios each debugger keeps; TestCompareFigures:
+// the timings)
+//
 // (it installs stock dlv with `go install` once, cached under
 // os.UserCacheDir(); without DLV_LISTEN_COMPARE it skips, as it takes a few
 // minutes: stock dlv breaks most scenarios, and each break is a timeout).
