@@ -5,6 +5,7 @@ package compare
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -101,10 +102,19 @@ func cell(o integration.Outcome) string {
 	return "**broken**: " + short(o.Msg)
 }
 
+var (
+	pathRe = regexp.MustCompile(`(/tmp|/dev/shm)/\S+`)
+	pidRe  = regexp.MustCompile(`(pid|TracerPid) \d+`)
+)
+
+// short is the first line of a failure, without paths and pids, cut to
+// fit a table cell.
 func short(s string) string {
 	s = strings.ReplaceAll(strings.SplitN(s, "\n", 2)[0], "|", "/")
-	if len(s) > 110 {
-		s = s[:110] + "..."
+	s = pathRe.ReplaceAllString(s, "…")
+	s = pidRe.ReplaceAllString(s, "$1 N")
+	if len(s) > 100 {
+		s = s[:100] + "…"
 	}
 	return s
 }
