@@ -232,7 +232,9 @@ func TestFaultContRacingHalt(t *testing.T) {
 	rounds := stressSize(3, 30)
 	sj := startStressJob(t)
 	deferred := 0
-	defer func() { t.Logf("%d rounds; the SIGCONT edge came after the halt (reported on the next look) in %d", rounds, deferred) }()
+	defer func() {
+		t.Logf("%d rounds; the SIGCONT edge came after the halt (reported on the next look) in %d", rounds, deferred)
+	}()
 	for i := 0; i < rounds; i++ {
 		syscall.Kill(sj.job.Pid, syscall.SIGSTOP)
 		sj.s.ExpectStop(t, unix.SIGSTOP, EventTimeout)
