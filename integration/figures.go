@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"regexp"
 	"sort"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -122,9 +121,4 @@ func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
-}
-
-// Ms formats d in milliseconds with one decimal.
-func Ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
 }

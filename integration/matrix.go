@@ -436,6 +436,9 @@ func scenarioOwnHandlers(t testing.TB, f Flavor) {
 	c.Pid = progPid(t, log)
 	j := &progJob{Job: &Job{Sh: sh, N: 1, Pid: c.Pid}, C: c, Log: log, Bin: bin}
 	waitLog(t, log, "raw")
+	if pi, err := Proc(c.Pid); err != nil || !Has(pi.SigCgt, int(syscall.SIGTSTP)) || !Has(pi.SigCgt, int(syscall.SIGCONT)) {
+		t.Fatalf("the program does not catch SIGTSTP and SIGCONT: SigCgt %x (%v)", pi.SigCgt, err)
+	}
 
 	type step struct {
 		log          string

@@ -47,23 +47,33 @@ func AttachSession(t testing.TB, pid int) *Session {
 }
 
 func (s *Session) close() {
-	c := s.D.Client()
-	if st, err := c.GetStateNonBlocking(); err == nil && st.Running {
-		done := make(chan struct{})
-		go func() { c.Halt(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(CmdTimeout):
-			s.t.Errorf("session %d: halt did not return within %v; releasing", s.Pid, CmdTimeout)
-			s.D.Process().Release()
-		}
-	}
 	for _, ch := range s.conts {
-		for range ch {
+		s.finish(ch)
+	}
+	_ = s.D.Client().Detach(false)
+	s.Events.Close()
+}
+
+// finish halts until the continue channel ch is closed. A continue that
+// goes on over tracepoints is between two commands from time to time, so
+// one halt may find nothing running: halt again until the channel closes,
+// for at most CmdTimeout, then release the process.
+func (s *Session) finish(ch <-chan *api.DebuggerState) {
+	deadline := time.After(CmdTimeout)
+	for {
+		go s.D.Client().Halt()
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-time.After(500 * time.Millisecond):
+		case <-deadline:
+			s.t.Errorf("session %d: the continue did not end within %v of halting; releasing", s.Pid, CmdTimeout)
+			s.D.Process().Release()
+			return
 		}
 	}
-	_ = c.Detach(false)
-	s.Events.Close()
 }
 
 // Continue starts a continue and returns its channel (one state per stop;
