@@ -117,9 +117,19 @@ func DlvListen(t testing.TB) string {
 	return p
 }
 
+// BinEnv names a prebuilt dlv-listen binary to use instead of building
+// one (BuildDlvListen, DlvListen).
+const BinEnv = "DLV_LISTEN_BIN"
+
 // BuildDlvListen is DlvListen for a TestMain: it builds cmd/dlv-listen of
-// the module at root once per run.
+// the module at root once per run, unless $DLV_LISTEN_BIN names a binary.
 func BuildDlvListen(root string) (string, error) {
+	if p := os.Getenv(BinEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("$%s: %w", BinEnv, err)
+		}
+		return p, nil
+	}
 	return buildOnce("dlv-listen", func(out string) error {
 		cmd := exec.Command(GoTool(), "build", "-o", out, "./cmd/dlv-listen")
 		cmd.Dir = root

@@ -40,7 +40,7 @@ func TestHarnessVictim(t *testing.T) {
 // program) and checks every one of those processes dies with it.
 func TestNothingOutlivesTheTestBinary(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHarnessVictim$", "-test.count=1", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), victimEnv+"=1")
+	cmd.Env = append(os.Environ(), victimEnv+"=1", BinEnv+"="+DlvListen(t))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -129,7 +129,7 @@ func (j *progJob) stopped(t testing.TB, what string) {
 	WaitProc(t, j.C.Pid, "stopped after "+what, EventTimeout, func(pi ProcInfo) bool {
 		return pi.State == 't' || pi.State == 'T'
 	})
-	if v, moved := j.C.Moves(500 * time.Millisecond); moved {
+	if v, moved := j.C.Moves(300 * time.Millisecond); moved {
 		t.Fatalf("after %s the shell stopped the job but the program kept running: counter moved to %d (state %s)", what, v, Describe(j.C.Pid))
 	}
 }
