@@ -366,3 +366,21 @@ func TestFaultThreadStormDuringGroupStop(t *testing.T) {
 	rate := sj.cycles(t, n)
 	t.Logf("%d STOP/CONT cycles in a thread storm: %.1f cycles/s", n, rate)
 }
+
+// TestDebuggerKilledWithBreakpoints repeats the second half of matrix row
+// 10 (DLV_LISTEN_STRESS=full only) and gives the distribution of what
+// becomes of a program whose debugger is SIGKILLed while it runs with a
+// breakpoint inserted.
+func TestDebuggerKilledWithBreakpoints(t *testing.T) {
+	rounds := stressSize(0, 20)
+	if rounds == 0 {
+		t.Skip("DLV_LISTEN_STRESS=full only (matrix row 10 runs it once)")
+	}
+	count := map[string]int{}
+	for i := 0; i < rounds; i++ {
+		outcome, detail := KillWithBreakpoint(t, FlavorDlvListen)
+		count[outcome]++
+		t.Logf("round %d: %s: %s", i, outcome, detail)
+	}
+	t.Logf("%d rounds: %v", rounds, count)
+}
