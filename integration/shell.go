@@ -137,14 +137,21 @@ func (sh *Shell) WaitJobs(t testing.TB, re *regexp.Regexp, timeout time.Duration
 // command comes next.
 func (sh *Shell) WaitSays(t testing.TB, from int, text string, timeout time.Duration) {
 	t.Helper()
+	sh.WaitSaysRe(t, from, regexp.MustCompile(regexp.QuoteMeta(text)), timeout)
+}
+
+// WaitSaysRe is WaitSays for a regular expression; it returns the match
+// and its submatches.
+func (sh *Shell) WaitSaysRe(t testing.TB, from int, re *regexp.Regexp, timeout time.Duration) []string {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		sh.Jobs()
-		if strings.Contains(sh.Since(from), text) {
-			return
+		if m := re.FindStringSubmatch(sh.Since(from)); m != nil {
+			return m
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not say %q within %v: %q", sh.Kind, text, timeout, sh.Since(from))
+			t.Fatalf("%s did not say /%s/ within %v: %q", sh.Kind, re, timeout, sh.Since(from))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
