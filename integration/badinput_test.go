@@ -77,7 +77,7 @@ func watchOrphans(t *testing.T) *orphanWatch {
 // baseline records our current children: they are not leftovers.
 func (w *orphanWatch) baseline() {
 	w.known = map[int]bool{}
-	for _, c := range children(os.Getpid()) {
+	for _, c := range Children(os.Getpid()) {
 		w.known[c] = true
 	}
 }
@@ -85,12 +85,12 @@ func (w *orphanWatch) baseline() {
 // check fails if dlv-listen left a process behind, and kills and reaps it.
 func (w *orphanWatch) check(t *testing.T, what string) {
 	t.Helper()
-	for _, c := range children(os.Getpid()) {
+	for _, c := range Children(os.Getpid()) {
 		if w.known[c] {
 			continue
 		}
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c))
-		t.Errorf("%s left process %d behind (%s): %q", what, c, stateOf(c), strings.ReplaceAll(string(cmdline), "\x00", " "))
+		t.Errorf("%s left process %d behind (%s): %q", what, c, Describe(c), strings.ReplaceAll(string(cmdline), "\x00", " "))
 		syscall.Kill(c, syscall.SIGKILL)
 		var ws syscall.WaitStatus
 		syscall.Wait4(c, &ws, 0, nil)
@@ -146,7 +146,7 @@ func TestBadInput(t *testing.T) {
 			return []string{"attach", strconv.Itoa(job.Pid), noTerm}, func(t *testing.T, r badRun) {
 				assertUntouched(t, job.Pid, st, tracer)
 				// The first session is intact.
-				if out := first.command("jobs", cmdTimeout); !strings.Contains(out, fmt.Sprintf("process %d is", job.Pid)) {
+				if out := first.Command("jobs", CmdTimeout); !strings.Contains(out, fmt.Sprintf("process %d is", job.Pid)) {
 					t.Errorf("the first dlv-listen's jobs: %q", out)
 				}
 			}
@@ -161,7 +161,7 @@ func TestBadInput(t *testing.T) {
 			pid := sleep.Process.Pid
 			t.Cleanup(func() { sleep.Process.Kill(); sleep.Wait() })
 			syscall.Kill(pid, syscall.SIGSTOP)
-			waitState(t, pid, 'T', 5*time.Second)
+			WaitState(t, pid, 'T', 5*time.Second)
 			return []string{"attach", strconv.Itoa(pid), noTerm}, func(t *testing.T, r badRun) {
 				assertUntouched(t, pid, 'T', 0)
 			}
@@ -194,9 +194,9 @@ func TestBadInput(t *testing.T) {
 			}
 		}},
 		{name: "exec without a terminal", want: `stdin is not a terminal`, setup: func(t *testing.T) ([]string, func(*testing.T, badRun)) {
-			counter := counterFile(t)
-			return []string{"exec", counterBin, "--", "-out", counter}, func(t *testing.T, r badRun) {
-				if c := readCounter(counter); c != -1 {
+			counter := NewCounter(t)
+			return []string{"exec", counterBin, "--", "-out", counter.Path}, func(t *testing.T, r badRun) {
+				if c := counter.Value(); c != -1 {
 					t.Errorf("the program ran: counter %d", c)
 				}
 			}

@@ -148,7 +148,7 @@ func TestDAPBadInputMidSession(t *testing.T) {
 	if st := s.waitExit(t, dapTimeout); st != 0 {
 		t.Errorf("server exit status %d, want 0", st)
 	}
-	waitUntraced(t, job.Pid, "running", dapTimeout)
+	WaitUntraced(t, job.Pid, "running", dapTimeout)
 	job.WaitAdvance(t, dapTimeout)
 	job.WaitAdvance(t, dapTimeout) // past the breakpoint's line again
 	if ev := job.Events(); len(ev) != 0 {

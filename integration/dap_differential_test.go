@@ -22,10 +22,10 @@ import (
 
 func TestDAPDifferential(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs `go install` of Delve " + sbsDlvVersion + " (skipped in -short mode)")
+		t.Skip("needs `go install` of Delve " + StockDlvVersion + " (skipped in -short mode)")
 	}
 	ours := dapServerBin(t)
-	stock := sbsStockDlv(t)
+	stock := StockDlv(t)
 	prog := dapprogBin(t)
 	a := dapRecordSession(t, "dlv", stock, prog)
 	b := dapRecordSession(t, "dlv-listen", ours, prog)

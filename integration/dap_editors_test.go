@@ -80,7 +80,7 @@ func TestDAPVSCodeIntegratedTerminal(t *testing.T) {
 		t.Errorf("server exit status %d after the connection closed, want 0", st)
 	}
 	// The program had the terminal: its output is there.
-	s.term.expect("dapprog: done", dapTimeout)
+	s.term.Expect("dapprog: done", dapTimeout)
 }
 
 func TestDAPNvimDapGo(t *testing.T) {
@@ -91,7 +91,7 @@ func TestDAPNvimDapGo(t *testing.T) {
 	c := newDAPClient(t, dialRetry(t, s, addr))
 	dapFullSession(t, c, s, map[string]any{"request": "attach", "mode": "local", "processId": job.Pid}, job.Pid)
 	job.WaitAdvance(t, dapTimeout)
-	waitUntraced(t, job.Pid, "running", dapTimeout)
+	WaitUntraced(t, job.Pid, "running", dapTimeout)
 	s.waitExit(t, dapTimeout)
 }
 
@@ -126,7 +126,7 @@ func TestDAPZed(t *testing.T) {
 	// sends mode "debug", which dlv refuses: TestDAPBadInput).
 	dapFullSession(t, c, s, map[string]any{"request": "attach", "mode": "local", "processId": job.Pid}, job.Pid)
 	job.WaitAdvance(t, dapTimeout)
-	waitUntraced(t, job.Pid, "running", dapTimeout)
+	WaitUntraced(t, job.Pid, "running", dapTimeout)
 	s.waitExit(t, dapTimeout)
 }
 

@@ -83,8 +83,8 @@ type dapServer struct {
 	name   string
 	cmd    *exec.Cmd
 	addr   string // where it listens (empty in reverse mode)
-	term   *term  // the pty it runs in, if any
-	exited chan struct{}
+	term   *Term  // the pty it runs in, if any
+	exited <-chan struct{}
 	err    error // cmd.Wait's result once exited
 
 	mu  sync.Mutex
@@ -97,7 +97,7 @@ type dapServer struct {
 func dapCmd(t *testing.T, bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = moduleRoot
-	cmd.Env = append(os.Environ(), sbsNoTelemetry, "XDG_CONFIG_HOME="+t.TempDir(), "TERM=xterm")
+	cmd.Env = append(os.Environ(), NoTelemetryEnv, "XDG_CONFIG_HOME="+t.TempDir(), "TERM=xterm")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
 }
@@ -120,7 +120,7 @@ func freeLoopbackAddr(t *testing.T) string {
 // (nvim-dap's detached spawn).
 func startDAPPiped(t *testing.T, name, bin string, extra []*os.File, setsid bool, args ...string) *dapServer {
 	t.Helper()
-	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...), exited: make(chan struct{})}
+	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...)}
 	s.cmd.SysProcAttr.Setsid = setsid
 	s.cmd.ExtraFiles = extra
 	s.cmd.Stdout = dapServerOutput{s}
@@ -140,7 +140,7 @@ func startDAPPiped(t *testing.T, name, bin string, extra []*os.File, setsid bool
 // /dev/null (Helix).
 func startDAPDevNull(t *testing.T, name, bin string, args ...string) *dapServer {
 	t.Helper()
-	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...), exited: make(chan struct{})}
+	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...)}
 	s.start(t) // nil Stdin/Stdout/Stderr: /dev/null
 	return s
 }
@@ -151,9 +151,11 @@ func (s *dapServer) start(t *testing.T) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("%s: starting %v: %v", s.name, s.cmd.Args, err)
 	}
+	exited := make(chan struct{})
+	s.exited = exited
 	go func() {
 		s.err = s.cmd.Wait()
-		close(s.exited)
+		close(exited)
 	}()
 	s.cleanup(t)
 }
@@ -163,8 +165,8 @@ func (s *dapServer) start(t *testing.T) {
 func startDAPInPty(t *testing.T, name, bin string, args ...string) *dapServer {
 	t.Helper()
 	cmd := dapCmd(t, bin, append([]string{"dap"}, args...)...)
-	tm := startTerm(t, name, cmd)
-	s := &dapServer{name: name, cmd: cmd, term: tm, exited: tm.exited}
+	tm := StartTerm(t, name, cmd)
+	s := &dapServer{name: name, cmd: cmd, term: tm, exited: tm.Exited()}
 	s.cleanup(t)
 	return s
 }
@@ -195,7 +197,7 @@ func (s *dapServer) cleanup(t *testing.T) {
 		select {
 		case <-s.exited:
 		default:
-			for _, c := range children(s.cmd.Process.Pid) {
+			for _, c := range Children(s.cmd.Process.Pid) {
 				syscall.Kill(c, syscall.SIGKILL)
 			}
 			syscall.Kill(s.cmd.Process.Pid, syscall.SIGKILL)
@@ -228,7 +230,7 @@ func (s *dapServer) launchedChild(t *testing.T, comm string) int {
 	t.Helper()
 	deadline := time.Now().Add(dapStartTimeout)
 	for {
-		for _, c := range children(s.cmd.Process.Pid) {
+		for _, c := range Children(s.cmd.Process.Pid) {
 			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c)); err == nil && strings.TrimSpace(string(b)) == comm {
 				return c
 			}

@@ -50,7 +50,7 @@ func TestDAPJobControlKill(t *testing.T) {
 	c.ContinueRequest(stop.Body.ThreadId)
 	dapExpect[*dap.ContinueResponse](c, dapTimeout)
 	c.waitOutput(regexp.MustCompile(fmt.Sprintf(`process %d is stopped by SIGTSTP \(job control\): waiting for SIGCONT`, pid)), dapTimeout)
-	assertFrozen(t, counter, pid, 300*time.Millisecond)
+	counter.AssertFrozen(t, 300*time.Millisecond)
 	for _, m := range c.backlog {
 		if ev, ok := m.(*dap.StoppedEvent); ok {
 			t.Fatalf("continue on a job-stopped process returned a stop (%+v) before SIGCONT", ev.Body)
@@ -58,7 +58,7 @@ func TestDAPJobControlKill(t *testing.T) {
 	}
 
 	syscall.Kill(pid, syscall.SIGCONT)
-	c.waitOutput(continuedRe(pid), 2*time.Second)
+	c.waitOutput(ContinuedNotice(pid), 2*time.Second)
 	stop = expectStopped(t, c, "breakpoint", dapTimeout)
 	frame := expectTop(t, c, stop.Body.ThreadId, "main.work", src.callInner)
 	// The stop came between two counter writes; the breakpoint is in the
@@ -72,13 +72,13 @@ func TestDAPJobControlKill(t *testing.T) {
 func TestDAPJobControlCtrlZ(t *testing.T) {
 	bin := dlvListenDAP(t)
 	prog := dapprogBin(t)
-	counter := counterFile(t)
+	counter := NewCounter(t)
 	l := listenLoopback(t)
 	s := startDAPInPty(t, "vscode integratedTerminal dap", bin, "--client-addr="+clientAddr(l))
 	c := newDAPClient(t, acceptDeadline(t, l, s))
 	pid := dapLaunchRunning(t, c, s, map[string]any{
 		"request": "launch", "mode": "exec", "program": prog, "console": "integratedTerminal",
-		"args": []string{"-out", counter, "-die-with-parent"},
+		"args": []string{"-out", counter.Path, "-die-with-parent"},
 	}, counter)
 	src := dapprogSource(t)
 
@@ -94,11 +94,11 @@ func TestDAPJobControlCtrlZ(t *testing.T) {
 		}
 		time.Sleep(poll)
 	}
-	dapTSTPStop(t, c, pid, counter, func() { s.term.send(ctrlZ) })
+	dapTSTPStop(t, c, pid, counter, func() { s.term.Send(CtrlZ) })
 
 	syscall.Kill(pid, syscall.SIGCONT)
-	c.waitOutput(continuedRe(pid), 2*time.Second)
-	waitAdvance(t, counter, pid, dapTimeout) // running on: continue was never ended
+	c.waitOutput(ContinuedNotice(pid), 2*time.Second)
+	counter.WaitAdvance(t, dapTimeout) // running on: continue was never ended
 
 	c.PauseRequest(1)
 	dapExpect[*dap.PauseResponse](c, dapTimeout)
@@ -139,7 +139,7 @@ func TestDAPJobControlReport(t *testing.T) {
 	if r := dapExpect[*dap.EvaluateResponse](c, dapTimeout); !strings.Contains(r.Body.Result, fmt.Sprintf("process %d is stopped by SIGTSTP (job control)", pid)) {
 		t.Errorf("dlv jobs = %q", r.Body.Result)
 	}
-	assertFrozen(t, counter, pid, 300*time.Millisecond)
+	counter.AssertFrozen(t, 300*time.Millisecond)
 
 	req := &dapSignalRequest{Request: dap.Request{ProtocolMessage: dap.ProtocolMessage{Seq: 9001, Type: "request"}, Command: "dlvListenSignal"}}
 	req.Arguments.Signal = "SIGCONT"
@@ -147,12 +147,12 @@ func TestDAPJobControlReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	dapExpect[*dapSignalResponse](c, dapTimeout)
-	c.waitOutput(continuedRe(pid), 2*time.Second)
+	c.waitOutput(ContinuedNotice(pid), 2*time.Second)
 	if ev := dapExpect[*dapJobControlEvent](c, dapTimeout); ev.Body.Pid != pid || ev.Body.State != "continued" {
 		t.Errorf("dlvListenJobControl event %+v, want pid %d continued", ev.Body, pid)
 	}
 	dapExpect[*dap.ContinuedEvent](c, dapTimeout)
-	waitAdvance(t, counter, pid, dapTimeout)
+	counter.WaitAdvance(t, dapTimeout)
 	dapTerminate(t, c, s, pid)
 }
 
@@ -185,12 +185,12 @@ type dapSignalResponse struct {
 // (exec mode, the launch attributes extra added) and lets it run; it
 // returns the client (reading with codec), the server, the program's pid
 // and its counter file.
-func dapJobSession(t *testing.T, codec *dap.Codec, extra map[string]any) (*dapClient, *dapServer, int, string) {
+func dapJobSession(t *testing.T, codec *dap.Codec, extra map[string]any) (*dapClient, *dapServer, int, *Counter) {
 	t.Helper()
 	bin := dlvListenDAP(t)
-	counter := counterFile(t)
+	counter := NewCounter(t)
 	args := map[string]any{
-		"request": "launch", "mode": "exec", "program": dapprogBin(t), "args": []string{"-out", counter, "-die-with-parent"},
+		"request": "launch", "mode": "exec", "program": dapprogBin(t), "args": []string{"-out", counter.Path, "-die-with-parent"},
 	}
 	for k, v := range extra {
 		args[k] = v
@@ -203,7 +203,7 @@ func dapJobSession(t *testing.T, codec *dap.Codec, extra map[string]any) (*dapCl
 
 // dapLaunchRunning launches dapprog with no breakpoint and lets it run;
 // it returns its pid once its counter advances.
-func dapLaunchRunning(t *testing.T, c *dapClient, s *dapServer, args map[string]any, counter string) int {
+func dapLaunchRunning(t *testing.T, c *dapClient, s *dapServer, args map[string]any, counter *Counter) int {
 	t.Helper()
 	c.initialize()
 	c.LaunchRequestWithArgs(args)
@@ -212,18 +212,18 @@ func dapLaunchRunning(t *testing.T, c *dapClient, s *dapServer, args map[string]
 	c.ConfigurationDoneRequest()
 	dapExpect[*dap.ConfigurationDoneResponse](c, dapTimeout)
 	pid := s.launchedChild(t, "dapprog")
-	waitAdvance(t, counter, pid, dapStartTimeout)
+	counter.WaitAdvance(t, dapStartTimeout)
 	return pid
 }
 
 // dapTSTPStop stops the running program with stop (a SIGTSTP) and checks
 // that the editor hears of it within a second and that the process stays
 // stopped. It returns the counter's frozen value.
-func dapTSTPStop(t *testing.T, c *dapClient, pid int, counter string, stop func()) int64 {
+func dapTSTPStop(t *testing.T, c *dapClient, pid int, counter *Counter, stop func()) int64 {
 	t.Helper()
 	sent := time.Now()
 	stop()
-	o := c.waitOutput(stoppedRe(pid, "SIGTSTP"), time.Second)
+	o := c.waitOutput(StoppedNotice(pid, "SIGTSTP"), time.Second)
 	t.Logf("stop announced %v after SIGTSTP", time.Since(sent).Round(time.Millisecond))
 	if o.Body.Category != "important" {
 		t.Errorf("job-control output event has category %q, want important", o.Body.Category)
@@ -231,12 +231,12 @@ func dapTSTPStop(t *testing.T, c *dapClient, pid int, counter string, stop func(
 	deadline := time.Now().Add(dapTimeout)
 	for st := jobClass(procState(pid)); st != "traced" && st != "stopped"; st = jobClass(procState(pid)) {
 		if time.Now().After(deadline) {
-			t.Fatalf("pid %d: state %s after SIGTSTP, want stopped", pid, stateOf(pid))
+			t.Fatalf("pid %d: state %s after SIGTSTP, want stopped", pid, Describe(pid))
 		}
 		time.Sleep(poll)
 	}
-	assertFrozen(t, counter, pid, 500*time.Millisecond)
-	return readCounter(counter)
+	counter.AssertFrozen(t, 500*time.Millisecond)
+	return counter.Value()
 }
 
 // dapTerminate disconnects (a launched program is killed) and checks the
@@ -246,7 +246,7 @@ func dapTerminate(t *testing.T, c *dapClient, s *dapServer, pid int) {
 	c.DisconnectRequestWithKillOption(true)
 	dapExpect[*dap.DisconnectResponse](c, dapTimeout)
 	c.expectClosed(dapTimeout)
-	waitGone(t, pid, dapTimeout)
+	WaitGone(t, pid, dapTimeout)
 	if st := s.waitExit(t, dapTimeout); st != 0 {
 		t.Errorf("server exit status %d, want 0", st)
 	}

@@ -43,7 +43,7 @@ func TestHeadlessBadInput(t *testing.T) {
 	t.Run("malformed JSON", func(t *testing.T) {
 		conn := srv.rawConn(t)
 		fmt.Fprint(conn, "{this is not JSON}\n")
-		waitClosed(t, conn, cmdTimeout)
+		waitClosed(t, conn, CmdTimeout)
 		serving(t)
 	})
 
@@ -52,7 +52,7 @@ func TestHeadlessBadInput(t *testing.T) {
 		dec := json.NewDecoder(bufio.NewReader(conn))
 		fmt.Fprint(conn, `{"method":"RPCServer.NoSuchMethod","params":[{}],"id":1}`+"\n")
 		var a rpcAnswer
-		conn.SetReadDeadline(time.Now().Add(cmdTimeout))
+		conn.SetReadDeadline(time.Now().Add(CmdTimeout))
 		if err := dec.Decode(&a); err != nil {
 			t.Fatalf("no answer to an unknown method: %v", err)
 		}
@@ -107,7 +107,7 @@ func TestHeadlessBadInput(t *testing.T) {
 		conn := srv.rawConn(t)
 		fmt.Fprint(conn, `{"method":"RPCServer.Command","params":[{"name":"continue"}],"id":1}`+"\n")
 		c := serving2(t, srv) // served while the continue runs
-		deadline := time.Now().Add(cmdTimeout)
+		deadline := time.Now().Add(CmdTimeout)
 		for {
 			st, err := c.GetStateNonBlocking()
 			if err != nil {

@@ -45,7 +45,7 @@ import (
 const examineChunk = 64 << 10
 
 func BenchmarkHeadless(b *testing.B) {
-	bins := [2]string{sbsStockDlv(b), dlvListen}
+	bins := [2]string{StockDlv(b), dlvListen}
 
 	// The two debuggers are timed in turns, in alternating order, within
 	// one loop: the machine's load then weighs on both alike.

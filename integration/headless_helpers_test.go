@@ -56,7 +56,7 @@ func startServer(t testing.TB, name, bin string, args ...string) *server {
 	s := &server{t: t, name: name, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Dir = moduleRoot
-	s.cmd.Env = append(os.Environ(), "TERM=dumb", sbsNoTelemetry)
+	s.cmd.Env = append(os.Environ(), "TERM=dumb", NoTelemetryEnv)
 	s.cmd.Stdout = lockedWriter{s}
 	s.cmd.Stderr = lockedWriter{s}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -78,7 +78,7 @@ func startServer(t testing.TB, name, bin string, args ...string) *server {
 			t.Logf("%s %v output:\n%s", name, args, s.output())
 		}
 	})
-	m := s.waitOutput(bannerRe, startTimeout)
+	m := s.waitOutput(bannerRe, StartTimeout)
 	s.addr = m[1]
 	if strings.HasPrefix(s.addr, "/") {
 		s.addr = listener.UnixPrefix + s.addr

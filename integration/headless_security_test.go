@@ -129,11 +129,11 @@ func TestHeadlessOtherUser(t *testing.T) {
 
 			srv := run(t, true)
 			_, _, client := nobodyConnect(t, bin, srv.addr)
-			if st := client.wait(cmdTimeout); st == 0 {
+			if st := client.wait(CmdTimeout); st == 0 {
 				t.Errorf("nobody's client exited with status 0, want a refusal")
 			}
-			client.waitOutput(regexp.MustCompile(`dlv-listen: connect to \S+: the server does not answer`), cmdTimeout)
-			srv.waitOutput(regexp.MustCompile(fmt.Sprintf(`closing connection from .*\(uid %d, ours 0\): connections are only accepted from the same user`, nobodyUID)), cmdTimeout)
+			client.waitOutput(regexp.MustCompile(`dlv-listen: connect to \S+: the server does not answer`), CmdTimeout)
+			srv.waitOutput(regexp.MustCompile(fmt.Sprintf(`closing connection from .*\(uid %d, ours 0\): connections are only accepted from the same user`, nobodyUID)), CmdTimeout)
 			// Still serving its own user.
 			c := srv.dial(t)
 			if st, err := c.GetState(); err != nil || st.Pid != job.Pid {
@@ -149,7 +149,7 @@ func TestHeadlessOtherUser(t *testing.T) {
 			srv = run(t, false)
 			_, stdin, client := nobodyConnect(t, bin, srv.addr)
 			fmt.Fprintln(stdin, "jobs")
-			client.waitOutput(regexp.MustCompile(fmt.Sprintf(`process %d is running`, job.Pid)), cmdTimeout)
+			client.waitOutput(regexp.MustCompile(fmt.Sprintf(`process %d is running`, job.Pid)), CmdTimeout)
 			if regexp.MustCompile(`closing connection`).MatchString(srv.output()) {
 				t.Errorf("--only-same-user=false still refused a connection:\n%s", srv.output())
 			}

@@ -28,13 +28,13 @@ import (
 )
 
 // connectTerm runs `<bin> connect addr` in a pty and waits for its prompt.
-func connectTerm(t *testing.T, name, bin, addr string) *term {
+func connectTerm(t *testing.T, name, bin, addr string) *Term {
 	t.Helper()
 	cmd := exec.Command(bin, "connect", addr)
 	cmd.Dir = moduleRoot
-	cmd.Env = append(os.Environ(), "TERM=dumb", "XDG_CONFIG_HOME="+t.TempDir(), sbsNoTelemetry)
-	tm := startTerm(t, name, cmd)
-	tm.waitPrompt(startTimeout)
+	cmd.Env = append(os.Environ(), "TERM=dumb", "XDG_CONFIG_HOME="+t.TempDir(), NoTelemetryEnv)
+	tm := StartTerm(t, name, cmd)
+	tm.WaitPrompt(StartTimeout)
 	return tm
 }
 
@@ -42,24 +42,24 @@ func connectTerm(t *testing.T, name, bin, addr string) *term {
 // goroutines, stack, next, exit leaving the program running; the server
 // ends with its client, as dlv's does.
 func TestHeadlessStockDlvConnect(t *testing.T) {
-	dlv := sbsStockDlv(t)
+	dlv := StockDlv(t)
 	job := testprog.Start(t, "counter")
 	srv := startServer(t, "dlv-listen", dlvListen, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 	tm := connectTerm(t, "dlv connect", dlv, srv.addr)
-	inspectAtTick(t, tm, job.CounterPath, job.Pid)
+	inspectAtTick(t, tm, &Counter{Path: job.CounterPath, Pid: job.Pid}, job.Pid)
 
 	// Job-control events reach dlv's terminal during a continue (as events
 	// of a kind it does not know): it goes on, and halts on Ctrl-C.
-	tm.command("clear 1", cmdTimeout)
-	tm.sendLine("continue")
+	tm.Command("clear 1", CmdTimeout)
+	tm.SendLine("continue")
 	job.WaitAdvance(t, 5*time.Second)
 	job.Signal(t, syscall.SIGSTOP)
 	job.WaitEvent(t, "stopped SIGSTOP", 5*time.Second)
 	job.Signal(t, syscall.SIGCONT)
 	job.WaitAdvance(t, 5*time.Second)
-	tm.send("\x03")
-	tm.waitPrompt(cmdTimeout)
-	if out := tm.command("print 1+1", cmdTimeout); !regexpMatch(`^\s*2\s*$`, out) {
+	tm.Send("\x03")
+	tm.WaitPrompt(CmdTimeout)
+	if out := tm.Command("print 1+1", CmdTimeout); !regexpMatch(`^\s*2\s*$`, out) {
 		t.Errorf("print after the job-control events: %q", out)
 	}
 	exitLeavingRunning(t, tm, job)
@@ -71,12 +71,12 @@ func TestHeadlessStockDlvConnect(t *testing.T) {
 // `dlv-listen connect` drives a stock headless dlv the same way; its
 // job-control commands say the server has none.
 func TestConnectStockHeadless(t *testing.T) {
-	dlv := sbsStockDlv(t)
+	dlv := StockDlv(t)
 	job := testprog.Start(t, "counter")
 	srv := startServer(t, "dlv", dlv, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 	tm := connectTerm(t, "dlv-listen connect", dlvListen, srv.addr)
-	inspectAtTick(t, tm, job.CounterPath, job.Pid)
-	if out := tm.command("jobs", cmdTimeout); !regexpMatch(`jobs: the server is not dlv-listen and has no job control`, out) {
+	inspectAtTick(t, tm, &Counter{Path: job.CounterPath, Pid: job.Pid}, job.Pid)
+	if out := tm.Command("jobs", CmdTimeout); !regexpMatch(`jobs: the server is not dlv-listen and has no job control`, out) {
 		t.Errorf("jobs on stock dlv: %q", out)
 	}
 	exitLeavingRunning(t, tm, job)
@@ -92,22 +92,22 @@ func TestConnectJobControl(t *testing.T) {
 	job := testprog.Start(t, "counter")
 	srv := startServer(t, "dlv-listen", dlvListen, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 	tm := connectTerm(t, "dlv-listen connect", dlvListen, srv.addr)
-	tm.sendLine("continue")
+	tm.SendLine("continue")
 	job.WaitAdvance(t, 5*time.Second)
 	job.Signal(t, syscall.SIGSTOP)
-	tm.expect(stoppedRe(job.Pid, "SIGSTOP"), 5*time.Second)
+	tm.Expect(StoppedNotice(job.Pid, "SIGSTOP"), 5*time.Second)
 	job.AssertFrozen(t, 300*time.Millisecond)
-	tm.send("\x03") // Ctrl-C: the terminal halts
-	tm.waitPrompt(cmdTimeout)
-	if out := tm.command("jobs", cmdTimeout); !regexpMatch(fmt.Sprintf(`process %d is stopped by SIGSTOP \(job control\)`, job.Pid), out) {
+	tm.Send("\x03") // Ctrl-C: the terminal halts
+	tm.WaitPrompt(CmdTimeout)
+	if out := tm.Command("jobs", CmdTimeout); !regexpMatch(fmt.Sprintf(`process %d is stopped by SIGSTOP \(job control\)`, job.Pid), out) {
 		t.Errorf("jobs: %q", out)
 	}
-	if out := tm.command("signal SIGCONT", cmdTimeout); !regexpMatch(fmt.Sprintf(`sent SIGCONT to process %d`, job.Pid), out) {
+	if out := tm.Command("signal SIGCONT", CmdTimeout); !regexpMatch(fmt.Sprintf(`sent SIGCONT to process %d`, job.Pid), out) {
 		t.Errorf("signal SIGCONT: %q", out)
 	}
-	tm.sendLine("detach")
-	tm.expect(fmt.Sprintf("detached from process %d", job.Pid), cmdTimeout)
-	if st := tm.wait(10 * time.Second); st != 0 {
+	tm.SendLine("detach")
+	tm.Expect(fmt.Sprintf("detached from process %d", job.Pid), CmdTimeout)
+	if st := tm.Wait(10 * time.Second); st != 0 {
 		t.Errorf("dlv-listen connect exited with status %d after detach", st)
 	}
 	if st := srv.wait(10 * time.Second); st != 0 {
@@ -307,12 +307,12 @@ func TestHeadlessGoLand(t *testing.T) {
 	}
 	t.Run("exec", func(t *testing.T) {
 		bin := testprog.Build(t, "counter")
-		counter := counterFile(t)
+		counter := NewCounter(t).Path
 		srv := startServer(t, "dlv-listen", dlvListen, append(goland(t), "exec", bin, "--", "-out", counter)...)
 		c := srv.dial(t)
 		pid := c.ProcessPid()
 		session(t, srv, c, pid)
-		waitGone(t, pid, 5*time.Second)
+		WaitGone(t, pid, 5*time.Second)
 	})
 	t.Run("attach", func(t *testing.T) {
 		job := testprog.Start(t, "counter")
@@ -331,7 +331,7 @@ func dapCall(t *testing.T, conn net.Conn, r *bufio.Reader, seq int, command stri
 	if _, err := fmt.Fprintf(conn, "Content-Length: %d\r\n\r\n%s", len(body), body); err != nil {
 		t.Fatalf("DAP %s: %v", command, err)
 	}
-	conn.SetReadDeadline(time.Now().Add(cmdTimeout))
+	conn.SetReadDeadline(time.Now().Add(CmdTimeout))
 	for {
 		var n int
 		for {
@@ -398,15 +398,15 @@ func TestHeadlessServesDAPAndRPC(t *testing.T) {
 // (which requires --accept-multiclient for it, with dlv's message).
 func TestHeadlessContinue(t *testing.T) {
 	bin := testprog.Build(t, "counter")
-	counter := counterFile(t)
-	out, err := exec.Command(dlvListen, "exec", bin, "--headless", "--continue", "--", "-out", counter).CombinedOutput()
+	counter := NewCounter(t)
+	out, err := exec.Command(dlvListen, "exec", bin, "--headless", "--continue", "--", "-out", counter.Path).CombinedOutput()
 	if code := exitCode(err); code != 1 || string(out) != "Error: --continue requires --accept-multiclient\n" {
 		t.Errorf("--continue without --accept-multiclient: status %d, %q", code, out)
 	}
-	srv := startServer(t, "dlv-listen", dlvListen, append(append([]string{"exec", bin}, headlessArgs("--accept-multiclient", "--continue")...), "--", "-out", counter)...)
+	srv := startServer(t, "dlv-listen", dlvListen, append(append([]string{"exec", bin}, headlessArgs("--accept-multiclient", "--continue")...), "--", "-out", counter.Path)...)
 	c := srv.dial(t)
 	pid := c.ProcessPid()
-	waitAdvance(t, counter, pid, 10*time.Second)
+	counter.WaitAdvance(t, 10*time.Second)
 	if st, err := c.Halt(); err != nil || st.Pid != pid {
 		t.Fatalf("Halt: %+v, %v", st, err)
 	}
@@ -416,7 +416,7 @@ func TestHeadlessContinue(t *testing.T) {
 	if st := srv.wait(10 * time.Second); st != 0 {
 		t.Errorf("server exited with status %d", st)
 	}
-	waitGone(t, pid, 5*time.Second)
+	WaitGone(t, pid, 5*time.Second)
 }
 
 func exitCode(err error) int {

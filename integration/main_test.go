@@ -5,12 +5,9 @@ package integration
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
-
-	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 var (
@@ -35,28 +32,11 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	moduleRoot = filepath.Dir(wd)
-	dir, err := os.MkdirTemp("", "dlv-listen-integration-")
+	defer RemoveBuilds()
+	dlvListen, err = BuildDlvListen(moduleRoot)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	defer testprog.RemoveBuilds()
-
-	dlvListen = filepath.Join(dir, "dlv-listen")
-	build := exec.Command(goTool(), "build", "-o", dlvListen, "./cmd/dlv-listen")
-	build.Dir = moduleRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "integration: building dlv-listen: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "integration: building dlv-listen: %v\n", err)
 		return 1
 	}
 	return m.Run()
-}
-
-func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return "go"
 }

@@ -19,17 +19,17 @@ import (
 // inspectAtTick runs the basic debugging session on a counter: a
 // breakpoint on main.tick, continue to it, print, goroutines, stack, next.
 // counter is the file the program writes, pid the program.
-func inspectAtTick(t *testing.T, tm *term, counter string, pid int) {
+func inspectAtTick(t *testing.T, tm *Term, counter *Counter, pid int) {
 	t.Helper()
 	funcLine, firstLine := counterLines(t)
 	src := `\S*internal/testprog/src/counter/main\.go:`
 
-	out := tm.command("break main.tick", cmdTimeout)
+	out := tm.Command("break main.tick", CmdTimeout)
 	if !regexp.MustCompile(`Breakpoint 1 set at 0x[0-9a-f]+ for main\.tick\(\) ` + src + strconv.Itoa(funcLine)).MatchString(out) {
 		t.Fatalf("break main.tick: %q", out)
 	}
 
-	out = tm.command("continue", cmdTimeout)
+	out = tm.Command("continue", CmdTimeout)
 	if !regexp.MustCompile(`> \[Breakpoint 1\] main\.tick\(\) ` + src + strconv.Itoa(funcLine) + ` `).MatchString(out) {
 		t.Fatalf("continue: not at the breakpoint on main.tick: %q", out)
 	}
@@ -37,10 +37,10 @@ func inspectAtTick(t *testing.T, tm *term, counter string, pid int) {
 		t.Errorf("continue: main.tick reported as optimized (the counter is built with -N -l): %q", out)
 	}
 	// Halted at the breakpoint: the program does not run.
-	waitState(t, pid, 't', 2*time.Second)
-	before := readCounter(counter)
+	WaitState(t, pid, 't', 2*time.Second)
+	before := counter.Value()
 
-	out = tm.command("print n", cmdTimeout)
+	out = tm.Command("print n", CmdTimeout)
 	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
 	if err != nil {
 		t.Fatalf("print n: %q is not a number", out)
@@ -50,7 +50,7 @@ func inspectAtTick(t *testing.T, tm *term, counter string, pid int) {
 		t.Errorf("print n = %d, but the counter file says %d (want n-1)", n, before)
 	}
 
-	out = tm.command("goroutines", cmdTimeout)
+	out = tm.Command("goroutines", CmdTimeout)
 	if !regexp.MustCompile(`\* Goroutine 1 - User: ` + src + strconv.Itoa(funcLine) + ` main\.tick `).MatchString(out) {
 		t.Errorf("goroutines: goroutine 1 is not the current one in main.tick: %q", out)
 	}
@@ -61,40 +61,40 @@ func inspectAtTick(t *testing.T, tm *term, counter string, pid int) {
 		t.Errorf("goroutines: %d goroutines, want at least 5: %q", g, out)
 	}
 
-	out = tm.command("stack", cmdTimeout)
+	out = tm.Command("stack", CmdTimeout)
 	if !regexp.MustCompile(`(?m)^0  0x[0-9a-f]+ in main\.tick\n\s+at `+src+strconv.Itoa(funcLine)+`$`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^1  0x[0-9a-f]+ in main\.main$`).MatchString(out) {
 		t.Errorf("stack: want main.tick in frame 0 and main.main in frame 1: %q", out)
 	}
 
-	out = tm.command("next", cmdTimeout)
+	out = tm.Command("next", CmdTimeout)
 	if !regexp.MustCompile(`> main\.tick\(\) ` + src + strconv.Itoa(firstLine) + ` `).MatchString(out) {
 		t.Fatalf("next: did not move to line %d: %q", firstLine, out)
 	}
-	out = tm.command("next", cmdTimeout)
+	out = tm.Command("next", CmdTimeout)
 	if !regexp.MustCompile(`> main\.tick\(\) ` + src + strconv.Itoa(firstLine+1) + ` `).MatchString(out) {
 		t.Fatalf("second next: did not move to line %d: %q", firstLine+1, out)
 	}
-	out = tm.command("print doubled", cmdTimeout)
+	out = tm.Command("print doubled", CmdTimeout)
 	if strings.TrimSpace(out) != strconv.FormatInt(2*n, 10) {
 		t.Errorf("print doubled = %q, want %d", out, 2*n)
 	}
-	if c := readCounter(counter); c != before {
+	if c := counter.Value(); c != before {
 		t.Errorf("the counter moved from %d to %d while the program was halted", before, c)
 	}
 }
 
 // exitLeavingRunning answers 'n' to exit's question and checks that the
 // attached program runs on, untraced and with no breakpoint left.
-func exitLeavingRunning(t *testing.T, tm *term, job *testprog.Job) {
+func exitLeavingRunning(t *testing.T, tm *Term, job *testprog.Job) {
 	t.Helper()
-	tm.sendLine("exit")
-	tm.expect("Would you like to kill the process? [Y/n]", cmdTimeout)
-	tm.sendLine("n")
-	if st := tm.wait(10 * time.Second); st != 0 {
+	tm.SendLine("exit")
+	tm.Expect("Would you like to kill the process? [Y/n]", CmdTimeout)
+	tm.SendLine("n")
+	if st := tm.Wait(10 * time.Second); st != 0 {
 		t.Errorf("dlv-listen exited with status %d, want 0", st)
 	}
-	waitUntraced(t, job.Pid, "running", 5*time.Second)
+	WaitUntraced(t, job.Pid, "running", 5*time.Second)
 	// Several ticks: a breakpoint left behind would kill it with SIGTRAP.
 	for i := 0; i < 5; i++ {
 		job.WaitAdvance(t, 5*time.Second)
@@ -110,10 +110,10 @@ func exitLeavingRunning(t *testing.T, tm *term, job *testprog.Job) {
 func TestAttachSession(t *testing.T) {
 	job := testprog.Start(t, "counter")
 	tm := startDlv(t, "attach", strconv.Itoa(job.Pid))
-	if _, tracer, _ := testprog.ProcStat(job.Pid); tgid(tracer) != tm.Pid() {
-		t.Fatalf("TracerPid of %d is %d (of process %d), want a thread of dlv-listen (%d)", job.Pid, tracer, tgid(tracer), tm.Pid())
+	if _, tracer, _ := testprog.ProcStat(job.Pid); Tgid(tracer) != tm.Pid() {
+		t.Fatalf("TracerPid of %d is %d (of process %d), want a thread of dlv-listen (%d)", job.Pid, tracer, Tgid(tracer), tm.Pid())
 	}
-	inspectAtTick(t, tm, job.CounterPath, job.Pid)
+	inspectAtTick(t, tm, &Counter{Path: job.CounterPath, Pid: job.Pid}, job.Pid)
 	exitLeavingRunning(t, tm, job)
 	if ev := job.Events(); len(ev) != 0 {
 		t.Errorf("the shell saw job-control events during the session: %q", ev)
@@ -121,25 +121,25 @@ func TestAttachSession(t *testing.T) {
 }
 
 // exitKilling leaves a launched program: exit kills it, with no question.
-func exitKilling(t *testing.T, tm *term, pid int) {
+func exitKilling(t *testing.T, tm *Term, pid int) {
 	t.Helper()
-	tm.sendLine("exit")
-	if st := tm.wait(10 * time.Second); st != 0 {
+	tm.SendLine("exit")
+	if st := tm.Wait(10 * time.Second); st != 0 {
 		t.Errorf("dlv-listen exited with status %d, want 0", st)
 	}
-	if strings.Contains(tm.rest(), "Would you like to kill") {
-		t.Errorf("exit asked whether to kill a launched program: %q", tm.rest())
+	if strings.Contains(tm.Rest(), "Would you like to kill") {
+		t.Errorf("exit asked whether to kill a launched program: %q", tm.Rest())
 	}
-	waitGone(t, pid, 5*time.Second)
+	WaitGone(t, pid, 5*time.Second)
 }
 
 // Scenario 2: exec a prebuilt counter.
 func TestExecSession(t *testing.T) {
 	bin := testprog.Build(t, "counter")
-	counter := counterFile(t)
-	tm := startDlv(t, "exec", bin, "--", "-out", counter)
+	counter := NewCounter(t)
+	tm := startDlv(t, "exec", bin, "--", "-out", counter.Path)
 	pid := launchedPid(t, tm)
-	if c := readCounter(counter); c != -1 {
+	if c := counter.Value(); c != -1 {
 		t.Errorf("the program ran before the first continue: counter %d", c)
 	}
 	inspectAtTick(t, tm, counter, pid)
@@ -166,8 +166,8 @@ func TestDebugSession(t *testing.T) {
 		}
 	})
 
-	counter := counterFile(t)
-	tm := startDlv(t, "debug", "./internal/testprog/src/counter", "--", "-out", counter)
+	counter := NewCounter(t)
+	tm := startDlv(t, "debug", "./internal/testprog/src/counter", "--", "-out", counter.Path)
 	pid := launchedPid(t, tm)
 	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 	if !strings.HasPrefix(filepath.Base(exe), "__debug_bin") {
@@ -188,20 +188,20 @@ func TestAttachTSTPDuringContinue(t *testing.T) {
 	tm := startDlv(t, "attach", strconv.Itoa(job.Pid))
 
 	// A breakpoint set and cleared: continue then runs with none.
-	if out := tm.command("break main.helper", cmdTimeout); !strings.Contains(out, "Breakpoint 1 set") {
+	if out := tm.Command("break main.helper", CmdTimeout); !strings.Contains(out, "Breakpoint 1 set") {
 		t.Fatalf("break main.helper: %q", out)
 	}
-	if out := tm.command("clear 1", cmdTimeout); !strings.Contains(out, "Breakpoint 1 cleared") {
+	if out := tm.Command("clear 1", CmdTimeout); !strings.Contains(out, "Breakpoint 1 cleared") {
 		t.Fatalf("clear 1: %q", out)
 	}
-	tm.sendLine("continue")
-	tm.expect("continue\n", 5*time.Second)
+	tm.SendLine("continue")
+	tm.Expect("continue\n", 5*time.Second)
 	job.WaitAdvance(t, 5*time.Second) // continue is running
 
 	sent := time.Now()
 	job.Signal(t, syscall.SIGTSTP)
-	if _, ok := tm.tryExpect(stoppedRe(job.Pid, "SIGTSTP"), time.Second); !ok {
-		t.Fatalf("no stop announcement within 1s of kill -TSTP; output after the cursor:\n%s", tm.rest())
+	if _, ok := tm.TryExpect(StoppedNotice(job.Pid, "SIGTSTP"), time.Second); !ok {
+		t.Fatalf("no stop announcement within 1s of kill -TSTP; output after the cursor:\n%s", tm.Rest())
 	}
 	t.Logf("stop announced %v after kill -TSTP", time.Since(sent).Round(time.Millisecond))
 	job.WaitEvent(t, "stopped SIGTSTP", 5*time.Second)
@@ -212,18 +212,18 @@ func TestAttachTSTPDuringContinue(t *testing.T) {
 	frozenAt := job.Counter()
 
 	// continue is still waiting (listening); Ctrl-C halts it.
-	tm.send(ctrlC)
-	tm.waitPrompt(5 * time.Second)
+	tm.Send(CtrlC)
+	tm.WaitPrompt(5 * time.Second)
 
-	out := tm.command("goroutines", cmdTimeout)
+	out := tm.Command("goroutines", CmdTimeout)
 	if !regexp.MustCompile(`\[\d+ goroutines\]`).MatchString(out) || !strings.Contains(out, "Goroutine 1 ") {
 		t.Errorf("goroutines while stopped: %q", out)
 	}
-	out = tm.command("jobs", cmdTimeout)
+	out = tm.Command("jobs", CmdTimeout)
 	if want := fmt.Sprintf("process %d is stopped by SIGTSTP (job control)", job.Pid); !strings.Contains(out, want) {
 		t.Errorf("jobs = %q, want %q", out, want)
 	}
-	out = tm.command("break main.tick", cmdTimeout)
+	out = tm.Command("break main.tick", CmdTimeout)
 	if !regexp.MustCompile(`Breakpoint \d+ set at 0x[0-9a-f]+ for main\.tick\(\)`).MatchString(out) {
 		t.Fatalf("break main.tick: %q", out)
 	}
@@ -240,30 +240,30 @@ func TestAttachTSTPDuringContinue(t *testing.T) {
 	}
 
 	// continue on the stopped process says it waits, and waits.
-	tm.sendLine("continue")
-	tm.expect("continue\n", 5*time.Second)
-	tm.expect(fmt.Sprintf("process %d is stopped by SIGTSTP (job control): waiting for SIGCONT (Ctrl-C halts)", job.Pid), cmdTimeout)
+	tm.SendLine("continue")
+	tm.Expect("continue\n", 5*time.Second)
+	tm.Expect(fmt.Sprintf("process %d is stopped by SIGTSTP (job control): waiting for SIGCONT (Ctrl-C halts)", job.Pid), CmdTimeout)
 	job.AssertFrozen(t, 300*time.Millisecond)
-	tm.send(ctrlC)
-	tm.waitPrompt(5 * time.Second)
+	tm.Send(CtrlC)
+	tm.WaitPrompt(5 * time.Second)
 	if c := job.Counter(); c != frozenAt {
 		t.Fatalf("the counter moved from %d to %d while the program was stopped", frozenAt, c)
 	}
 
-	start := tm.mark()
-	out = tm.command("signal SIGCONT", cmdTimeout)
+	start := tm.Mark()
+	out = tm.Command("signal SIGCONT", CmdTimeout)
 	if want := fmt.Sprintf("sent SIGCONT to process %d", job.Pid); !strings.Contains(out, want) {
 		t.Fatalf("signal SIGCONT = %q, want %q", out, want)
 	}
-	if !continuedRe(job.Pid).MatchString(tm.since(start)) {
+	if !ContinuedNotice(job.Pid).MatchString(tm.Since(start)) {
 		// It may follow the prompt; wait for it before typing.
-		tm.expect(continuedRe(job.Pid), 2*time.Second)
+		tm.Expect(ContinuedNotice(job.Pid), 2*time.Second)
 	}
 	job.WaitEvent(t, "continued", 5*time.Second)
 	// Still halted by the debugger until continue.
 	job.AssertFrozen(t, 200*time.Millisecond)
 
-	out = tm.command("continue", cmdTimeout)
+	out = tm.Command("continue", CmdTimeout)
 	if !regexp.MustCompile(`> \[Breakpoint \d+\] main\.tick\(\) `).MatchString(out) {
 		t.Fatalf("continue after SIGCONT: not at the breakpoint on main.tick: %q", out)
 	}
@@ -273,7 +273,7 @@ func TestAttachTSTPDuringContinue(t *testing.T) {
 	// while tick(n) had begun, and the next hit is n+1. Either way the
 	// program is at tick(n) with the file at n-1 (no tick lost or
 	// skipped), and it wrote at most the one tick it was in the middle of.
-	out = tm.command("print n", cmdTimeout)
+	out = tm.Command("print n", CmdTimeout)
 	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
 	if c := job.Counter(); err != nil || n != c+1 || (c != frozenAt && c != frozenAt+1) {
 		t.Errorf("print n = %q with the counter at %d; want the counter at %d or %d and n one more (the tick after the stop)",
@@ -282,26 +282,26 @@ func TestAttachTSTPDuringContinue(t *testing.T) {
 
 	// Stopped again, then exit: the process is left stopped, untraced,
 	// and without the breakpoint.
-	tm.command("clearall", cmdTimeout)
-	tm.sendLine("continue")
-	tm.expect("continue\n", 5*time.Second)
+	tm.Command("clearall", CmdTimeout)
+	tm.SendLine("continue")
+	tm.Expect("continue\n", 5*time.Second)
 	job.WaitAdvance(t, 5*time.Second)
 	job.Signal(t, syscall.SIGTSTP)
-	tm.expect(stoppedRe(job.Pid, "SIGTSTP"), 2*time.Second)
+	tm.Expect(StoppedNotice(job.Pid, "SIGTSTP"), 2*time.Second)
 	job.WaitEvent(t, "stopped SIGTSTP", 5*time.Second)
-	tm.send(ctrlC)
-	tm.waitPrompt(5 * time.Second)
-	if out := tm.command("break main.tick", cmdTimeout); !strings.Contains(out, "set at") {
+	tm.Send(CtrlC)
+	tm.WaitPrompt(5 * time.Second)
+	if out := tm.Command("break main.tick", CmdTimeout); !strings.Contains(out, "set at") {
 		t.Fatalf("break main.tick: %q", out)
 	}
-	tm.sendLine("exit")
-	tm.expect("Would you like to kill the process? [Y/n]", cmdTimeout)
-	tm.sendLine("n")
-	tm.expect(fmt.Sprintf("process %d left stopped by SIGTSTP (job control)", job.Pid), cmdTimeout)
-	if st := tm.wait(10 * time.Second); st != 0 {
+	tm.SendLine("exit")
+	tm.Expect("Would you like to kill the process? [Y/n]", CmdTimeout)
+	tm.SendLine("n")
+	tm.Expect(fmt.Sprintf("process %d left stopped by SIGTSTP (job control)", job.Pid), CmdTimeout)
+	if st := tm.Wait(10 * time.Second); st != 0 {
 		t.Errorf("dlv-listen exited with status %d, want 0", st)
 	}
-	waitUntraced(t, job.Pid, "stopped", 5*time.Second)
+	WaitUntraced(t, job.Pid, "stopped", 5*time.Second)
 	job.AssertFrozen(t, 300*time.Millisecond)
 	ev := job.Events()
 	if len(ev) == 0 || ev[len(ev)-1] != "stopped SIGTSTP" {
@@ -318,68 +318,68 @@ func TestAttachTSTPDuringContinue(t *testing.T) {
 // Scenario 4: Ctrl-Z typed into the terminal while an exec'd program runs.
 func TestExecCtrlZ(t *testing.T) {
 	bin := testprog.Build(t, "counter")
-	counter := counterFile(t)
-	tm := startDlv(t, "exec", bin, "--", "-out", counter)
+	counter := NewCounter(t)
+	tm := startDlv(t, "exec", bin, "--", "-out", counter.Path)
 	pid := launchedPid(t, tm)
 	dlvPgrp, _ := syscall.Getpgid(tm.Pid())
 	if fg := tpgid(pid); fg != dlvPgrp {
 		t.Errorf("at the prompt the terminal's foreground group is %d, want dlv-listen's %d", fg, dlvPgrp)
 	}
 
-	tm.sendLine("continue")
-	tm.expect("continue\n", 5*time.Second)
-	waitAdvance(t, counter, pid, 5*time.Second)
+	tm.SendLine("continue")
+	tm.Expect("continue\n", 5*time.Second)
+	counter.WaitAdvance(t, 5*time.Second)
 	if fg := tpgid(pid); fg != pid {
 		t.Errorf("while the program runs the terminal's foreground group is %d, want the program's %d", fg, pid)
 	}
 
-	tm.send(ctrlZ)
-	tm.expect(stoppedRe(pid, "SIGTSTP"), 2*time.Second)
-	tm.waitPrompt(5 * time.Second)
-	waitState(t, pid, 't', 2*time.Second)
-	assertFrozen(t, counter, pid, 300*time.Millisecond)
-	frozenAt := readCounter(counter)
+	tm.Send(CtrlZ)
+	tm.Expect(StoppedNotice(pid, "SIGTSTP"), 2*time.Second)
+	tm.WaitPrompt(5 * time.Second)
+	WaitState(t, pid, 't', 2*time.Second)
+	counter.AssertFrozen(t, 300*time.Millisecond)
+	frozenAt := counter.Value()
 	if fg := tpgid(pid); fg != dlvPgrp {
 		t.Errorf("at the prompt after Ctrl-Z the terminal's foreground group is %d, want dlv-listen's %d", fg, dlvPgrp)
 	}
 
-	out := tm.command("goroutines", cmdTimeout)
+	out := tm.Command("goroutines", CmdTimeout)
 	if !regexp.MustCompile(`\[\d+ goroutines\]`).MatchString(out) {
 		t.Errorf("goroutines while stopped: %q", out)
 	}
-	out = tm.command("jobs", cmdTimeout)
+	out = tm.Command("jobs", CmdTimeout)
 	if want := fmt.Sprintf("process %d is stopped by SIGTSTP (job control)", pid); !strings.Contains(out, want) {
 		t.Errorf("jobs = %q, want %q", out, want)
 	}
-	if c := readCounter(counter); c != frozenAt {
+	if c := counter.Value(); c != frozenAt {
 		t.Fatalf("the counter moved from %d to %d while the program was stopped", frozenAt, c)
 	}
 	if st, _, _ := testprog.ProcStat(pid); st != 't' {
 		t.Errorf("state %q while stopped, want 't'", st)
 	}
 
-	start := tm.mark()
-	out = tm.command("signal SIGCONT", cmdTimeout)
+	start := tm.Mark()
+	out = tm.Command("signal SIGCONT", CmdTimeout)
 	if want := fmt.Sprintf("sent SIGCONT to process %d", pid); !strings.Contains(out, want) {
 		t.Fatalf("signal SIGCONT = %q, want %q", out, want)
 	}
-	if !continuedRe(pid).MatchString(tm.since(start)) {
-		tm.expect(continuedRe(pid), 2*time.Second)
+	if !ContinuedNotice(pid).MatchString(tm.Since(start)) {
+		tm.Expect(ContinuedNotice(pid), 2*time.Second)
 	}
-	assertFrozen(t, counter, pid, 200*time.Millisecond) // halted until continue
+	counter.AssertFrozen(t, 200*time.Millisecond) // halted until continue
 
-	tm.sendLine("continue")
-	tm.expect("continue\n", 5*time.Second)
-	waitAdvance(t, counter, pid, 5*time.Second)
-	waitAdvance(t, counter, pid, 5*time.Second)
+	tm.SendLine("continue")
+	tm.Expect("continue\n", 5*time.Second)
+	counter.WaitAdvance(t, 5*time.Second)
+	counter.WaitAdvance(t, 5*time.Second)
 
 	// Ctrl-C halts it (the program owns the terminal: the SIGINT is
 	// turned into a halt, not delivered).
-	tm.send(ctrlC)
-	tm.waitPrompt(5 * time.Second)
-	waitState(t, pid, 't', 2*time.Second)
-	assertFrozen(t, counter, pid, 200*time.Millisecond)
-	out = tm.command("jobs", cmdTimeout)
+	tm.Send(CtrlC)
+	tm.WaitPrompt(5 * time.Second)
+	WaitState(t, pid, 't', 2*time.Second)
+	counter.AssertFrozen(t, 200*time.Millisecond)
+	out = tm.Command("jobs", CmdTimeout)
 	if want := fmt.Sprintf("process %d is running (no job-control stop)", pid); !strings.Contains(out, want) {
 		t.Errorf("jobs after Ctrl-C = %q, want %q", out, want)
 	}
@@ -394,14 +394,14 @@ func TestDetachCommand(t *testing.T) {
 	job.Signal(t, syscall.SIGTSTP)
 	job.WaitEvent(t, "stopped SIGTSTP", 5*time.Second)
 	tm := startDlv(t, "attach", strconv.Itoa(job.Pid))
-	tm.command("break main.tick", 10*time.Second)
-	tm.sendLine("detach")
-	tm.expect(fmt.Sprintf("process %d left stopped by SIGTSTP (job control)", job.Pid), 10*time.Second)
-	tm.expect(fmt.Sprintf("detached from process %d", job.Pid), 10*time.Second)
-	if st := tm.wait(10 * time.Second); st != 0 {
+	tm.Command("break main.tick", 10*time.Second)
+	tm.SendLine("detach")
+	tm.Expect(fmt.Sprintf("process %d left stopped by SIGTSTP (job control)", job.Pid), 10*time.Second)
+	tm.Expect(fmt.Sprintf("detached from process %d", job.Pid), 10*time.Second)
+	if st := tm.Wait(10 * time.Second); st != 0 {
 		t.Fatalf("dlv-listen exited with status %d after detach", st)
 	}
-	waitState(t, job.Pid, 'T', 5*time.Second)
+	WaitState(t, job.Pid, 'T', 5*time.Second)
 	if _, tracer, _ := testprog.ProcStat(job.Pid); tracer != 0 {
 		t.Fatalf("still traced by %d after detach", tracer)
 	}

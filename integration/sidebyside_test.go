@@ -50,12 +50,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dlv-listen/dlv-listen/internal/procguard"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 const (
-	sbsDlvPackage = "github.com/go-delve/delve/cmd/dlv"
-	sbsDlvVersion = "v1.27.2"
 	sbsScriptPath = "testdata/sidebyside/script.dlv"
 	// sbsMarker starts the output of the marker command put before every
 	// script command: print "### <command>" prints "\"### <command>\"".
@@ -63,16 +62,11 @@ const (
 	// sbsRunTimeout bounds one debugger run (attach, a few seconds of counting
 	// up to n == 1000, the script).
 	sbsRunTimeout = 60 * time.Second
-	// sbsNoTelemetry keeps stock dlv from starting Go telemetry's child
-	// process (golang.org/x/telemetry.Start does nothing in a process that
-	// has it): that child outlives dlv, and an init that does not reap
-	// orphans keeps it as a zombie.
-	sbsNoTelemetry = "GO_TELEMETRY_CHILD=2"
 )
 
 func TestSideBySideAttach(t *testing.T) {
 	if testing.Short() {
-		t.Skip("side-by-side with stock dlv: needs `go install` of Delve " + sbsDlvVersion + " (skipped in -short mode)")
+		t.Skip("side-by-side with stock dlv: needs `go install` of Delve " + StockDlvVersion + " (skipped in -short mode)")
 	}
 	if runtime.GOARCH != "amd64" {
 		t.Skip("dlv-listen supports linux/amd64 only")
@@ -83,13 +77,13 @@ func TestSideBySideAttach(t *testing.T) {
 		}
 	}
 
-	dlv := sbsStockDlv(t)
+	dlv := StockDlv(t)
 	root := sbsModuleRoot(t)
 	goroot := sbsGoEnv(t, "GOROOT")
 	work := t.TempDir()
 
 	listen := filepath.Join(work, "dlv-listen.bin")
-	build := exec.Command(sbsGoTool(), "build", "-o", listen, "./cmd/dlv-listen")
+	build := exec.Command(GoTool(), "build", "-o", listen, "./cmd/dlv-listen")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building dlv-listen: %v\n%s", err, out)
@@ -199,8 +193,8 @@ type sbsRun struct {
 	counterAtEnd   int
 }
 
-// startCounter starts the debuggee, as our child, and waits until it counts.
-// A cleanup kills and reaps it.
+// startCounter starts the debuggee, as our child (Spawn), and waits until
+// it counts.
 func (r *sbsRun) startCounter(t *testing.T, bin string) {
 	t.Helper()
 	r.counterPath = filepath.Join(r.dir, "counter")
@@ -212,13 +206,7 @@ func (r *sbsRun) startCounter(t *testing.T, bin string) {
 	r.cmd = exec.Command(bin, "-out", r.counterPath, "-workers", "3", "-period", "1ms")
 	r.cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	r.cmd.Stdout, r.cmd.Stderr = log, log
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("starting counter: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-	})
+	Spawn(t, r.cmd)
 	deadline := time.Now().Add(10 * time.Second)
 	for sbsReadCounter(r.counterPath) < 1 {
 		if time.Now().After(deadline) {
@@ -237,9 +225,10 @@ func (r *sbsRun) debug(script string, stopAt int) {
 	cmd := exec.CommandContext(ctx, r.bin, "attach", strconv.Itoa(r.cmd.Process.Pid),
 		"--init", script, "--allow-non-terminal-interactive=true")
 	cmd.Dir = r.dir // not under the module, so Delve prints absolute paths
-	cmd.Env = append(os.Environ(), "TERM=dumb", "XDG_CONFIG_HOME="+filepath.Join(r.dir, "config"), sbsNoTelemetry)
+	cmd.Env = append(os.Environ(), "TERM=dumb", "XDG_CONFIG_HOME="+filepath.Join(r.dir, "config"), NoTelemetryEnv)
 	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr // stdin: /dev/null
-	if err := cmd.Start(); err != nil {
+	procguard.Prepare(cmd)
+	if err := procguard.Do(cmd.Start); err != nil {
 		r.err = err
 		return
 	}
@@ -279,14 +268,7 @@ func (r *sbsRun) debug(script string, stopAt int) {
 	}
 }
 
-func sbsReadCounter(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return n
-}
+func sbsReadCounter(path string) int { return int(testprog.ReadCounter(path)) }
 
 // sbsBuffer is a bytes.Buffer safe for a writer and concurrent readers.
 type sbsBuffer struct {
@@ -547,89 +529,9 @@ func sbsUnifiedDiff(nameA, nameB, a, b string) string {
 	return out.String()
 }
 
-// sbsStockDlv returns Delve's dlv at sbsDlvVersion: the copy cached in
-// os.UserCacheDir()/dlv-listen-test/dlv-<version> if it runs, else one
-// installed with `go install` (about 30 s) and cached. It skips the test if
-// the install fails for want of network access.
-func sbsStockDlv(t testing.TB) string {
-	t.Helper()
-	want := "Version: " + strings.TrimPrefix(sbsDlvVersion, "v")
-	works := func(bin string) bool {
-		cmd := exec.Command(bin, "version")
-		cmd.Env = append(os.Environ(), sbsNoTelemetry)
-		out, err := cmd.Output()
-		return err == nil && strings.Contains(string(out), want)
-	}
-	cacheDir, err := os.UserCacheDir()
-	if err != nil {
-		cacheDir = os.TempDir()
-	}
-	cacheDir = filepath.Join(cacheDir, "dlv-listen-test")
-	cached := filepath.Join(cacheDir, "dlv-"+sbsDlvVersion)
-	if works(cached) {
-		return cached
-	}
-
-	gobin := t.TempDir()
-	install := exec.Command(sbsGoTool(), "install", sbsDlvPackage+"@"+sbsDlvVersion)
-	install.Dir = gobin // outside the module: pkg@version ignores it anyway
-	install.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=")
-	start := time.Now()
-	out, err := install.CombinedOutput()
-	if err != nil {
-		if sbsNoNetwork(string(out)) {
-			t.Skipf("cannot install stock dlv %s (no network?): go install %s@%s: %v\n%s",
-				sbsDlvVersion, sbsDlvPackage, sbsDlvVersion, err, out)
-		}
-		t.Fatalf("go install %s@%s: %v\n%s", sbsDlvPackage, sbsDlvVersion, err, out)
-	}
-	t.Logf("installed dlv %s in %v", sbsDlvVersion, time.Since(start).Round(time.Second))
-	bin := filepath.Join(gobin, "dlv")
-	if !works(bin) {
-		t.Fatalf("%s version does not say %q", bin, want)
-	}
-	// Cache it: copy next to the cache path, then rename (atomic for a
-	// concurrent test run).
-	if err := os.MkdirAll(cacheDir, 0o755); err == nil {
-		if data, err := os.ReadFile(bin); err == nil {
-			tmp := cached + ".tmp" + strconv.Itoa(os.Getpid())
-			if err := os.WriteFile(tmp, data, 0o755); err == nil {
-				if err := os.Rename(tmp, cached); err == nil {
-					return cached
-				}
-				os.Remove(tmp)
-			}
-		}
-	}
-	return bin // not cached: the copy in t.TempDir() serves this run
-}
-
-// sbsNoNetwork tells whether go install failed for want of network access
-// to the module proxy (or because module downloads are disabled).
-func sbsNoNetwork(out string) bool {
-	for _, s := range []string{
-		"dial tcp", "no such host", "network is unreachable", "connection refused",
-		"i/o timeout", "TLS handshake timeout", "GOPROXY=off", "connection reset",
-		"Temporary failure in name resolution",
-	} {
-		if strings.Contains(out, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func sbsGoTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return "go"
-}
-
 func sbsGoEnv(t *testing.T, name string) string {
 	t.Helper()
-	out, err := exec.Command(sbsGoTool(), "env", name).Output()
+	out, err := exec.Command(GoTool(), "env", name).Output()
 	if err != nil {
 		t.Fatalf("go env %s: %v", name, err)
 	}

@@ -14,7 +14,7 @@ import (
 // replace a dlv older than v1.8.3 and leaves "(devel)" alone; a build from a
 // clone of this repository, with no release tag, must say "(devel)".
 func TestVersionDoesNotPromptVSCode(t *testing.T) {
-	out, err := exec.Command(goTool(), "version", "-m", dlvListen).Output()
+	out, err := exec.Command(GoTool(), "version", "-m", dlvListen).Output()
 	if err != nil {
 		t.Fatalf("go version -m %s: %v", dlvListen, err)
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dlv-listen/dlv-listen/internal/procguard"
 )
 
 const pollInterval = 5 * time.Millisecond
@@ -35,6 +37,8 @@ type Job struct {
 
 	mu     sync.Mutex
 	cursor int // index into Events() consumed by WaitEvent
+
+	unwatch []func() // watchdog registrations, removed once killed
 }
 
 // Start builds jobparent and the program name and runs
@@ -73,10 +77,16 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 	j.cmd.Dir = dir
 	j.cmd.Stdout = output
 	j.cmd.Stderr = output
-	if err := j.cmd.Start(); err != nil {
+	// Pdeathsig on jobparent, which sets its own on the target; and the
+	// watchdog for the target's process group, in case the target's
+	// parent-death signal cannot fire (jobparent killed between fork and
+	// prctl is impossible, but a target that forks is not covered).
+	if err := procguard.Start(j.cmd); err != nil {
 		tb.Fatalf("testprog: starting jobparent for %s: %v", name, err)
 	}
 	j.ParentPid = j.cmd.Process.Pid
+	unwatchParent, _ := procguard.Watch(procguard.Process, j.ParentPid)
+	j.unwatch = append(j.unwatch, unwatchParent)
 	go func() {
 		j.cmd.Wait()
 		close(j.done)
@@ -89,6 +99,8 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 			j.Pid = j.readPid()
 		}
 		if j.Pid != 0 && j.Counter() >= 1 {
+			unwatch, _ := procguard.Watch(procguard.Group, j.Pid)
+			j.unwatch = append(j.unwatch, unwatch)
 			return j
 		}
 		select {
@@ -108,6 +120,11 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 // kill SIGKILLs the target (unless jobparent already reported its end),
 // gives jobparent a moment to reap it, then SIGKILLs and reaps jobparent.
 func (j *Job) kill() {
+	defer func() {
+		for _, u := range j.unwatch {
+			u()
+		}
+	}()
 	if j.Pid != 0 && !j.exited() {
 		syscall.Kill(j.Pid, syscall.SIGKILL)
 		select {
@@ -156,8 +173,12 @@ func (j *Job) Output() string {
 }
 
 // Counter returns the target's counter, or -1 if it is missing or unparseable.
-func (j *Job) Counter() int64 {
-	b, err := os.ReadFile(j.CounterPath)
+func (j *Job) Counter() int64 { return ReadCounter(j.CounterPath) }
+
+// ReadCounter returns the counter in the file at path, or -1 if it is
+// missing or unparseable.
+func ReadCounter(path string) int64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return -1
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 )
@@ -25,6 +26,8 @@ func emit(line string) {
 		os.Exit(2)
 	}
 }
+
+func init() { runtime.LockOSThread() }
 
 func main() {
 	eventsPath := flag.String("events", "", "events file")
@@ -49,7 +52,9 @@ func main() {
 	cmd.Stdin = nil
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// The target dies with us: Pdeathsig, forked from the main thread,
+	// which init locked (the signal fires when the forking thread exits).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "jobparent:", err)
 		os.Exit(2)

@@ -43,6 +43,13 @@ func shortLived() {
 // the PTRACE_EVENT_CLONE report of the thread that created it.
 func fleeting() { runtime.LockOSThread() }
 
+// rare is called every -rare ticks: a breakpoint there is hit now and then.
+//
+//go:noinline
+func rare(n int) int { return n + 1 }
+
+var sink int
+
 func churn(every time.Duration, body func()) {
 	for {
 		go body()
@@ -54,6 +61,7 @@ func main() {
 	out := flag.String("out", "", "counter file")
 	threads := flag.Int("threads", 50, "locked goroutines (OS threads)")
 	churnFlag := flag.Bool("churn", false, "keep starting and exiting threads")
+	rareEvery := flag.Int("rare", 0, "call main.rare every N ticks (0: never)")
 	fast := flag.Bool("fast", false, "with -churn: threads exit at once, one started every 100µs")
 	flag.Parse()
 	if *out == "" {
@@ -72,6 +80,9 @@ func main() {
 	for {
 		time.Sleep(time.Millisecond)
 		n++
+		if *rareEvery > 0 && n%*rareEvery == 0 {
+			sink = rare(n)
+		}
 		writeCounter(*out, n)
 	}
 }

@@ -16,31 +16,34 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/dlv-listen/dlv-listen/internal/procguard"
 )
 
-// prompt is Delve's terminal prompt.
-const prompt = "(dlv) "
+// DlvPrompt is Delve's terminal prompt, the default prompt of a Term.
+const DlvPrompt = "(dlv) "
 
 // Keys typed into a terminal.
 const (
-	ctrlC = "\x03"
-	ctrlZ = "\x1a"
+	CtrlC = "\x03" // the terminal sends SIGINT to its foreground group
+	CtrlZ = "\x1a" // the terminal sends SIGTSTP to its foreground group
 )
 
-// term is a program running in a pseudo-terminal, driven expect-style: a
-// reader goroutine accumulates its output (ANSI escapes and carriage
-// returns removed) and expect waits for text after a cursor.
-type term struct {
+// Term is a program running in a pseudo-terminal of its own (its own
+// session, the pty its controlling terminal), driven expect-style: a reader
+// goroutine accumulates its output, with ANSI escapes and carriage returns
+// removed, and Expect waits for text after a cursor.
+type Term struct {
 	t      testing.TB
 	name   string
 	cmd    *exec.Cmd
 	pty    *os.File
-	prompt string // what waitPrompt and command wait for: Delve's prompt unless changed
+	prompt string // what WaitPrompt and Command wait for
 
 	mu      sync.Mutex
 	pending []byte // raw bytes held back: an escape sequence cut by a read
 	text    []byte // cleaned output so far
-	cursor  int    // index into text consumed by expect
+	cursor  int    // index into text consumed by Expect
 	eof     bool   // the reader saw the end of the output
 	changed chan struct{}
 
@@ -48,22 +51,39 @@ type term struct {
 	status error         // cmd.Wait's result, once exited
 }
 
-// startTerm starts cmd in a new pty (its own session, the pty as its
-// controlling terminal; TERM=xterm unless cmd.Env is set) and registers a cleanup that SIGKILLs it, if it
-// still runs, and closes the pty.
-func startTerm(t testing.TB, name string, cmd *exec.Cmd) *term {
+// StartTerm starts cmd in a new pty, 250 columns by 60 rows, with
+// TERM=xterm unless cmd.Env is set, and DlvPrompt as its prompt (see
+// SetPrompt). name labels its messages.
+//
+// Lifetime: cmd gets Pdeathsig SIGKILL (forked from a thread that never
+// exits) and its session is registered with the watchdog, so the program
+// and everything it starts in its session (a shell's jobs) are killed if
+// the test binary dies. A cleanup SIGKILLs the whole session if it is
+// still there when the test ends, and closes the pty; if the test failed
+// it logs the end of the output.
+func StartTerm(t testing.TB, name string, cmd *exec.Cmd) *Term {
 	t.Helper()
 	if cmd.Env == nil {
 		cmd.Env = append(os.Environ(), "TERM=xterm", "COLUMNS=", "LINES=")
 	}
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 60, Cols: 250})
+	procguard.Prepare(cmd)
+	var f *os.File
+	err := procguard.Do(func() (err error) {
+		f, err = pty.StartWithSize(cmd, &pty.Winsize{Rows: 60, Cols: 250})
+		return err
+	})
 	if err != nil {
 		t.Fatalf("%s: starting %v in a pty: %v", name, cmd.Args, err)
 	}
-	tm := &term{
+	sid := cmd.Process.Pid // pty.Start makes it a session leader
+	unwatch, werr := procguard.Watch(procguard.Session, sid)
+	if werr != nil {
+		t.Logf("%s: %v (only Pdeathsig protects its children)", name, werr)
+	}
+	tm := &Term{
 		t:       t,
 		name:    name,
-		prompt:  prompt,
+		prompt:  DlvPrompt,
 		cmd:     cmd,
 		pty:     f,
 		changed: make(chan struct{}, 1),
@@ -82,22 +102,51 @@ func startTerm(t testing.TB, name string, cmd *exec.Cmd) *term {
 		select {
 		case <-tm.exited:
 		default:
-			syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+			syscall.Kill(sid, syscall.SIGKILL)
 			<-tm.exited
 		}
+		KillSession(sid)
+		unwatch()
 		f.Close()
 		<-readerDone
 		if t.Failed() {
-			t.Logf("%s (pid %d) output:\n%s", name, cmd.Process.Pid, tm.tail(6000))
+			t.Logf("%s (pid %d) output:\n%s", name, sid, tm.tail(6000))
 		}
 	})
 	return tm
 }
 
-// Pid is the pid of the program in the pty.
-func (tm *term) Pid() int { return tm.cmd.Process.Pid }
+// KillSession SIGKILLs every live process of session sid, rescanning until
+// none is left (at most 5 s). The harness's cleanups call it for every
+// session they started.
+func KillSession(sid int) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m := procguard.SessionMembers(sid)
+		if len(m) == 0 || time.Now().After(deadline) {
+			return
+		}
+		for _, pid := range m {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
-func (tm *term) read() {
+// Pid is the pid of the program in the pty (also its session id).
+func (tm *Term) Pid() int { return tm.cmd.Process.Pid }
+
+// SetPrompt sets the text WaitPrompt and Command wait for.
+func (tm *Term) SetPrompt(p string) { tm.prompt = p }
+
+// PTY is the pty's master side, for termios (unix.IoctlGetTermios on it
+// reads the terminal's settings, which Linux shares between both sides).
+func (tm *Term) PTY() *os.File { return tm.pty }
+
+// Exited is closed once the program has exited.
+func (tm *Term) Exited() <-chan struct{} { return tm.exited }
+
+func (tm *Term) read() {
 	buf := make([]byte, 4096)
 	for {
 		n, err := tm.pty.Read(buf)
@@ -124,7 +173,7 @@ func (tm *term) read() {
 	}
 }
 
-func (tm *term) notify() {
+func (tm *Term) notify() {
 	select {
 	case tm.changed <- struct{}{}:
 	default:
@@ -169,22 +218,22 @@ func matcher(pattern any) (func(string) []int, string) {
 	}
 }
 
-// expect waits up to timeout for pattern (a substring or a
+// Expect waits up to timeout for pattern (a substring or a
 // *regexp.Regexp) in the output after the cursor, moves the cursor past
 // the match and returns the match and its submatches.
-func (tm *term) expect(pattern any, timeout time.Duration) []string {
+func (tm *Term) Expect(pattern any, timeout time.Duration) []string {
 	tm.t.Helper()
-	m, ok := tm.tryExpect(pattern, timeout)
+	m, ok := tm.TryExpect(pattern, timeout)
 	if !ok {
 		_, desc := matcher(pattern)
-		tm.t.Fatalf("%s: no %s within %v; output after the cursor:\n%s", tm.name, desc, timeout, tm.rest())
+		tm.t.Fatalf("%s: no %s within %v; output after the cursor:\n%s", tm.name, desc, timeout, tm.Rest())
 	}
 	return m
 }
 
-// tryExpect is expect without failing: ok is false on timeout, or when the
+// TryExpect is Expect without failing: ok is false on timeout, or when the
 // output ended without a match.
-func (tm *term) tryExpect(pattern any, timeout time.Duration) (m []string, ok bool) {
+func (tm *Term) TryExpect(pattern any, timeout time.Duration) (m []string, ok bool) {
 	find, _ := matcher(pattern)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -217,83 +266,83 @@ func (tm *term) tryExpect(pattern any, timeout time.Duration) (m []string, ok bo
 	}
 }
 
-// rest is the output after the cursor.
-func (tm *term) rest() string {
+// Rest is the output after the cursor.
+func (tm *Term) Rest() string {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	return string(tm.text[tm.cursor:])
 }
 
-// all is the whole output so far.
-func (tm *term) all() string {
+// Output is the whole output so far.
+func (tm *Term) Output() string {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	return string(tm.text)
 }
 
-// since returns the output from index i (a value of mark) on.
-func (tm *term) since(i int) string {
+// Since returns the output from index i (a value of Mark) on.
+func (tm *Term) Since(i int) string {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	return string(tm.text[i:])
 }
 
-// mark returns the cursor, for since.
-func (tm *term) mark() int {
+// Mark returns the cursor, for Since.
+func (tm *Term) Mark() int {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	return tm.cursor
 }
 
-func (tm *term) tail(n int) string {
-	s := tm.all()
+func (tm *Term) tail(n int) string {
+	s := tm.Output()
 	if len(s) > n {
 		s = "..." + s[len(s)-n:]
 	}
 	return s
 }
 
-// send types s into the terminal.
-func (tm *term) send(s string) {
+// Send types s into the terminal.
+func (tm *Term) Send(s string) {
 	tm.t.Helper()
 	if _, err := io.WriteString(tm.pty, s); err != nil {
 		tm.t.Fatalf("%s: writing %q to the pty: %v", tm.name, s, err)
 	}
 }
 
-// sendLine types line and Enter.
-func (tm *term) sendLine(line string) {
+// SendLine types line and Enter.
+func (tm *Term) SendLine(line string) {
 	tm.t.Helper()
-	tm.send(line + "\r")
+	tm.Send(line + "\r")
 }
 
-// waitPrompt waits for the prompt after the cursor.
-func (tm *term) waitPrompt(timeout time.Duration) {
+// WaitPrompt waits for the prompt after the cursor.
+func (tm *Term) WaitPrompt(timeout time.Duration) {
 	tm.t.Helper()
-	tm.expect(tm.prompt, timeout)
+	tm.Expect(tm.prompt, timeout)
 }
 
-// command runs one terminal command: the prompt must have been consumed
-// (waitPrompt, or a previous command). It types line, waits for its echo
+// Command runs one terminal command: the prompt must have been consumed
+// (WaitPrompt, or a previous command). It types line, waits for its echo
 // and for the next prompt, and returns what was printed in between.
-func (tm *term) command(line string, timeout time.Duration) string {
+func (tm *Term) Command(line string, timeout time.Duration) string {
 	tm.t.Helper()
-	tm.sendLine(line)
-	tm.expect(line+"\n", 5*time.Second)
-	start := tm.mark()
-	tm.expect(tm.prompt, timeout)
-	out := tm.since(start)
+	tm.SendLine(line)
+	tm.Expect(line+"\n", 5*time.Second)
+	start := tm.Mark()
+	tm.Expect(tm.prompt, timeout)
+	out := tm.Since(start)
 	return strings.TrimSuffix(out, tm.prompt)
 }
 
-// wait waits up to timeout for the program to exit and returns its exit
+// Wait waits up to timeout for the program to exit and returns its exit
 // status (-1 if killed by a signal).
-func (tm *term) wait(timeout time.Duration) int {
+func (tm *Term) Wait(timeout time.Duration) int {
 	tm.t.Helper()
 	select {
 	case <-tm.exited:
 	case <-time.After(timeout):
-		tm.t.Fatalf("%s (pid %d) did not exit within %v; output after the cursor:\n%s", tm.name, tm.Pid(), timeout, tm.rest())
+		tm.t.Fatalf("%s (pid %d) did not exit within %v; output after the cursor:\n%s", tm.name, tm.Pid(), timeout, tm.Rest())
 	}
 	var ee *exec.ExitError
 	if errors.As(tm.status, &ee) {

@@ -1,0 +1,172 @@
+//go:build linux
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Flavor names a debugger the harness drives.
+type Flavor string
+
+const (
+	FlavorDlvListen Flavor = "dlv-listen" // this project's binary (DlvListen)
+	FlavorStockDlv  Flavor = "dlv"        // Delve StockDlvVersion (StockDlv)
+)
+
+// DebuggerOptions say which debugger to run and how.
+type DebuggerOptions struct {
+	Flavor Flavor // FlavorDlvListen unless set
+	// Binary overrides the binary (DlvListen or StockDlv by default).
+	Binary string
+	// Args are the command line after the binary: "attach", "PID" by
+	// default (Attach fills them in). Front ends other than the terminal
+	// (--headless, dap) are started by passing their arguments here; the
+	// returned Debugger's Term then shows their output, and the caller
+	// connects its own client. Prompt must then be set too.
+	Args []string
+	// ExtraArgs are appended to Args (e.g. "--log").
+	ExtraArgs []string
+	// Prompt is what the debugger prints when ready for a command:
+	// DlvPrompt unless set; "" with a non-terminal front end means do not
+	// wait for one.
+	Prompt *string
+}
+
+// Debugger is a debugger's terminal in a pty of its own: dlv-listen or
+// stock dlv, driven as a user would.
+type Debugger struct {
+	*Term
+	Flavor Flavor
+	Target int // the pid it attached to (0 if unknown)
+}
+
+// Attach runs `<debugger> attach PID` in a pty and waits for its first
+// prompt. The debugger runs in a private Delve configuration
+// (XDG_CONFIG_HOME in a temporary directory) so no user setting changes
+// what it prints.
+func Attach(t testing.TB, pid int, o DebuggerOptions) *Debugger {
+	t.Helper()
+	if o.Args == nil {
+		o.Args = []string{"attach", strconv.Itoa(pid)}
+	}
+	d := StartDebugger(t, o)
+	d.Target = pid
+	return d
+}
+
+// StartDebugger runs a debugger with o.Args in a pty, from a temporary
+// directory, and waits for its prompt (see DebuggerOptions.Prompt).
+func StartDebugger(t testing.TB, o DebuggerOptions) *Debugger {
+	t.Helper()
+	if o.Flavor == "" {
+		o.Flavor = FlavorDlvListen
+	}
+	bin := o.Binary
+	if bin == "" {
+		switch o.Flavor {
+		case FlavorDlvListen:
+			bin = DlvListen(t)
+		case FlavorStockDlv:
+			bin = StockDlv(t)
+		default:
+			t.Fatalf("StartDebugger: unknown flavor %q", o.Flavor)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append(append([]string(nil), o.Args...), o.ExtraArgs...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TERM=xterm", "COLUMNS=", "LINES=", "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), NoTelemetryEnv)
+	d := &Debugger{Term: StartTerm(t, string(o.Flavor), cmd), Flavor: o.Flavor}
+	prompt := DlvPrompt
+	if o.Prompt != nil {
+		prompt = *o.Prompt
+	}
+	d.SetPrompt(prompt)
+	if prompt != "" {
+		d.WaitPrompt(StartTimeout)
+	}
+	return d
+}
+
+// Announces tells whether the debugger prints job-control notices
+// (dlv-listen does; stock dlv has none).
+func (d *Debugger) Announces() bool { return d.Flavor == FlavorDlvListen }
+
+// Continue types `continue` and returns once it is echoed: the command
+// runs until a breakpoint, Halt, or the end of the process.
+func (d *Debugger) Continue(t testing.TB) {
+	t.Helper()
+	d.SendLine("continue")
+	d.Expect("continue\n", 5*time.Second)
+}
+
+// Halt types Ctrl-C and waits for the prompt.
+func (d *Debugger) Halt(t testing.TB) {
+	t.Helper()
+	d.Send(CtrlC)
+	d.WaitPrompt(CmdTimeout)
+}
+
+// Break sets a breakpoint at loc and fails the test unless it is set.
+func (d *Debugger) Break(t testing.TB, loc string) string {
+	t.Helper()
+	out := d.Command("break "+loc, CmdTimeout)
+	if !strings.Contains(out, " set at ") {
+		t.Fatalf("%s: break %s: %q", d.Flavor, loc, out)
+	}
+	return out
+}
+
+// Detach leaves the process as it is: `exit`, answering "n" to "kill the
+// process?", and waits for the debugger to exit with status 0.
+func (d *Debugger) Detach(t testing.TB) {
+	t.Helper()
+	d.SendLine("exit")
+	d.Expect("Would you like to kill the process? [Y/n]", CmdTimeout)
+	d.SendLine("n")
+	if st := d.Wait(CmdTimeout); st != 0 {
+		t.Errorf("%s exited with status %d after exit/n, want 0", d.Flavor, st)
+	}
+}
+
+// Signal sends sig to the debugger process itself.
+func (d *Debugger) Signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := syscall.Kill(d.Pid(), sig); err != nil {
+		t.Fatalf("kill(%d, %v): %v", d.Pid(), sig, err)
+	}
+}
+
+// Job-control notices dlv-listen prints.
+
+// StoppedNotice matches "process PID stopped by SIG (job control)...".
+func StoppedNotice(pid int, sig string) *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`process %d stopped by %s \(job control\); it stays stopped until SIGCONT`, pid, sig))
+}
+
+// ContinuedNotice matches "process PID continued (SIGCONT)".
+func ContinuedNotice(pid int) *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`process %d continued \(SIGCONT\)`, pid))
+}
+
+// ExpectNotice waits for a notice if the debugger announces job control
+// (see Announces) and does nothing otherwise.
+func (d *Debugger) ExpectNotice(t testing.TB, re *regexp.Regexp) {
+	t.Helper()
+	if d.Announces() {
+		d.Expect(re, EventTimeout)
+	}
+}
