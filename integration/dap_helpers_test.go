@@ -116,8 +116,10 @@ func freeLoopbackAddr(t *testing.T) string {
 
 // startDAPPiped starts `bin dap args...` with stdout and stderr to a pipe
 // we read and extra open files as fds 3...; stdin is a pipe we hold open
-// (vscode-go), or with setsid /dev/null in a session of its own
-// (nvim-dap's detached spawn).
+// (vscode-go), or with setsid /dev/null (nvim-dap's detached spawn). Every
+// server has a session of its own under the tests (startGuarded, so the
+// programs it launches die with the test binary); with no terminal in it,
+// the session makes no difference to the server.
 func startDAPPiped(t *testing.T, name, bin string, extra []*os.File, setsid bool, args ...string) *dapServer {
 	t.Helper()
 	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...)}
@@ -148,7 +150,7 @@ func startDAPDevNull(t *testing.T, name, bin string, args ...string) *dapServer 
 // start starts s.cmd, reaps it when it exits and registers the cleanup.
 func (s *dapServer) start(t *testing.T) {
 	t.Helper()
-	if err := s.cmd.Start(); err != nil {
+	if err := startGuarded(t, s.cmd); err != nil {
 		t.Fatalf("%s: starting %v: %v", s.name, s.cmd.Args, err)
 	}
 	exited := make(chan struct{})

@@ -60,7 +60,7 @@ func startServer(t testing.TB, name, bin string, args ...string) *server {
 	s.cmd.Stdout = lockedWriter{s}
 	s.cmd.Stderr = lockedWriter{s}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
+	if err := startGuarded(t, s.cmd); err != nil {
 		t.Fatalf("%s: start %v: %v", name, args, err)
 	}
 	go func() {
