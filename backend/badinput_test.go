@@ -162,12 +162,7 @@ func TestAttachBadInput(t *testing.T) {
 	})
 	t.Run("no-debug-info", func(t *testing.T) {
 		dir := t.TempDir()
-		bin := filepath.Join(dir, "stripped")
-		build := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "./internal/testprog/src/counter")
-		build.Dir = ".."
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build stripped counter: %v\n%s", err, out)
-		}
+		bin := testprog.BuildStripped(t, "counter")
 		counter := filepath.Join(dir, "n")
 		cmd := exec.Command(bin, "-out", counter)
 		if err := cmd.Start(); err != nil {
