@@ -83,7 +83,7 @@ func TestAttachBadInput(t *testing.T) {
 		}
 		defer cmd.Wait()
 		pid := cmd.Process.Pid
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(testprog.Timeout(10 * time.Second))
 		for st, _, _ := testprog.ProcStat(pid); st != 'Z'; st, _, _ = testprog.ProcStat(pid) {
 			if time.Now().After(deadline) {
 				t.Fatalf("process %d never became a zombie (state %c)", pid, st)
@@ -169,7 +169,7 @@ func TestAttachBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { cmd.Process.Kill(); cmd.Wait() }()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(testprog.Timeout(10 * time.Second))
 		for {
 			if _, err := os.Stat(counter); err == nil {
 				break

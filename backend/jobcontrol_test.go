@@ -28,9 +28,11 @@ import (
 	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
+// jcTimeout is the deadline for anything that should happen "at once".
+var jcTimeout = testprog.Timeout(5 * time.Second)
+
 const (
-	jcTimeout = 5 * time.Second // deadline for anything that should happen "at once"
-	jcFrozen  = time.Second     // observation window: a stopped program does not advance
+	jcFrozen = time.Second // observation window: a stopped program does not advance
 )
 
 // jcSession is one backend session on one job.

@@ -82,6 +82,7 @@ func readCounter(path string) int64 {
 // waitAdvance waits until the counter in path exceeds its value at call
 // time (and is at least 1).
 func waitAdvance(t *testing.T, path string, pid int, timeout time.Duration) {
+	timeout = testprog.Timeout(timeout)
 	t.Helper()
 	start := readCounter(path)
 	deadline := time.Now().Add(timeout)
@@ -125,6 +126,7 @@ func stateOf(pid int) string {
 
 // waitState waits until pid's state letter in /proc/<pid>/stat is want.
 func waitState(t *testing.T, pid int, want byte, timeout time.Duration) {
+	timeout = testprog.Timeout(timeout)
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -144,6 +146,7 @@ func waitState(t *testing.T, pid int, want byte, timeout time.Duration) {
 // and a detached tracee passes through transient states (the kernel wakes
 // a group-stopped one to re-enter its stop), so both are polled together.
 func waitUntraced(t *testing.T, pid int, class string, timeout time.Duration) {
+	timeout = testprog.Timeout(timeout)
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -177,6 +180,7 @@ func jobClass(st byte) string {
 
 // waitGone waits until pid has exited (gone, or a zombie nobody reaps).
 func waitGone(t *testing.T, pid int, timeout time.Duration) {
+	timeout = testprog.Timeout(timeout)
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 // prompt is Delve's terminal prompt.
@@ -185,6 +187,7 @@ func (tm *term) expect(pattern any, timeout time.Duration) []string {
 // tryExpect is expect without failing: ok is false on timeout, or when the
 // output ended without a match.
 func (tm *term) tryExpect(pattern any, timeout time.Duration) (m []string, ok bool) {
+	timeout = testprog.Timeout(timeout)
 	find, _ := matcher(pattern)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()

@@ -30,7 +30,7 @@ import (
 	dlvrpc "github.com/dlv-listen/dlv-listen/service/rpc"
 )
 
-const timeout = 10 * time.Second // deadline for what should happen at once
+var timeout = testprog.Timeout(10 * time.Second) // deadline for what should happen at once
 
 var loadCfg = api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
 
