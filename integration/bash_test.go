@@ -22,6 +22,9 @@ const bashPrompt = "BASH-PROMPT> "
 // startBash runs an interactive bash, with job control, in a pty.
 func startBash(t *testing.T) *term {
 	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skipf("needs bash for its job control: %v", err)
+	}
 	cmd := exec.Command("bash", "--norc", "--noprofile", "-i")
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{
