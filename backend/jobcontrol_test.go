@@ -177,7 +177,7 @@ func (c *jcCont) halt() {
 	if r := c.s.tgt.StopReason; r != proc.StopManual {
 		c.s.t.Fatalf("stop reason after halt = %v, want %v", r, proc.StopManual)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > testprog.Timeout(time.Second) {
 		c.s.t.Errorf("halt took %v", d)
 	}
 }
@@ -668,7 +668,7 @@ func TestJCKilledWhileListening(t *testing.T) {
 
 	t0 := time.Now()
 	job.Signal(t, syscall.SIGKILL)
-	err := c.wait(2 * time.Second)
+	err := c.wait(testprog.Timeout(2 * time.Second))
 	var exited proc.ErrProcessExited
 	if !errors.As(err, &exited) {
 		t.Fatalf("Continue = %v (%T), want proc.ErrProcessExited", err, err)
@@ -677,7 +677,7 @@ func TestJCKilledWhileListening(t *testing.T) {
 		t.Errorf("ErrProcessExited.Pid = %d, want %d", exited.Pid, job.Pid)
 	}
 	t.Logf("Continue returned %v after %v", err, time.Since(t0))
-	deadline := time.After(2 * time.Second)
+	deadline := time.After(testprog.Timeout(2 * time.Second))
 	for {
 		select {
 		case ev, ok := <-sub.C:

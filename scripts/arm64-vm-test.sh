@@ -56,7 +56,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-mkdir -p "$cache/debs" "$cache/root"
+mkdir -p "$cache/debs"
 # The cloud kernel: small, and has what qemu's virt machine needs built in
 # (PL011 console, virtio). The metapackage names the current version.
 kpkg=$(apt-cache depends linux-image-cloud-arm64:arm64 2>/dev/null |
@@ -65,16 +65,25 @@ if [ -z "$kpkg" ]; then
 	log "cannot find the arm64 cloud kernel package (apt-cache depends linux-image-cloud-arm64:arm64)"
 	exit 2
 fi
-for pkg in "$kpkg" busybox-static; do
-	if ! ls "$cache/debs/${pkg}_"*_arm64.deb >/dev/null 2>&1; then
-		log "downloading $pkg:arm64"
-		(cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64" >/dev/null)
-	fi
-	if [ ! -e "$cache/root/.$pkg" ]; then
-		dpkg-deb -x "$cache/debs/${pkg}_"*_arm64.deb "$cache/root"
-		touch "$cache/root/.$pkg"
-	fi
-done
+# unpack DIR PKG...: download each arm64 package once and unpack it into DIR.
+unpack() {
+	local dir=$1 pkg
+	shift
+	mkdir -p "$dir"
+	for pkg in "$@"; do
+		if ! ls "$cache/debs/${pkg}_"*_arm64.deb >/dev/null 2>&1; then
+			log "downloading $pkg:arm64"
+			(cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64" >/dev/null)
+		fi
+		if [ ! -e "$dir/.$pkg" ]; then
+			dpkg-deb -x "$cache/debs/${pkg}_"*_arm64.deb "$dir"
+			touch "$dir/.$pkg"
+		fi
+	done
+}
+unpack "$cache/root" "$kpkg" busybox-static
+# bash, with the libraries it links, for the job-control test in a real shell.
+unpack "$cache/userland" bash libc6 libtinfo6
 vmlinuz=$(ls "$cache/root/boot/vmlinuz-${kpkg#linux-image-}")
 busybox=$cache/root/bin/busybox
 file -b "$busybox" 2>/dev/null | grep -q 'ARM aarch64' || [ ! -x /usr/bin/file ] || {
@@ -88,6 +97,8 @@ trap 'rm -rf "$work"' EXIT
 initrd_root=$work/root
 mkdir -p "$initrd_root"/{bin,dev,proc,sys,tmp,tests,testprog}
 cp "$busybox" "$initrd_root/bin/busybox"
+cp -a "$cache/userland/lib" "$initrd_root/"
+cp "$cache/userland/bin/bash" "$initrd_root/bin/bash"
 
 export CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 log "cross-compiling test programs"
