@@ -2,6 +2,8 @@ package backend
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/pkg/proc/linutil"
@@ -185,6 +187,14 @@ func (p *Process) stopAll() error {
 	if waiting == 0 {
 		return nil
 	}
+	return p.awaitHeld()
+}
+
+// awaitHeld takes reports until every thread is held: the ones stopAll
+// interrupted, and the ones the kernel attached, which stop by themselves.
+// It is bounded: see reconcile and stopDeadline. Tracer thread.
+func (p *Process) awaitHeld() error {
+	start := time.Now()
 	for {
 		pending := p.notHeld()
 		if len(pending) == 0 {
@@ -218,7 +228,16 @@ func (p *Process) stopAll() error {
 		// None has stopped yet: sleep until any tracee reports. This also
 		// takes the first stop of threads we do not know yet and a
 		// leader's exit, which waits for its other threads.
-		tid, ws, err := p.nextReport(false)
+		tid, ws, err := p.waitReport(nil, stallAfter)
+		if err == errStall {
+			if time.Since(start) > stopDeadline {
+				return p.notStoppedErr(pending)
+			}
+			if err := p.reconcile(pending); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -226,6 +245,25 @@ func (p *Process) stopAll() error {
 			return err
 		}
 	}
+}
+
+// notStoppedErr names the threads that did not stop within stopDeadline,
+// with their state (a thread in uninterruptible sleep, 'D', cannot stop
+// until the kernel lets it go).
+func (p *Process) notStoppedErr(pending []*Thread) error {
+	var names []string
+	for _, th := range pending {
+		if th.state == held || p.thread(th.ID) == nil {
+			continue
+		}
+		st, err := taskState(p.pid, th.ID)
+		if err != nil {
+			names = append(names, fmt.Sprintf("%d (gone)", th.ID))
+			continue
+		}
+		names = append(names, fmt.Sprintf("%d (state %c)", th.ID, st))
+	}
+	return fmt.Errorf("stop process %d: threads %s did not stop within %v", p.pid, strings.Join(names, ", "), stopDeadline)
 }
 
 // stopReport takes one report that came while stopping every thread: the

@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"golang.org/x/sys/unix"
@@ -43,21 +44,28 @@ func (p *Process) detachOnTracer() error {
 	}
 	// Only a thread in a ptrace-stop can be detached; a listening one is
 	// not (ptrace_check_attach refuses JOBCTL_LISTENING), so stop them all.
-	if err := p.stopAll(); err != nil {
-		if _, gone := err.(proc.ErrProcessExited); gone {
-			return nil
-		}
-		return err
+	// If some thread cannot be stopped (stopAll is bounded), the
+	// breakpoints still come out (memory is written through
+	// /proc/PID/mem, which needs no stopped thread) and the stopped
+	// threads are let go; the error names the others.
+	errStop := p.stopAll()
+	if _, gone := errStop.(proc.ErrProcessExited); gone {
+		return nil
 	}
 	errBP := p.removeAllBreakpoints()
-	if err := p.drainQueuedTraps(); err != nil {
-		if _, gone := err.(proc.ErrProcessExited); gone {
-			return nil
+	if errStop == nil {
+		if err := p.drainQueuedTraps(); err != nil {
+			if _, gone := err.(proc.ErrProcessExited); gone {
+				return nil
+			}
+			return err
 		}
-		return err
 	}
-	var firstErr error
+	firstErr := errStop
 	for _, th := range p.threadSlice() {
+		if th.state != held {
+			continue
+		}
 		var sig unix.Signal
 		requeue := th.pending
 		if len(requeue) > 0 && th.last.IsSignalDeliveryStop() {
@@ -146,8 +154,17 @@ func (p *Process) killOnTracer() error {
 	if err := unix.Kill(p.pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("kill process %d: %w", p.pid, err)
 	}
+	// SIGKILL ends every thread, even a stopped or listening one; the
+	// wait is bounded all the same.
+	deadline := time.Now().Add(stopDeadline)
 	for !p.exited.Load() {
-		tid, ws, err := p.nextReport(false)
+		tid, ws, err := p.waitReport(nil, stallAfter)
+		if err == errStall {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("kill process %d: its threads did not all exit within %v", p.pid, stopDeadline)
+			}
+			continue
+		}
 		if err != nil {
 			if _, gone := err.(proc.ErrProcessExited); gone {
 				return nil

@@ -48,6 +48,13 @@ type Process struct {
 	threadsMu sync.Mutex
 	threads   map[int]*Thread
 	memthread *Thread
+	// vanished holds threads the kernel attached that exited before
+	// their creator's PTRACE_EVENT_CLONE report was reaped (see reap).
+	// Tracer thread only.
+	vanished map[int]struct{}
+	// repairs records what reconcile had to correct (see Repairs).
+	repairsMu sync.Mutex
+	repairs   []string
 
 	// job is the job-control model; touched on the tracer thread only,
 	// published to other goroutines through jobState.
@@ -81,6 +88,7 @@ func newProcess(pid int) *Process {
 		planted:     make(map[uint64]*proc.Breakpoint),
 		tr:          newTracer(),
 		threads:     make(map[int]*Thread),
+		vanished:    make(map[int]struct{}),
 		job:         listenmode.NewTracker(pid),
 		haltc:       make(chan struct{}, 1),
 	}

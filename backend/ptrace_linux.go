@@ -65,9 +65,16 @@ type siginfoHead struct {
 
 // ptraceSiginfoCode returns si_code of the signal tid stopped for.
 func ptraceSiginfoCode(tid int) (int32, error) {
+	si, err := ptraceSiginfo(tid)
+	return si.Code, err
+}
+
+// ptraceSiginfo returns the siginfo of the stop tid is in; ESRCH if tid is
+// not in a ptrace-stop we may inspect (running, or listening).
+func ptraceSiginfo(tid int) (siginfoHead, error) {
 	var si siginfoHead
 	err := ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(&si)))
-	return si.Code, err
+	return si, err
 }
 
 // wait4 waits for a report from this tracer thread's own tracees and

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-delve/delve/pkg/logflags"
 	"golang.org/x/sys/unix"
 )
 
@@ -93,5 +94,22 @@ func (p *Process) Release() {
 	case p.haltc <- struct{}{}:
 	default:
 	}
-	_ = p.detachOrKill(false)
+	// The tracer thread comes back to take the detach: a continue returns
+	// at the halt, and every wait of the stop that follows is bounded
+	// (stopDeadline). Release still returns if it somehow does not; the
+	// kernel detaches our tracees when this process exits.
+	done := make(chan error, 1)
+	go func() { done <- p.detachOrKill(false) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			logflags.DebuggerLogger().Errorf("dlv-listen: release process %d: %v", p.pid, err)
+		}
+	case <-time.After(releaseDeadline):
+		logflags.DebuggerLogger().Errorf("dlv-listen: release process %d: the tracer thread did not answer within %v", p.pid, releaseDeadline)
+	}
 }
+
+// releaseDeadline bounds Release: two bounded stops (the continue's and the
+// detach's) and the detach itself.
+const releaseDeadline = 2*stopDeadline + 5*time.Second

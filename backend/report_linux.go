@@ -14,33 +14,19 @@ import (
 var errHalted = errors.New("halted")
 
 // nextReport reaps the next wait status of our tracees, sleeping on SIGCHLD
-// while there is none. With haltable, a halt request ends the sleep.
-// Tracer thread only.
+// while there is none. With haltable, a halt request ends the sleep. It
+// waits for the program itself (a breakpoint, an exit), so it has no
+// bound of its own; a halt or a Release ends it. Tracer thread only.
 func (p *Process) nextReport(haltable bool) (int, unix.WaitStatus, error) {
 	var halt <-chan struct{}
 	if haltable {
 		halt = p.haltc
 	}
-	for {
-		p.tr.drainSigchld()
-		tid, ws, err := wait4(-1, true)
-		if err == unix.ECHILD {
-			// No tracee is left: the process is gone and fully reaped.
-			p.postExit(p.exitStatus)
-			return 0, 0, proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("wait for process %d: %w", p.pid, err)
-		}
-		if tid > 0 {
-			return tid, ws, nil
-		}
-		select {
-		case <-p.tr.sigchld:
-		case <-halt:
-			return 0, 0, errHalted
-		}
-	}
+	return p.waitReport(halt, 0)
+}
+
+func (p *Process) exitErr() error {
+	return proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
 }
 
 // reap records one wait status of thread tid: it decodes it, updates the
@@ -55,6 +41,13 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	th := p.thread(tid)
 	if stop.Gone() {
 		if th != nil {
+			if th.spawned && !th.announced {
+				// wait(2) walks the newest tracees first, so a short-lived
+				// thread's first stop and exit can both be reaped before
+				// its creator's PTRACE_EVENT_CLONE report: remember it so
+				// that report does not bring back a thread that is gone.
+				p.vanished[tid] = struct{}{}
+			}
 			p.removeThread(tid)
 		}
 		if tid == p.pid {
@@ -82,18 +75,32 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	}
 	if stop.Kind == listenmode.KindClone {
 		if msg, err := ptraceGetEventMsg(tid); err == nil {
-			if p.thread(int(msg)) == nil {
-				p.newThread(int(msg), true).state = running
-			}
+			p.cloned(int(msg))
 		}
 	}
 	return th, stop
 }
 
+// cloned takes the PTRACE_EVENT_CLONE report naming a new thread tid. The
+// kernel attached the thread already; its first stop may have been reaped
+// before this report, and, for a thread that exits at once, its exit too.
+func (p *Process) cloned(tid int) {
+	if _, gone := p.vanished[tid]; gone {
+		delete(p.vanished, tid)
+		return
+	}
+	th := p.thread(tid)
+	if th == nil {
+		th = p.newThread(tid, true)
+		th.state = running // its first stop is on its way
+	}
+	th.announced = true
+}
+
 // newThread registers a thread; spawned says the kernel attached it
 // (its first stop is not trusted for job state), otherwise we seized it.
 func (p *Process) newThread(tid int, spawned bool) *Thread {
-	th := &Thread{ID: tid, p: p, state: running, isNew: true}
+	th := &Thread{ID: tid, p: p, state: running, isNew: true, spawned: spawned}
 	p.addThread(th)
 	if spawned {
 		p.job.Spawned(tid)

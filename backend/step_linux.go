@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"golang.org/x/sys/unix"
@@ -198,6 +199,8 @@ func (p *Process) stepOnce(th *Thread, req int, sig unix.Signal) (*listenmode.St
 // debugger; halted says so. Tracer thread.
 func (p *Process) waitThread(th *Thread) (unix.WaitStatus, bool, error) {
 	halted := false
+	stall := time.NewTicker(stallAfter)
+	defer stall.Stop()
 	for {
 		p.tr.drainSigchld()
 		tid, ws, err := wait4(th.ID, true)
@@ -209,6 +212,14 @@ func (p *Process) waitThread(th *Thread) (unix.WaitStatus, bool, error) {
 		}
 		select {
 		case <-p.tr.sigchld:
+		case <-stall.C:
+			// A step may wait long (a system call stepped over blocks
+			// until it returns; a halt ends it), but a thread that is
+			// gone, or in a ptrace-stop whose report was lost, is found.
+			ws, found, err := p.overdue(th)
+			if err != nil || found {
+				return ws, halted, err
+			}
 		case <-p.haltc:
 			if !halted {
 				halted = true
@@ -222,20 +233,4 @@ func (p *Process) waitThread(th *Thread) (unix.WaitStatus, bool, error) {
 
 // settleNewThreads waits for the first stop of threads the kernel attached
 // while one thread stepped, so every thread is held when proc looks.
-func (p *Process) settleNewThreads() error {
-	for _, th := range p.threadSlice() {
-		for th.state == running {
-			_, ws, err := wait4(th.ID, false)
-			if err != nil {
-				return fmt.Errorf("wait for new thread %d: %w", th.ID, err)
-			}
-			if t, stop := p.reap(th.ID, ws); t != nil {
-				p.observe(t, stop)
-				p.holdPending(t, stop)
-			} else {
-				break
-			}
-		}
-	}
-	return nil
-}
+func (p *Process) settleNewThreads() error { return p.awaitHeld() }

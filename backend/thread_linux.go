@@ -42,6 +42,11 @@ type Thread struct {
 	queuedTrap bool
 	// isNew: seized or auto-attached, first stop not reaped yet.
 	isNew bool
+	// spawned: the kernel attached it when a traced thread created it
+	// (PTRACE_O_TRACECLONE), rather than we seizing it.
+	spawned bool
+	// announced: its creator's PTRACE_EVENT_CLONE report has been reaped.
+	announced bool
 
 	regs arch // register cache, valid while held
 

@@ -38,10 +38,15 @@ func shortLived() {
 	time.Sleep(time.Millisecond)
 }
 
-func churn() {
+// fleeting locks its OS thread and returns at once: the thread exits
+// within microseconds of its creation, often before the debugger has taken
+// the PTRACE_EVENT_CLONE report of the thread that created it.
+func fleeting() { runtime.LockOSThread() }
+
+func churn(every time.Duration, body func()) {
 	for {
-		go shortLived()
-		time.Sleep(5 * time.Millisecond)
+		go body()
+		time.Sleep(every)
 	}
 }
 
@@ -49,6 +54,7 @@ func main() {
 	out := flag.String("out", "", "counter file")
 	threads := flag.Int("threads", 50, "locked goroutines (OS threads)")
 	churnFlag := flag.Bool("churn", false, "keep starting and exiting threads")
+	fast := flag.Bool("fast", false, "with -churn: threads exit at once, one started every 100µs")
 	flag.Parse()
 	if *out == "" {
 		os.Exit(2)
@@ -56,8 +62,11 @@ func main() {
 	for i := 0; i < *threads; i++ {
 		go sleeper()
 	}
-	if *churnFlag {
-		go churn()
+	switch {
+	case *churnFlag && *fast:
+		go churn(100*time.Microsecond, fleeting)
+	case *churnFlag:
+		go churn(5*time.Millisecond, shortLived)
 	}
 	n := 0
 	for {
