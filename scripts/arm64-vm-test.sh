@@ -95,7 +95,11 @@ file -b "$busybox" 2>/dev/null | grep -q 'ARM aarch64' || [ ! -x /usr/bin/file ]
 work=$(mktemp -d /tmp/dlv-listen-arm64-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 initrd_root=$work/root
-mkdir -p "$initrd_root"/{bin,dev,proc,sys,tmp,tests,testprog}
+mkdir -p "$initrd_root"/{bin,dev,etc,proc,sys,tmp,tests,testprog}
+# Users for os/user (Delve finds its config directory through it) and the
+# tests that drop to nobody.
+printf 'root:x:0:0:root:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$initrd_root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$initrd_root/etc/group"
 cp "$busybox" "$initrd_root/bin/busybox"
 cp -a "$cache/userland/lib" "$initrd_root/"
 cp "$cache/userland/bin/bash" "$initrd_root/bin/bash"
@@ -119,6 +123,11 @@ for pkg in "${packages[@]}"; do
 		mkdir -p "$initrd_root/src/${pkg#./}"
 		[ -d "$pkg/testdata" ] && cp -r "$pkg/testdata" "$initrd_root/src/${pkg#./}/"
 		tests+=("$name:${pkg#./}")
+		# Tests that show source lines read the test programs' sources.
+		if [ ! -d "$initrd_root/src/internal/testprog/src" ]; then
+			mkdir -p "$initrd_root/src/internal/testprog"
+			cp -r internal/testprog/src "$initrd_root/src/internal/testprog/"
+		fi
 	fi
 done
 unset CGO_ENABLED GOOS GOARCH

@@ -552,6 +552,9 @@ func TestTerminalTrace(t *testing.T) {
 // TestMethods: every method Delve's rpc2 client calls is served, with the
 // argument and reply net/rpc needs.
 func TestMethods(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("finds Delve's rpc2 client source with the go command: %v", err)
+	}
 	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/go-delve/delve").Output()
 	if err != nil {
 		t.Fatalf("go list delve: %v", err)
