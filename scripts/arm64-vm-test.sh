@@ -146,6 +146,9 @@ mount -t devpts -o ptmxmode=666 devpts /dev/pts
 mount -t tmpfs tmp /tmp
 export DLV_LISTEN_TESTPROG_DIR=/testprog DLV_LISTEN_BIN=/testprog/dlv-listen
 export DLV_LISTEN_TEST_TIMEOUT_SCALE=$scale
+# A tenth of the thread-churn test's 600 continue/halt rounds: a few seconds
+# on the host, minutes emulated.
+export DLV_LISTEN_CHURN_ROUNDS=60
 echo "arm64-vm: kernel \$(uname -r) \$(uname -m), \$(nproc) cpus"
 for t in ${tests[*]}; do
 	name=\${t%%:*}
