@@ -18,6 +18,7 @@
 #                     (default ~/.cache/dlv-listen-arm64-vm)
 #   ARM64_VM_TIMEOUT  seconds the VM may run (default 2400)
 #   ARM64_VM_RUN      -test.run pattern passed to every test binary
+#   ARM64_VM_KERNEL_ARGS  more kernel arguments (default quiet)
 #   ARM64_VM_NICE     niceness of qemu (default 15)
 #   ARM64_VM_SCALE    factor stretching the tests' deadlines in the VM, where
 #                     programs run 10-100 times slower (default 20)
@@ -122,14 +123,16 @@ for pkg in "${packages[@]}"; do
 	log "cross-compiling the tests of $pkg"
 	go test -c -o "$initrd_root/tests/$name.test" "$pkg"
 	if [ -e "$initrd_root/tests/$name.test" ]; then
-		# The binary runs in a copy of its package directory (testdata).
-		mkdir -p "$initrd_root/src/${pkg#./}"
-		[ -d "$pkg/testdata" ] && cp -r "$pkg/testdata" "$initrd_root/src/${pkg#./}/"
+		# It runs in its package directory at the path it has here, so
+		# testdata and the sources named in the programs' debug
+		# information are where they are on this machine.
+		mkdir -p "$initrd_root$root/${pkg#./}"
+		[ -d "$pkg/testdata" ] && cp -r "$pkg/testdata" "$initrd_root$root/${pkg#./}/"
 		tests+=("$name:${pkg#./}")
 		# Tests that show source lines read the test programs' sources.
-		if [ ! -d "$initrd_root/src/internal/testprog/src" ]; then
-			mkdir -p "$initrd_root/src/internal/testprog"
-			cp -r internal/testprog/src "$initrd_root/src/internal/testprog/"
+		if [ ! -d "$initrd_root$root/internal/testprog/src" ]; then
+			mkdir -p "$initrd_root$root/internal/testprog"
+			cp -r internal/testprog/src "$initrd_root$root/internal/testprog/"
 		fi
 	fi
 done
@@ -157,7 +160,7 @@ for t in ${tests[*]}; do
 	name=\${t%%:*}
 	dir=\${t#*:}
 	echo "arm64-vm: === \$dir"
-	cd /src/\$dir
+	cd $root/\$dir
 	s=\$(date +%s)
 	/tests/\$name.test -test.v -test.count=1 -test.timeout=30m $run_flag 2>&1
 	rc=\$?
@@ -179,7 +182,7 @@ set +e
 timeout "$timeout_s" nice -n "$nice_n" qemu-system-aarch64 \
 	-M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 -nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-	-append "console=ttyAMA0 rdinit=/init quiet panic=-1" </dev/null | tee "$out"
+	-append "console=ttyAMA0 rdinit=/init panic=-1 ${ARM64_VM_KERNEL_ARGS-quiet}" </dev/null | tee "$out"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 
