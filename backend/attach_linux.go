@@ -23,6 +23,12 @@ import (
 // information. It has the signature of Delve's native.Attach, so code
 // written for native switches by changing the import.
 //
+// The program is not stopped while the debug information loads (the slow
+// part): the threads are seized without PTRACE_INTERRUPT and keep running,
+// and only the first operation that needs a stopped thread halts them all
+// (see the package documentation). When Attach returns, every thread is
+// held, as with native.
+//
 // Attach never changes the process's job-control state: a stopped process
 // is still stopped afterwards, a running one was only halted with
 // PTRACE_INTERRUPT and is held for the debugger. On error the process is
@@ -50,13 +56,26 @@ func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.Targe
 		return nil, err
 	}
 	p.startReleaseOnSignals()
+	p.startFreeRun()
 	grp, err := p.initialize(fmt.Sprintf("/proc/%d/exe", pid), debugInfoDirs, proc.StopAttached)
 	if err == nil && p.bi.DwarfVersion() == 0 {
 		// A separate debug file was named but not found.
 		err = &proc.ErrBadBinaryInfo{Err: errors.New("no DWARF found")}
 	}
+	if err == nil {
+		// initialize has stopped it already; this only makes sure of it.
+		err = p.stopFreeRun()
+	}
+	if err == nil && p.exited.Load() {
+		// It ended while the debug information loaded (proc ignores the
+		// errors of GetG and of its first breakpoints).
+		err = proc.ErrProcessExited{Pid: pid, Status: p.exitStatus}
+	}
 	if err != nil {
 		_ = p.detachOrKill(false)
+		if _, gone := err.(proc.ErrProcessExited); gone {
+			return nil, fmt.Errorf("attach to process %d: it exited while its debug information was loading: %w", pid, err)
+		}
 		return nil, fmt.Errorf("attach to process %d: %w", pid, explainLoadError(pid, err))
 	}
 	return grp, nil
@@ -232,18 +251,16 @@ func seizeError(pid int, err error) error {
 // seizeAll seizes the leader and every thread, racing with thread creation:
 // threads created by a seized thread are attached by the kernel
 // (PTRACE_O_TRACECLONE); threads created by one not yet seized are found by
-// listing /proc/PID/task again until a pass finds none. Each seized thread
-// is interrupted, and all are held when it returns. A stopped process
-// reports its group-stop at once (PTRACE_SEIZE of a stopped task re-traps
-// it), so its job state is learned here, and kept. Tracer thread.
+// listing /proc/PID/task again until a pass finds none. No thread is
+// interrupted: a running program keeps running. Its job state is learned
+// exactly all the same (learnJobState). Tracer thread.
 func (p *Process) seizeAll() error {
 	if err := ptraceSeize(p.pid, ptraceOptions); err != nil {
 		return seizeError(p.pid, err)
 	}
-	p.newThread(p.pid, false)
-	if err := ptraceInterrupt(p.pid); err != nil && err != unix.ESRCH {
-		return fmt.Errorf("interrupt thread %d: %w", p.pid, err)
-	}
+	// A seized thread is not "new": it runs, and reports nothing unless
+	// it is group-stopped, so stopAll must interrupt it.
+	p.newThread(p.pid, false).isNew = false
 	tried := map[int]bool{p.pid: true}
 	for {
 		tids, err := listTasks(p.pid)
@@ -259,10 +276,7 @@ func (p *Process) seizeAll() error {
 			found = true
 			switch err := ptraceSeize(tid, ptraceOptions); err {
 			case nil:
-				p.newThread(tid, false)
-				if err := ptraceInterrupt(tid); err != nil && err != unix.ESRCH {
-					return fmt.Errorf("interrupt thread %d: %w", tid, err)
-				}
+				p.newThread(tid, false).isNew = false
 			case unix.ESRCH:
 				// Exited meanwhile.
 			case unix.EPERM:
@@ -277,12 +291,43 @@ func (p *Process) seizeAll() error {
 			break
 		}
 	}
-	if err := p.stopAll(); err != nil {
-		return err
+	return p.learnJobState()
+}
+
+// learnJobState takes the reports the seize itself caused and leaves every
+// thread running or listening. PTRACE_SEIZE of a thread in group-stop
+// re-traps it into a PTRACE_EVENT_STOP carrying the stop signal, and
+// returns only once it has (ptrace_attach: JOBCTL_TRAP_STOP|JOBCTL_TRAPPING,
+// then wait_on_bit(JOBCTL_TRAPPING)); a running thread reports nothing. So
+// once every thread is seized, the reports already there tell the state:
+// a group-stop if any thread shows one, running otherwise. Group-stopped
+// threads are PTRACE_LISTEN'ed, so a stopped process stays stopped and a
+// later SIGCONT is seen. Tracer thread.
+func (p *Process) learnJobState() error {
+	for _, th := range p.threadSlice() {
+		tid, ws, err := wait4(th.ID, true)
+		if err != nil || tid <= 0 {
+			continue // nothing to report (or gone: reaped below)
+		}
+		if err := p.stopReport(tid, ws); err != nil {
+			return err
+		}
 	}
 	if st, _ := p.job.State(); st == listenmode.StateUnknown {
 		// No thread reported a PTRACE_EVENT_STOP, so none is group-stopped.
 		p.job.Assume(listenmode.StateRunning)
+	}
+	for _, th := range p.threadSlice() {
+		switch {
+		case th.state == held:
+			if err := p.resume(th); err != nil {
+				return err
+			}
+		case !th.isNew:
+			// Running since its seize: a report of it from now on is a
+			// transition of the state just learned.
+			p.job.Resumed(th.ID)
+		}
 	}
 	p.publishJobState()
 	return nil
@@ -316,11 +361,31 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 		CanDump:       false,
 	})
 	p.grp = grp
-	if _, err := addTarget(p, p.pid, p.pickTrap(nil), path, reason, cmdline(p.pid)); err != nil {
+	// While the program runs free, proc's one register read in building
+	// the target (GetG, for the selected goroutine; proc ignores its
+	// error) is declined, so the rest runs before the stop too: the first
+	// breakpoints and the goroutine cache, which scans the DWARF info.
+	deferred := p.free.on.Load()
+	p.free.declineRegs.Store(deferred)
+	tgt, err := addTarget(p, p.pid, p.pickTrap(nil), path, reason, cmdline(p.pid))
+	p.free.declineRegs.Store(false)
+	if err != nil {
 		return nil, err
 	}
 	if err := linutil.ElfUpdateSharedObjects(p); err != nil {
 		return nil, err
+	}
+	if deferred {
+		p.warmGoroutineLookup()
+		// Now stop, and select the goroutine as proc would have.
+		if err := p.stopFreeRun(); err != nil {
+			return nil, err
+		}
+		if th := tgt.CurrentThread(); th != nil {
+			if err := tgt.SwitchThread(th.ThreadID()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return grp, nil
 }
@@ -346,4 +411,15 @@ func cmdline(pid int) string {
 		}
 	}
 	return strings.Join(args, " ")
+}
+
+// warmGoroutineLookup loads, while the program still runs, what selecting
+// the goroutine of a stopped thread needs from the debug information: the
+// runtime.g type and the runtime's line table (an idle leader waits in
+// runtime.futex). It takes a millisecond or so off the pause.
+func (p *Process) warmGoroutineLookup() {
+	_, _ = p.bi.FindType("runtime.g")
+	if fns, err := p.bi.FindFunction("runtime.futex"); err == nil && len(fns) > 0 {
+		p.bi.PCToLine(fns[0].Entry)
+	}
 }

@@ -19,6 +19,9 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 	if ok, err := p.Valid(); !ok {
 		return nil, proc.StopExited, err
 	}
+	if err := p.needStopped(); err != nil {
+		return nil, proc.StopUnknown, err
+	}
 	// A halt token left from a request proc already honoured between two
 	// ContinueOnce calls is stale; a new one is caught by the flag below.
 	select {

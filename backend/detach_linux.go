@@ -17,6 +17,9 @@ func (p *Process) detachOrKill(kill bool) error {
 	if p.detached.Load() || p.exited.Load() {
 		return nil
 	}
+	// The tracer thread serves a free-running program until this returns;
+	// whatever it failed to stop, detach or kill stops again below.
+	_ = p.stopFreeRun()
 	var err error
 	if kill {
 		p.tr.do(func() { err = p.killOnTracer() })

@@ -24,6 +24,65 @@
 // instruction and whether it moves the PC (int3 does, BRK does not) come
 // from proc's Arch.
 //
+// # Attach without freezing the program
+//
+// Attach seizes every thread without PTRACE_INTERRUPT: the program keeps
+// running while Delve loads its debug information, and every thread is
+// stopped only at the first operation that needs a stopped thread. Until
+// then the tracer thread serves the program's reports as a continue does
+// (new threads, signals re-injected, group-stops listened to), so the
+// program does not notice. The calls Delve v1.27.2 makes on the backend,
+// in order, and what each costs the program:
+//
+// proc.TargetGroup's addTarget (NewGroup's AddTargetFunc), in newTarget:
+//   - ProcessInternal.EntryPoint: /proc/PID/auxv. Runs free.
+//   - BinInfo().LoadBinaryInfo: the executable's file, the slow part
+//     (hundreds of ms for 15 MB). Runs free.
+//   - GetG(current thread): Thread.Registers via ThreadLocation, then
+//     memory reads. Registers needs a stopped thread; proc ignores GetG's
+//     error here, so while addTarget runs the backend declines the read
+//     (errRunningFree) and the goroutine is selected after the stop with
+//     Target.SwitchThread, which calls GetG again: same result as native.
+//   - SetBreakpoint for the unrecovered-panic, fatal-throw and plugin.Open
+//     breakpoints: FindFunctionLocation (debug info), Memory reads and
+//     ProcessInternal.WriteBreakpoint. A software breakpoint is a one-byte
+//     int3 store through /proc/PID/mem, atomic for a running thread, which
+//     executes either the old byte or the int3. Runs free.
+//   - the goroutine cache's init: a linear scan of the DWARF info for
+//     runtime.allglen and runtime.allgs (tens to hundreds of ms). Runs free.
+//   - setAsyncPreemptOff, only with DisableAsyncPreempt (Attach does not
+//     set it): Memory().WriteMemory, which stops the program.
+//   - enableBreakpointOnTarget for logical breakpoints: none at attach.
+//
+// Then Attach reads the shared-object list (memory reads) and loads the
+// runtime.g type and the runtime's line table (debug info), both while the
+// program runs, stops every thread, and selects the goroutine: when it
+// returns every thread is held, as with native, and the thread list is
+// the kernel's. The pause is that last step, a few ms of work.
+//
+// What stops the program if it still runs free: Thread.Registers (outside
+// addTarget), SetReg, RestoreRegisters, SetCurrentBreakpoint,
+// StepInstruction, ContinueOnce, WriteBreakpoint and EraseBreakpoint of a
+// hardware watchpoint (debug registers), Memory().WriteMemory, Detach,
+// ProbeJobState. What does not: EntryPoint, BinInfo, Memory().ReadMemory
+// (process_vm_readv), software WriteBreakpoint and EraseBreakpoint (the
+// tracer pauses serving the program for the store, which must come from
+// the tracer thread under CONFIG_PROC_MEM_FORCE_PTRACE), FindThread and
+// ThreadList (kept current as threads come and go), Breakpoints, Valid.
+//
+// A thread that executes one of those breakpoints before the stop (a
+// program that panics during the load) is held; at the stop it is put back
+// on the int3 (rerunHeldTraps), so it executes it again at the first
+// continue and proc sees the hit like any other. A thread the stop
+// interrupts just after its int3, its SIGTRAP still queued, is put back
+// too and the stale SIGTRAP is swallowed: no SIGTRAP reaches the program.
+//
+// The job state is learned exactly without a stop: PTRACE_SEIZE of a
+// group-stopped thread re-traps it into a PTRACE_EVENT_STOP with the stop
+// signal before the call returns, and a running thread reports nothing
+// (learnJobState). A stopped process stays stopped (listened to); a stop
+// or SIGCONT during the load is observed and published.
+//
 // Job-control transitions are published to subscribers (Process.Subscribe)
 // and, under listenmode.PolicyReport, reported to proc as a stop.
 //

@@ -167,18 +167,16 @@ func (c *jcCont) assertRunning(what string) {
 // returns nil with a manual stop.
 func (c *jcCont) halt() {
 	c.s.t.Helper()
-	start := time.Now()
 	if err := c.s.grp.RequestManualStop(); err != nil {
 		c.s.t.Fatalf("RequestManualStop: %v", err)
 	}
+	// Bounded by jcTimeout; how fast a halt is, is BenchmarkHalt's
+	// question (a loaded machine took 1.9 s here once, with no fault).
 	if err := c.wait(jcTimeout); err != nil {
 		c.s.t.Fatalf("Continue after halt: %v", err)
 	}
 	if r := c.s.tgt.StopReason; r != proc.StopManual {
 		c.s.t.Fatalf("stop reason after halt = %v, want %v", r, proc.StopManual)
-	}
-	if d := time.Since(start); d > testprog.Timeout(time.Second) {
-		c.s.t.Errorf("halt took %v", d)
 	}
 }
 

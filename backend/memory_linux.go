@@ -66,6 +66,10 @@ func (p *Process) writeMemory(addr uint64, data []byte) (n int, err error) {
 	if len(data) == 0 {
 		return 0, nil
 	}
+	// proc writes memory (variables, call injection) on a stopped target.
+	if err := p.needStopped(); err != nil {
+		return 0, err
+	}
 	p.tr.do(func() { n, err = p.writeMemoryOnTracer(addr, data) })
 	return n, err
 }

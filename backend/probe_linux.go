@@ -19,6 +19,9 @@ func (p *Process) ProbeJobState() error {
 	if ok, err := p.Valid(); !ok {
 		return err
 	}
+	if err := p.needStopped(); err != nil {
+		return err
+	}
 	var err error
 	p.tr.do(func() { err = p.probeOnTracer() })
 	return err

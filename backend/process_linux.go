@@ -69,7 +69,12 @@ type Process struct {
 	haltc chan struct{}
 	grp   *proc.TargetGroup
 
+	// free is the phase after attach in which the program runs while
+	// Delve loads its debug information (freerun_linux.go).
+	free freeRun
+
 	exited, detached atomic.Bool
+	finishOnce       sync.Once
 	exitStatus       int
 	release          releaser
 }
@@ -211,6 +216,15 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 	if ok, err := p.Valid(); !ok {
 		return err
 	}
+	if bp.WatchType != 0 {
+		// Debug registers are written through ptrace: threads must be held.
+		// A software breakpoint is safe in a running program: a one-byte
+		// int3 store through /proc/PID/mem, which a thread executes
+		// either before or after, never half (rerunHeldTraps).
+		if err := p.needStopped(); err != nil {
+			return err
+		}
+	}
 	if bp.WatchType == 0 {
 		bp.OriginalData = make([]byte, p.bi.Arch.BreakpointSize())
 		if _, err := p.readMemory(bp.OriginalData, bp.Addr); err != nil {
@@ -218,7 +232,7 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 		}
 	}
 	var err error
-	p.tr.do(func() {
+	p.onTracer(false, func() {
 		// Release may have detached since Valid: plant nothing then.
 		if p.detached.Load() || p.release.started() {
 			err = proc.ErrProcessDetached
@@ -243,8 +257,13 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 	if ok, err := p.Valid(); !ok {
 		return err
 	}
+	if bp.WatchType != 0 {
+		if err := p.needStopped(); err != nil {
+			return err
+		}
+	}
 	var err error
-	p.tr.do(func() {
+	p.onTracer(false, func() {
 		if _, ok := p.planted[bp.Addr]; !ok {
 			return // taken out by a release already
 		}
@@ -320,13 +339,17 @@ func (p *Process) postExit(status int) {
 	p.finish()
 }
 
-// finish releases the tracer, files and signal handlers; once.
+// finish releases the tracer, files and signal handlers, once: the
+// process can end (postExit, on the tracer thread) while a detach ends the
+// session from another goroutine, and both finish it.
 func (p *Process) finish() {
-	p.release.stop()
-	if p.mem != nil {
-		p.mem.Close()
-	}
-	p.subs.close()
-	p.bi.Close()
-	go p.tr.close() // may be called from the tracer thread itself
+	p.finishOnce.Do(func() {
+		p.release.stop()
+		if p.mem != nil {
+			p.mem.Close()
+		}
+		p.subs.close()
+		p.bi.Close()
+		go p.tr.close() // may be called from the tracer thread itself
+	})
 }

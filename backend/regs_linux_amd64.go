@@ -103,6 +103,9 @@ func (th *Thread) writeGPRegs(r *linutil.AMD64Registers) error {
 // SetReg changes one register; proc uses it for PC, SP, the closure
 // context register and, for call injection, floating point.
 func (th *Thread) SetReg(regNum uint64, reg *op.DwarfRegister) error {
+	if err := th.p.needStopped(); err != nil {
+		return err
+	}
 	var err error
 	th.p.tr.do(func() {
 		var regs proc.Registers

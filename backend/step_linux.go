@@ -26,6 +26,9 @@ func (p *Process) stepInstructionTid(tid int) error {
 	if ok, err := p.Valid(); !ok {
 		return err
 	}
+	if err := p.needStopped(); err != nil {
+		return err
+	}
 	th := p.thread(tid)
 	if th == nil {
 		return fmt.Errorf("step: no thread %d in process %d", tid, p.pid)

@@ -66,6 +66,14 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	if ok, err := th.p.Valid(); !ok {
 		return nil, err
 	}
+	if th.p.free.on.Load() {
+		if th.p.free.declineRegs.Load() {
+			return nil, errRunningFree
+		}
+		if err := th.p.needStopped(); err != nil {
+			return nil, err
+		}
+	}
 	// The cache is only written on the tracer thread while proc waits for
 	// it, so reading it here needs no hop.
 	if r := th.cachedRegisters(); r != nil {
@@ -78,6 +86,9 @@ func (th *Thread) Registers() (proc.Registers, error) {
 }
 
 func (th *Thread) RestoreRegisters(saved proc.Registers) error {
+	if err := th.p.needStopped(); err != nil {
+		return err
+	}
 	var err error
 	th.p.tr.do(func() { err = th.restoreRegisters(saved) })
 	return err
@@ -95,6 +106,9 @@ func (th *Thread) PC() (uint64, error) {
 // SetCurrentBreakpoint records the breakpoint the thread is stopped at;
 // with adjustPC, a thread past an int3 we planted is rewound onto it.
 func (th *Thread) SetCurrentBreakpoint(adjustPC bool) error {
+	if err := th.p.needStopped(); err != nil {
+		return err
+	}
 	var err error
 	th.p.tr.do(func() { err = th.setCurrentBreakpoint(adjustPC) })
 	return err

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,6 +23,8 @@ type tracer struct {
 	// every ptrace-stop). The tracer sleeps on it instead of in a blocking
 	// wait4, so it can also take requests while a continue waits.
 	sigchld chan os.Signal
+
+	closeOnce sync.Once
 }
 
 func newTracer() *tracer {
@@ -64,10 +67,13 @@ func (tr *tracer) do(fn func()) bool {
 	}
 }
 
-// close ends the tracer thread; no request may follow.
+// close ends the tracer thread; no request may follow. Closing twice is
+// harmless.
 func (tr *tracer) close() {
-	signal.Stop(tr.sigchld)
-	close(tr.quit)
+	tr.closeOnce.Do(func() {
+		signal.Stop(tr.sigchld)
+		close(tr.quit)
+	})
 }
 
 // drainSigchld forgets SIGCHLD notifications already taken into account:

@@ -60,6 +60,7 @@ func main() {
 	workers := flag.Int("workers", 4, "worker goroutines")
 	iterations := flag.Int("iterations", 0, "exit after this many ticks (0 = forever)")
 	period := flag.Duration("period", time.Millisecond, "tick period")
+	spinFlag := flag.Bool("spin", false, "also run a loop without calls or system calls")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "counter: -out is required")
@@ -67,6 +68,9 @@ func main() {
 	}
 	for i := 0; i < *workers; i++ {
 		go worker()
+	}
+	if *spinFlag {
+		go spin()
 	}
 	n := 0
 	for {
@@ -76,6 +80,21 @@ func main() {
 		writeCounter(*out, n)
 		if *iterations > 0 && n >= *iterations {
 			os.Exit(0)
+		}
+	}
+}
+
+// Tests name lines of the functions above main: add new ones below.
+
+// spins counts the iterations of spin's loop.
+var spins uint64
+
+// spin runs a loop that makes no call and no system call.
+func spin() {
+	for {
+		spins++
+		if spins == 0 {
+			sink++ // keeps spins read, so its stores stay
 		}
 	}
 }
