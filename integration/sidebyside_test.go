@@ -551,7 +551,7 @@ func sbsUnifiedDiff(nameA, nameB, a, b string) string {
 // os.UserCacheDir()/dlv-listen-test/dlv-<version> if it runs, else one
 // installed with `go install` (about 30 s) and cached. It skips the test if
 // the install fails for want of network access.
-func sbsStockDlv(t *testing.T) string {
+func sbsStockDlv(t testing.TB) string {
 	t.Helper()
 	want := "Version: " + strings.TrimPrefix(sbsDlvVersion, "v")
 	works := func(bin string) bool {

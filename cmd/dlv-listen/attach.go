@@ -7,12 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
 )
 
 func newAttachCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "attach pid [executable]",
 		Short: "Attach to running process and begin debugging.",
 		Long: `Attach to an already running process and begin debugging it.
@@ -36,30 +35,27 @@ it stopped, and it is announced whenever it is stopped or continued.`,
 			return o.attach(pid, args[1:])
 		},
 	}
+	addContinueFlag(cmd, &o.server)
+	return cmd
 }
 
 func (o *options) attach(pid int, executable []string) error {
 	if err := o.preflight(false); err != nil {
 		return err
 	}
+	var exe string
 	if len(executable) > 0 {
-		if _, err := os.Stat(executable[0]); err != nil {
-			return fmt.Errorf("executable %s: %w", executable[0], err)
-		}
+		exe = executable[0]
 	}
-	grp, err := backend.Attach(pid, nil, o.conf.DebugInfoDirectories)
+	if o.server.headless {
+		return o.serveHeadless(func() (*debugger.Debugger, error) {
+			return debugger.Attach(pid, o.debuggerConfig(exe))
+		})
+	}
+	d, err := debugger.Attach(pid, o.debuggerConfig(exe))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
 		return exitError(1)
 	}
-	exe := fmt.Sprintf("/proc/%d/exe", pid)
-	if len(executable) > 0 {
-		exe = executable[0]
-	}
-	return o.runTerminal(grp, debugger.Config{
-		AttachPid:      pid,
-		Executable:     exe,
-		CheckGoVersion: o.checkGoVersion,
-		DebugInfoDirs:  o.conf.DebugInfoDirectories,
-	}, nil)
+	return o.runTerminal(d, nil)
 }

@@ -3,14 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 
-	"github.com/go-delve/delve/pkg/gobuild"
-	"github.com/go-delve/delve/pkg/proc"
 	"github.com/spf13/cobra"
 
-	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
 )
 
@@ -35,10 +30,11 @@ from the 'signal SIGCONT' command).`,
 			if len(dlvArgs) != 1 {
 				return fmt.Errorf("exec takes one binary; put its arguments after --")
 			}
-			return o.launch(append([]string{dlvArgs[0]}, targetArgs...))
+			return o.start(append([]string{dlvArgs[0]}, targetArgs...))
 		},
 	}
 	cmd.Flags().StringVar(&o.tty, "tty", "", "TTY to use for the target program")
+	addContinueFlag(cmd, &o.server)
 	return cmd
 }
 
@@ -52,34 +48,12 @@ By default, with no arguments, dlv-listen compiles the 'main' package in the
 current directory and begins to debug it. Alternatively you can specify a
 package name and it will compile that package instead.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dlvArgs, targetArgs := splitArgs(cmd, args)
-			if err := o.preflight(true); err != nil {
-				return err
-			}
-			debugname := gobuild.DefaultDebugBinaryPath("__debug_bin")
-			if o.output != "" {
-				abs, err := filepath.Abs(o.output)
-				if err != nil {
-					return err
-				}
-				debugname = abs
-			}
-			// The compiler's output goes to our stderr as it comes.
-			if err := gobuild.GoBuild(debugname, dlvArgs, o.buildFlags); err != nil {
-				if o.output == "" {
-					gobuild.Remove(debugname)
-				}
-				fmt.Fprintf(os.Stderr, "dlv-listen: build failed: %v\n", err)
-				return exitError(1)
-			}
-			if o.output == "" {
-				defer gobuild.Remove(debugname)
-			}
-			return o.launch(append([]string{debugname}, targetArgs...))
+			return o.buildAndStart(cmd, args, false)
 		},
 	}
 	cmd.Flags().StringVar(&o.output, "output", "", "Output path for the binary.")
 	cmd.Flags().StringVar(&o.tty, "tty", "", "TTY to use for the target program")
+	addContinueFlag(cmd, &o.server)
 	return cmd
 }
 
@@ -90,50 +64,58 @@ func splitArgs(cmd *cobra.Command, args []string) ([]string, []string) {
 	return args, nil
 }
 
-func (o *options) launch(argv []string) error {
+// start launches argv and runs the terminal on it.
+func (o *options) start(argv []string) error {
 	if err := o.preflight(true); err != nil {
 		return err
 	}
-	if len(o.redirects) > 0 && o.tty != "" {
-		return fmt.Errorf("can not use -r and --tty together")
-	}
-	redirects, err := parseRedirects(o.redirects)
+	lc, err := o.launchConfig()
 	if err != nil {
 		return err
 	}
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
-		return exitError(1)
+	if o.server.headless {
+		return o.serveHeadless(func() (*debugger.Debugger, error) {
+			return debugger.Launch(argv, lc, o.debuggerConfig(""))
+		})
 	}
-	abs, _ := filepath.Abs(path)
-	argv[0] = abs
-
 	// With a terminal and no redirect of stdin, the program shares our
 	// terminal: it is started in its own process group and owns the
 	// terminal whenever it runs (see terminal_linux.go).
-	var flags proc.LaunchFlags
-	share := o.tty == "" && redirects[0] == "" && isTerminal(os.Stdin)
-	if share {
-		flags |= proc.LaunchForeground
-	}
-	if o.disableASLR {
-		flags |= proc.LaunchDisableASLR
-	}
-	grp, err := backend.Launch(argv, o.workingDir, flags, o.conf.DebugInfoDirectories, o.tty,
-		redirects[0], proc.OutputRedirect{Path: redirects[1]}, proc.OutputRedirect{Path: redirects[2]})
+	lc.Foreground = o.tty == "" && lc.Redirects[0] == "" && isTerminal(os.Stdin)
+	d, err := debugger.Launch(argv, lc, o.debuggerConfig(""))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
 		return exitError(1)
 	}
 	var fg *foreground
-	if share {
-		fg = newForeground(grp.Selected.Pid())
+	if lc.Foreground {
+		fg = newForeground(d.Process().Pid())
 	}
-	return o.runTerminal(grp, debugger.Config{
-		Executable:     abs,
-		ProcessArgs:    argv,
+	return o.runTerminal(d, fg)
+}
+
+// launchConfig is the launch part of dlv's flags.
+func (o *options) launchConfig() (debugger.LaunchConfig, error) {
+	if len(o.redirects) > 0 && o.tty != "" {
+		return debugger.LaunchConfig{}, fmt.Errorf("can not use -r and --tty together")
+	}
+	redirects, err := parseRedirects(o.redirects)
+	if err != nil {
+		return debugger.LaunchConfig{}, err
+	}
+	return debugger.LaunchConfig{
+		WorkingDir:  o.workingDir,
+		Redirects:   redirects,
+		TTY:         o.tty,
+		DisableASLR: o.disableASLR,
+	}, nil
+}
+
+// debuggerConfig is the session part of dlv's flags.
+func (o *options) debuggerConfig(exe string) debugger.Config {
+	return debugger.Config{
+		Executable:     exe,
 		CheckGoVersion: o.checkGoVersion,
 		DebugInfoDirs:  o.conf.DebugInfoDirectories,
-	}, fg)
+	}
 }

@@ -23,6 +23,7 @@ type options struct {
 	redirects                                                     []string
 	output                                                        string
 	conf                                                          *config.Config
+	server                                                        serverFlags
 }
 
 // exitError carries the exit status of a command that already said why.
@@ -79,8 +80,10 @@ flags are dlv's.`,
 	pf.StringArrayVarP(&o.redirects, "redirect", "r", nil, "Specifies redirect rules for target process (see 'dlv help redirect').")
 	pf.BoolVar(&o.allowNonTerminalInteractive, "allow-non-terminal-interactive", false, "Allows interactive sessions of Delve that don't have a terminal as stdin, stdout and stderr.")
 	pf.BoolVar(&o.disableASLR, "disable-aslr", false, "Disables address space randomization.")
+	addServerFlags(pf, &o.server)
 
-	root.AddCommand(newAttachCommand(o), newExecCommand(o), newDebugCommand(o), newVersionCommand())
+	root.AddCommand(newAttachCommand(o), newExecCommand(o), newDebugCommand(o), newTestCommand(o), newConnectCommand(o), newVersionCommand())
+	root.AddCommand(newDapCommand(o), newSubstitutePathGuessHelperCommand())
 	return root
 }
 

@@ -6,12 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/go-delve/delve/pkg/goversion"
 	"github.com/go-delve/delve/pkg/logflags"
-	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/pkg/terminal"
 	"github.com/go-delve/delve/service"
-	"github.com/go-delve/delve/service/api"
 	"golang.org/x/sys/unix"
 
 	"github.com/dlv-listen/dlv-listen/service/debugger"
@@ -30,7 +27,10 @@ func (o *options) preflight(launch bool) error {
 	if err := logflags.Setup(o.log, o.logOutput, o.logDest); err != nil {
 		return err
 	}
-	if !o.allowNonTerminalInteractive {
+	if err := o.serverPreflight(); err != nil {
+		return err
+	}
+	if !o.allowNonTerminalInteractive && !o.server.headless {
 		for _, f := range []struct {
 			name string
 			file *os.File
@@ -43,24 +43,9 @@ func (o *options) preflight(launch bool) error {
 	return nil
 }
 
-// runTerminal runs Delve's terminal on a session over grp until the user
-// leaves it.
-func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *foreground) error {
-	launched := cfg.AttachPid == 0
-	if o.checkGoVersion {
-		bi := grp.Selected.BinInfo()
-		if err := goversion.Compatible(bi.DwarfVersion(), bi.Producer(), false); err != nil {
-			fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
-			_ = grp.Detach(launched)
-			return exitError(1)
-		}
-	}
-	d, err := debugger.New(grp, cfg)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
-		_ = grp.Detach(launched)
-		return exitError(1)
-	}
+// runTerminal runs Delve's terminal on session d until the user leaves it.
+func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
+	launched := d.Launched()
 	d.SetNoticeFunc(func(s string) { fmt.Fprintln(os.Stdout, s) })
 
 	// Delve's terminal runs on a genuine rpc2 client (its trace command
@@ -70,18 +55,17 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	if fg != nil {
 		client = fg.wrap(d)
 	}
-	client = &detachClient{Client: client, d: d, launched: launched}
-	rpcClient, closeClient := rpc.Pipe(rpc.NewServer(client))
+	rpcClient, closeClient := rpc.Pipe(rpc.NewServer(d, client))
 	defer closeClient()
 	initFile, cleanup, err := writeInitFile(o.initFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
-		_ = grp.Detach(launched)
+		_ = d.Close(launched)
 		return exitError(1)
 	}
 	defer cleanup()
 	exitAfterDetach = func() { cleanup(); os.Exit(0) }
-	term := terminal.New(rpcClient, o.conf, !launched)
+	term := terminal.New(&termClient{RPCClient: rpcClient}, o.conf, !launched)
 	term.InitFile = initFile
 	status, err := term.Run()
 	if err != nil {
@@ -90,51 +74,11 @@ func (o *options) runTerminal(grp *proc.TargetGroup, cfg debugger.Config, fg *fo
 	}
 	// The terminal detaches or kills on exit; this is the backstop for every
 	// other way it can end, so no breakpoint is left behind.
-	if ok, _ := grp.Valid(); ok {
-		_ = grp.Detach(launched)
-	}
+	_ = d.Close(launched)
 	if status != 0 {
 		return exitError(status)
 	}
 	return nil
-}
-
-// detachClient answers the terminal's detach command (prelude.star): the
-// terminal has no detach of its own, and a Starlark command cannot end it,
-// so the session detaches — breakpoints removed, job state kept — and the
-// program ends here.
-type detachClient struct {
-	service.Client
-	d        *debugger.Debugger
-	launched bool
-	cleanup  func()
-}
-
-// commandDetach is the raw_command name prelude.star's detach sends.
-const commandDetach = "dlv-listen.detach"
-
-func (c *detachClient) CallAPI(method string, args, reply any) error {
-	if method == "Command" && commandName(args) == commandDetach {
-		if c.launched {
-			return fmt.Errorf("detach: the program was started by dlv-listen; use exit to end it")
-		}
-		if err := c.Client.Detach(false); err != nil {
-			return err
-		}
-		fmt.Printf("detached from process %d\n", c.d.Process().Pid())
-		exitAfterDetach()
-	}
-	return c.Client.CallAPI(method, args, reply)
-}
-
-func commandName(args any) string {
-	switch a := args.(type) {
-	case *api.DebuggerCommand:
-		return a.Name
-	case api.DebuggerCommand:
-		return a.Name
-	}
-	return ""
 }
 
 // exitAfterDetach ends dlv-listen once the process is let go; set by

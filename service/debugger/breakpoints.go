@@ -19,6 +19,12 @@ func (d *Debugger) createBreakpoint(req *api.Breakpoint, locExpr string, substit
 	if err := api.ValidBreakpointName(req.Name); err != nil {
 		return nil, err
 	}
+	return d.createBreakpointNamed(req, locExpr, substitutePathRules, suspended)
+}
+
+// createBreakpointNamed is createBreakpoint without the check of the
+// name's syntax (see CreateBreakpointNamed).
+func (d *Debugger) createBreakpointNamed(req *api.Breakpoint, locExpr string, substitutePathRules [][2]string, suspended bool) (*api.Breakpoint, error) {
 	d.targetMu.Lock()
 	defer d.targetMu.Unlock()
 	if _, err := d.grp.Valid(); err != nil && !suspended {
@@ -209,6 +215,10 @@ func (d *Debugger) amendBreakpoint(amend *api.Breakpoint) error {
 	if err := api.ValidBreakpointName(amend.Name); err != nil {
 		return err
 	}
+	return d.amendBreakpointNamed(amend)
+}
+
+func (d *Debugger) amendBreakpointNamed(amend *api.Breakpoint) error {
 	d.targetMu.Lock()
 	defer d.targetMu.Unlock()
 	return d.amendLocked(amend)

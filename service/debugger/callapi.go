@@ -12,8 +12,7 @@ import (
 // argument and reply types (args: *rpc2.XxxIn or rpc2.XxxIn, reply:
 // *rpc2.XxxOut; "Command" takes an api.DebuggerCommand and replies with an
 // rpc2.CommandOut). Delve's Starlark bindings (pkg/terminal/starbind) call
-// it; every method they use is answered. "Command" also answers the
-// session commands CommandJobs and CommandSignal.
+// it; every method they use is answered.
 func (c *Client) CallAPI(method string, args, reply any) error {
 	h, ok := apiMethods[method]
 	if !ok {

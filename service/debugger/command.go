@@ -8,40 +8,12 @@ import (
 	"github.com/go-delve/delve/service/api"
 )
 
-// Session commands, answered by Command (Client.CallAPI("Command", ...))
-// besides Delve's api.DebuggerCommand names. They are how dlv-listen adds
-// terminal commands through Delve's Starlark command_ extension, e.g.
-//
-//	def command_jobs(args):
-//		print(raw_command("dlv-listen.jobs").State.When)
-//
-// raw_command passes an api.DebuggerCommand and receives an rpc2.CommandOut;
-// the answer is the one line in State.When, the rest of the state is empty.
-// Neither takes the target lock, so both work while a continue runs
-// (sending SIGCONT is how a continue that waits on a job-control stop goes
-// on).
-const (
-	// CommandJobs answers with JobState.
-	CommandJobs = "dlv-listen.jobs"
-	// CommandSignal sends the signal named in Expr (Signal) and answers
-	// with the confirmation line.
-	CommandSignal = "dlv-listen.signal"
-)
-
 // command runs one api.DebuggerCommand, as Delve's Debugger.Command does.
 // eventsFn, if not nil, receives proc's events while the command runs,
 // framed by EventResumed and EventStopped. r is the run record of a
 // resuming command when the caller made it already (nil otherwise).
 func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run) (*api.DebuggerState, error) {
 	switch cmd.Name {
-	case CommandJobs:
-		return &api.DebuggerState{When: d.JobState()}, nil
-	case CommandSignal:
-		line, err := d.Signal(cmd.Expr)
-		if err != nil {
-			return nil, err
-		}
-		return &api.DebuggerState{When: line}, nil
 	case api.Halt:
 		return d.halt()
 	case api.SwitchThread, api.SwitchGoroutine:

@@ -55,6 +55,9 @@ type Debugger struct {
 
 	noticeMu sync.Mutex
 	notice   func(string)
+	// noticeSubs are further receivers of notices (AddNoticeFunc).
+	noticeSubs map[int]func(string)
+	noticeNext int
 
 	goneMu sync.Mutex
 	gone   error // why the process is no longer debugged, once it is
@@ -66,6 +69,8 @@ type Debugger struct {
 	lastModified time.Time
 
 	client *Client
+
+	jobs jobLog // job-control changes, numbered, for network clients
 }
 
 // run is one resuming command (continue, next, step, call...).
@@ -103,6 +108,7 @@ func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 		d.buildID = bi.Images[0].BuildID
 	}
 	d.client = &Client{d: d}
+	d.jobs.init()
 	go d.watchJobControl(p.Subscribe())
 	return d, nil
 }
@@ -124,23 +130,36 @@ func (d *Debugger) SetNoticeFunc(fn func(string)) {
 
 func (d *Debugger) noticef(format string, args ...any) {
 	d.noticeMu.Lock()
-	fn := d.notice
+	fns := make([]func(string), 0, 1+len(d.noticeSubs))
+	if d.notice != nil {
+		fns = append(fns, d.notice)
+	}
+	for _, fn := range d.noticeSubs {
+		fns = append(fns, fn)
+	}
 	d.noticeMu.Unlock()
-	if fn != nil {
-		fn(fmt.Sprintf(format, args...))
+	line := fmt.Sprintf(format, args...)
+	for _, fn := range fns {
+		fn(line)
 	}
 }
 
 // watchJobControl turns the backend's job-control events into notices
 // until the process is gone.
 func (d *Debugger) watchJobControl(sub *backend.Subscription) {
+	defer d.jobs.end()
 	for ev := range sub.C {
+		var text string
 		switch ev.Kind {
 		case listenmode.GroupStopBegan:
-			d.noticef("process %d stopped by %s (job control); it stays stopped until SIGCONT", d.pid, signalName(ev.Signal))
+			text = fmt.Sprintf("process %d stopped by %s (job control); it stays stopped until SIGCONT", d.pid, signalName(ev.Signal))
 		case listenmode.GroupStopEnded:
-			d.noticef("process %d continued (SIGCONT)", d.pid)
+			text = fmt.Sprintf("process %d continued (SIGCONT)", d.pid)
+		default:
+			continue
 		}
+		d.recordJobEvent(ev.Kind, signalName(ev.Signal), text)
+		d.noticef("%s", text)
 	}
 	// The subscription ends once the backend has let the process go (exit
 	// or detach), after it recorded why: Valid now says it.
@@ -169,6 +188,11 @@ func (d *Debugger) goneErr() error {
 func (d *Debugger) JobState() string {
 	d.probeJobState()
 	st, sig := d.proc.JobState()
+	return d.jobStateText(st, sig)
+}
+
+// jobStateText is JobState's line for the state st (stopping signal sig).
+func (d *Debugger) jobStateText(st listenmode.State, sig unix.Signal) string {
 	if err := d.goneErr(); err != nil {
 		var exited proc.ErrProcessExited
 		switch {

@@ -25,6 +25,7 @@ import (
 	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
+	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
 
 // timeout is the deadline for what should happen at once.
@@ -397,9 +398,8 @@ func TestJobControl(t *testing.T) {
 	if got := s.d.JobState(); got != want {
 		t.Errorf("JobState = %q, want %q", got, want)
 	}
-	var out rpc2.CommandOut
-	if err := c.CallAPI("Command", &api.DebuggerCommand{Name: debugger.CommandJobs}, &out); err != nil || out.State.When != want {
-		t.Errorf("jobs = %q, %v; want %q", out.State.When, err, want)
+	if js := s.d.JobStatus(); js.State != jobapi.StateStopped || js.Signal != "SIGTSTP" || js.Text != want || js.Pid != pid {
+		t.Errorf("JobStatus = %+v, want stopped by SIGTSTP, %q", js, want)
 	}
 	// Halted and inspectable, and still stopped.
 	if _, _, err := c.ListGoroutines(0, 0); err != nil {
@@ -417,12 +417,12 @@ func TestJobControl(t *testing.T) {
 	default:
 	}
 
-	out = rpc2.CommandOut{}
-	if err := c.CallAPI("Command", &api.DebuggerCommand{Name: debugger.CommandSignal, Expr: "SIGCONT"}, &out); err != nil {
+	sent, err := s.d.SendSignal("SIGCONT")
+	if err != nil {
 		t.Fatalf("signal SIGCONT: %v", err)
 	}
-	if want := fmt.Sprintf("sent SIGCONT to process %d", pid); out.State.When != want {
-		t.Errorf("signal SIGCONT said %q, want %q", out.State.When, want)
+	if want := fmt.Sprintf("sent SIGCONT to process %d", pid); sent.Text != want {
+		t.Errorf("signal SIGCONT said %q, want %q", sent.Text, want)
 	}
 	s.notes.wait(t, fmt.Sprintf("process %d continued (SIGCONT)", pid))
 	st = s.recv(ch)

@@ -14,9 +14,11 @@
 // it, through proc.TargetGroup.RequestManualStop, so it works while a
 // continue, next, step or call runs in another goroutine.
 //
-// Job control: the session subscribes to the backend's events and turns
-// each into a one-line notice (SetNoticeFunc). Two session commands,
-// reachable through Client.CallAPI("Command") under the names
-// CommandJobs and CommandSignal, add the terminal commands `jobs` and
-// `signal` through Delve's Starlark command_ extension.
+// Job control: the session subscribes to the backend's events, turns each
+// into a one-line notice (SetNoticeFunc) and a numbered jobapi.JobEvent
+// (JobEventsAfter); JobStatus and SendSignal answer and act in jobapi's
+// terms for the front ends.
+//
+// Sessions are made in one place, session.go (Build, Attach, Launch,
+// Close), for every front end.
 package debugger

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/token"
 	"net/rpc"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
+	"github.com/dlv-listen/dlv-listen/service/jobapi"
 	dlvrpc "github.com/dlv-listen/dlv-listen/service/rpc"
 )
 
@@ -58,7 +61,7 @@ func attach(t *testing.T, job *testprog.Job) *session {
 		_ = grp.Detach(false)
 		t.Fatalf("debugger.New: %v", err)
 	}
-	c, closeClient := dlvrpc.Pipe(dlvrpc.NewServer(d.Client()))
+	c, closeClient := dlvrpc.Pipe(dlvrpc.NewServer(d, nil))
 	s := &session{t: t, job: job, d: d, c: c}
 	// Runs before testprog's cleanup kills the job.
 	t.Cleanup(func() {
@@ -387,13 +390,13 @@ func TestRPCClient(t *testing.T) {
 		t.Errorf("continue after a halt: %d states (%v); want one without error", len(sts), sts)
 	}
 
-	// The session's own commands, as the Starlark prelude sends them.
-	var out rpc2.CommandOut
-	if err := c.CallAPI("Command", api.DebuggerCommand{Name: debugger.CommandJobs}, &out); err != nil {
-		t.Fatalf("Command %s: %v", debugger.CommandJobs, err)
+	// dlv-listen's job-control method.
+	var out jobapi.JobStateOut
+	if err := c.CallAPI("JobState", jobapi.JobStateIn{}, &out); err != nil {
+		t.Fatalf("JobState: %v", err)
 	}
-	if want := s.d.JobState(); out.State.When != want || !strings.HasPrefix(want, fmt.Sprintf("process %d ", job.Pid)) {
-		t.Errorf("%s: State.When = %q, want %q", debugger.CommandJobs, out.State.When, want)
+	if want := s.d.JobState(); out.JobState.Text != want || out.JobState.State != jobapi.StateRunning || out.JobState.Pid != job.Pid {
+		t.Errorf("JobState = %+v, want running, %q", out.JobState, want)
 	}
 
 	// Errors arrive as their text.
@@ -410,9 +413,6 @@ func TestRPCClient(t *testing.T) {
 	}
 	if tps, err := c.GetBufferedTracepoints(&loadCfg); err != nil || len(tps) != 0 {
 		t.Errorf("GetBufferedTracepoints = %+v, %v; want none", tps, err)
-	}
-	if err := c.CallAPI("GetEvents", rpc2.GetEventsIn{}, &rpc2.GetEventsOut{}); err == nil {
-		t.Errorf("GetEvents: no error")
 	}
 	if err := c.CallAPI("NoSuchMethod", struct{}{}, &struct{}{}); err == nil {
 		t.Errorf("NoSuchMethod: no error")
@@ -506,10 +506,10 @@ func TestExit(t *testing.T) {
 	if !errors.As(err, &serr) || err.Error() != want {
 		t.Errorf("GetState after exit: %T %v; want rpc.ServerError %q", err, err, want)
 	}
-	var out rpc2.CommandOut
-	if err := c.CallAPI("Command", api.DebuggerCommand{Name: debugger.CommandJobs}, &out); err != nil ||
-		out.State.When != fmt.Sprintf("process %d has exited with status 0", job.Pid) {
-		t.Errorf("%s after exit: %q, %v", debugger.CommandJobs, out.State.When, err)
+	var out jobapi.JobStateOut
+	if err := c.CallAPI("JobState", jobapi.JobStateIn{}, &out); err != nil ||
+		out.JobState.State != jobapi.StateExited || out.JobState.Text != fmt.Sprintf("process %d has exited with status 0", job.Pid) {
+		t.Errorf("JobState after exit: %+v, %v", out.JobState, err)
 	}
 }
 
@@ -570,8 +570,20 @@ func TestMethods(t *testing.T) {
 	if len(names) < 50 {
 		t.Fatalf("found only %d methods in rpc2's client", len(names))
 	}
+	// dlv-listen's own methods.
+	for _, name := range []string{"JobState", "Signal", "JobEvents", "GetEvents", "SetApiVersion"} {
+		names[name] = true
+	}
 	typ := dlvrpc.ReceiverType()
 	errType := reflect.TypeFor[error]()
+	// net/rpc skips, with only a log line, a method whose argument or
+	// reply type is not exported.
+	exported := func(t reflect.Type) bool {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		return t.Name() == "" || token.IsExported(t.Name())
+	}
 	for name := range names {
 		m, ok := typ.MethodByName(name)
 		if !ok {
@@ -581,6 +593,8 @@ func TestMethods(t *testing.T) {
 		ft := m.Type
 		if ft.NumIn() != 3 || ft.In(2).Kind() != reflect.Pointer || ft.NumOut() != 1 || ft.Out(0) != errType {
 			t.Errorf("method %s has type %v, want func(In, *Out) error", name, ft)
+		} else if !exported(ft.In(1)) || !exported(ft.In(2)) {
+			t.Errorf("method %s has type %v: net/rpc serves only exported argument and reply types", name, ft)
 		}
 	}
 }
@@ -605,4 +619,38 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testprog.RemoveBuilds()
 	os.Exit(code)
+}
+
+// TestEventsEndEvenWhenRefused: Delve's rpc2 client drains GetEvents until
+// EventStopped during a command with events; a command refused before it
+// runs still ends the drain (else the client would wait forever).
+func TestEventsEndEvenWhenRefused(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	s := attach(t, job)
+	var mu sync.Mutex
+	var kinds []api.EventKind
+	s.c.SetEventsFn(func(ev *api.Event) {
+		mu.Lock()
+		kinds = append(kinds, ev.Kind)
+		mu.Unlock()
+	})
+	done := make(chan error, 1)
+	go func() {
+		// No return-value load configuration: refused before it runs.
+		_, err := s.c.Call(-1, "main.helper(1)", false)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "ReturnInfoLoadConfig") {
+			t.Errorf("Call without a load configuration: %v", err)
+		}
+	case <-time.After(timeout):
+		t.Fatalf("Call with events did not return within %v", timeout)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kinds) == 0 || kinds[len(kinds)-1] != api.EventStopped {
+		t.Errorf("events %v, want the drain ended by EventStopped", kinds)
+	}
 }

@@ -1,0 +1,172 @@
+package debugger
+
+// Sessions are made here, and only here: every front end (the terminal, the
+// headless JSON-RPC server, the DAP server) builds, attaches and launches
+// through these functions, so a session starts and ends the same way
+// whichever front end asked.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-delve/delve/pkg/config"
+	"github.com/go-delve/delve/pkg/proc"
+
+	"github.com/dlv-listen/dlv-listen/backend"
+)
+
+// LaunchConfig says how a launched program is started.
+type LaunchConfig struct {
+	WorkingDir string
+	// Redirects are the stdin, stdout and stderr paths, as dlv's -r ("" =
+	// inherit).
+	Redirects [3]string
+	// Stdout and Stderr are an alternative to Redirects[1] and [2]: files
+	// or pipes (the DAP server turns them into output events). They win
+	// when set.
+	Stdout, Stderr proc.OutputRedirect
+	TTY            string
+	DisableASLR    bool
+	// Foreground starts the program in its own process group owning the
+	// terminal (the terminal front end hands it back and forth).
+	Foreground bool
+}
+
+// Build compiles pkg (an import path or directory, "" = ".") as dlv does
+// for debug and test: `go build` (or `go test -c` when test) with
+// -gcflags='all=-N -l' and buildFlags (dlv's --build-flags syntax, quoted
+// fields allowed), writing out, in directory wd ("" = ours). The error names
+// the package and carries the compiler's output.
+func Build(pkg, out string, test bool, buildFlags, wd string) error {
+	if pkg == "" {
+		pkg = "."
+	}
+	args := []string{"build"}
+	if test {
+		args = []string{"test", "-c"}
+	}
+	args = append(args, "-o", out, "-gcflags=all=-N -l")
+	args = append(args, config.SplitQuotedFields(buildFlags, '\'')...)
+	args = append(args, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = wd
+	output, err := cmd.CombinedOutput()
+	if err != nil {
+		msg := strings.TrimSpace(string(output))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("build %s: %s", pkg, msg)
+	}
+	if test {
+		// go test -c writes nothing for a package without test files.
+		if _, err := os.Stat(out); err != nil {
+			return fmt.Errorf("build %s: no test files: go test -c wrote no binary", pkg)
+		}
+	}
+	return nil
+}
+
+// Attach starts a session on the running process pid. The backend checks
+// the pid (exists, ours to trace, a Go program with debug information)
+// before it touches the process. cfg.AttachPid is set to pid; an empty
+// cfg.Executable becomes /proc/<pid>/exe.
+func Attach(pid int, cfg Config) (*Debugger, error) {
+	if cfg.Executable != "" {
+		if _, err := os.Stat(cfg.Executable); err != nil {
+			return nil, fmt.Errorf("attach %d: executable %w", pid, err)
+		}
+	}
+	grp, err := backend.Attach(pid, nil, cfg.DebugInfoDirs)
+	if err != nil {
+		return nil, err
+	}
+	cfg.AttachPid = pid
+	if cfg.Executable == "" {
+		cfg.Executable = fmt.Sprintf("/proc/%d/exe", pid)
+	}
+	d, err := New(grp, cfg)
+	if err != nil {
+		// Nothing was changed in the process yet: let it go as it was.
+		_ = grp.Detach(false)
+		return nil, fmt.Errorf("attach %d: %w", pid, err)
+	}
+	return d, nil
+}
+
+// Launch starts argv[0] (looked up in PATH) held at its first instruction
+// and a session on it. cfg.AttachPid is cleared, cfg.Executable and
+// cfg.ProcessArgs are set from argv.
+func Launch(argv []string, lc LaunchConfig, cfg Config) (*Debugger, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("launch: no program given")
+	}
+	if len(lc.TTY) > 0 && (lc.Redirects != [3]string{}) {
+		return nil, errors.New("launch: can not use -r and --tty together")
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return nil, fmt.Errorf("launch %s: %w", argv[0], err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("launch %s: %w", argv[0], err)
+	}
+	argv = append([]string{abs}, argv[1:]...)
+	var flags proc.LaunchFlags
+	if lc.Foreground {
+		flags |= proc.LaunchForeground
+	}
+	if lc.DisableASLR {
+		flags |= proc.LaunchDisableASLR
+	}
+	stdout, stderr := lc.Stdout, lc.Stderr
+	if stdout.Path == "" && stdout.File == nil {
+		stdout.Path = lc.Redirects[1]
+	}
+	if stderr.Path == "" && stderr.File == nil {
+		stderr.Path = lc.Redirects[2]
+	}
+	grp, err := backend.Launch(argv, lc.WorkingDir, flags, cfg.DebugInfoDirs, lc.TTY, lc.Redirects[0], stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
+	cfg.AttachPid = 0
+	cfg.Executable = abs
+	cfg.ProcessArgs = argv
+	d, err := New(grp, cfg)
+	if err != nil {
+		_ = grp.Detach(true)
+		return nil, fmt.Errorf("launch %s: %w", abs, err)
+	}
+	return d, nil
+}
+
+// Close ends the session: a running command is halted first, then the
+// process is detached — every breakpoint removed, its job-control state
+// kept — or killed. A launched process is always killed, as Delve does.
+// Closing a session whose process is already gone is not an error.
+func (d *Debugger) Close(kill bool) error {
+	if d.goneErr() != nil {
+		return nil
+	}
+	if d.running.Load() {
+		_, _ = d.halt()
+	}
+	if d.goneErr() != nil {
+		return nil
+	}
+	return d.detach(kill)
+}
+
+// Launched reports whether the session started its process (rather than
+// attached to it).
+func (d *Debugger) Launched() bool { return d.cfg.AttachPid == 0 }
+
+// Gone returns why the process is no longer debugged (exited, detached,
+// killed), or nil while it is.
+func (d *Debugger) Gone() error { return d.goneErr() }

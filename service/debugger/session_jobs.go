@@ -1,0 +1,126 @@
+package debugger
+
+// The job-control state and changes of a session in jobapi's terms, for
+// the network front ends: a state answer, a signal, and a numbered log of
+// changes that any number of clients read at their own pace.
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/go-delve/delve/pkg/proc"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
+	"github.com/dlv-listen/dlv-listen/service/jobapi"
+)
+
+// jobLogSize bounds the job events kept for clients that read late.
+const jobLogSize = 1024
+
+// jobLog is the numbered record of job-control changes.
+type jobLog struct {
+	mu     sync.Mutex
+	events []jobapi.JobEvent // the last jobLogSize events
+	seq    uint64            // Seq of the last event
+	more   chan struct{}     // closed at the next event (or when the log ends)
+	ended  bool
+}
+
+func (l *jobLog) init() { l.more = make(chan struct{}) }
+
+func (l *jobLog) add(ev jobapi.JobEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	ev.Seq = l.seq
+	l.events = append(l.events, ev)
+	if len(l.events) > jobLogSize {
+		l.events = l.events[len(l.events)-jobLogSize:]
+	}
+	close(l.more)
+	l.more = make(chan struct{})
+}
+
+// end wakes the waiters for good: there will be no more events.
+func (l *jobLog) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.ended {
+		l.ended = true
+		close(l.more)
+	}
+}
+
+// JobEventsAfter returns the job-control changes with a sequence number
+// above after, and a channel closed when there are more (or when the
+// process is let go, after which there are none).
+func (d *Debugger) JobEventsAfter(after uint64) ([]jobapi.JobEvent, <-chan struct{}) {
+	l := &d.jobs
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []jobapi.JobEvent
+	for _, ev := range l.events {
+		if ev.Seq > after {
+			out = append(out, ev)
+		}
+	}
+	return out, l.more
+}
+
+// recordJobEvent logs one backend job-control event with its notice text.
+func (d *Debugger) recordJobEvent(kind listenmode.EventKind, sig string, text string) {
+	ev := jobapi.JobEvent{Pid: d.pid, Text: text}
+	switch kind {
+	case listenmode.GroupStopBegan:
+		ev.Kind, ev.Signal = jobapi.EventStopped, sig
+	case listenmode.GroupStopEnded:
+		ev.Kind = jobapi.EventContinued
+	default:
+		return
+	}
+	d.jobs.add(ev)
+}
+
+// JobStatus returns the debuggee's job-control state. A process held by
+// the debugger is probed first (a SIGCONT sent meanwhile is seen only by
+// asking).
+func (d *Debugger) JobStatus() jobapi.JobState {
+	d.probeJobState()
+	return d.KnownJobStatus()
+}
+
+// KnownJobStatus is JobStatus as the backend last saw it, without a probe
+// (it costs no system call: state answers carry it).
+func (d *Debugger) KnownJobStatus() jobapi.JobState {
+	st, sig := d.proc.JobState()
+	js := jobapi.JobState{Pid: d.pid, State: jobapi.StateUnknown}
+	if st == listenmode.StateStopped {
+		js.Signal = signalName(sig)
+	}
+	if err := d.goneErr(); err != nil {
+		var exited proc.ErrProcessExited
+		js.State = jobapi.StateDetached
+		if errors.As(err, &exited) {
+			js.State, js.Signal = jobapi.StateExited, ""
+		}
+	} else {
+		switch st {
+		case listenmode.StateStopped:
+			js.State = jobapi.StateStopped
+		case listenmode.StateRunning:
+			js.State = jobapi.StateRunning
+		}
+	}
+	js.Text = d.jobStateText(st, sig)
+	return js
+}
+
+// SendSignal sends sig (see Signal) and answers with the confirmation and
+// the job state after it.
+func (d *Debugger) SendSignal(sig string) (jobapi.SignalOut, error) {
+	text, err := d.Signal(sig)
+	if err != nil {
+		return jobapi.SignalOut{}, err
+	}
+	return jobapi.SignalOut{Text: text, JobState: d.JobStatus()}, nil
+}

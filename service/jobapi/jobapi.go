@@ -1,0 +1,125 @@
+// Package jobapi holds dlv-listen's job-control types: what the session
+// (service/debugger) reports about the debuggee's job-control state, and
+// the request and response types of the job-control methods that the
+// headless JSON-RPC server (service/rpc) adds to Delve's API.
+//
+// The wire surface (service "RPCServer", Delve's JSON-RPC 2 conventions):
+//
+//	RPCServer.JobState   JobStateIn  -> JobStateOut   the job state now
+//	RPCServer.Signal     SignalIn    -> SignalOut     kill(2) the debuggee
+//	RPCServer.JobEvents  JobEventsIn -> JobEventsOut  job-control changes after a sequence number (long poll)
+//
+// State and Command answers carry the job state in an extra JobControl
+// field (a JobState), which Delve's client ignores: decode them into
+// StateOut and CommandOut below to read it. While a Command runs with
+// WithEvents, GetEvents also returns each job-control change as an event
+// of Kind EventJobControl with a JobControl field (Event below): Delve's
+// terminal ignores kinds it does not know.
+//
+// It depends only on Delve's service/api, so any Go client can import it
+// next to Delve's rpc2.
+package jobapi
+
+import "github.com/go-delve/delve/service/api"
+
+// Job states.
+const (
+	StateRunning  = "running"  // not in a job-control stop
+	StateStopped  = "stopped"  // in a job-control stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU)
+	StateUnknown  = "unknown"  // not known yet
+	StateExited   = "exited"   // the process has exited
+	StateDetached = "detached" // the process is no longer debugged (Signal then refuses)
+)
+
+// Event kinds.
+const (
+	EventStopped   = "stopped"   // a job-control stop began
+	EventContinued = "continued" // a job-control stop ended (SIGCONT)
+)
+
+// EventJobControl is the api.EventKind of a job-control event in
+// GetEvents answers. Delve's kinds are 0 to 5.
+const EventJobControl = 64
+
+// JobState is the debuggee's job-control state.
+type JobState struct {
+	Pid    int
+	State  string // one of the State constants
+	Signal string `json:",omitempty"` // the stopping signal, e.g. "SIGTSTP", when State is "stopped" (or was, for "detached")
+	Text   string // one line, e.g. "process 4242 is stopped by SIGTSTP (job control)"
+}
+
+// JobEvent is one change of the debuggee's job-control state.
+type JobEvent struct {
+	Seq    uint64 // 1, 2, ... in the order of the changes
+	Pid    int
+	Kind   string // EventStopped or EventContinued
+	Signal string `json:",omitempty"` // the stopping signal of a stop
+	Text   string // one line, e.g. "process 4242 stopped by SIGTSTP (job control); it stays stopped until SIGCONT"
+}
+
+// JobStateIn is the argument of RPCServer.JobState.
+type JobStateIn struct{}
+
+// JobStateOut is the answer of RPCServer.JobState.
+type JobStateOut struct {
+	JobState JobState
+}
+
+// SignalIn is the argument of RPCServer.Signal: a name ("SIGCONT",
+// "CONT", "cont") or a number.
+type SignalIn struct {
+	Signal string
+}
+
+// SignalOut is the answer of RPCServer.Signal.
+type SignalOut struct {
+	Text     string // e.g. "sent SIGCONT to process 4242"
+	JobState JobState
+}
+
+// JobEventsIn is the argument of RPCServer.JobEvents: the events with a
+// sequence number above After. With Wait the call blocks until there is
+// one (or the connection closes); without, it answers at once.
+type JobEventsIn struct {
+	After uint64
+	Wait  bool
+}
+
+// JobEventsOut is the answer of RPCServer.JobEvents. Next is the After of
+// the next call.
+type JobEventsOut struct {
+	Events []JobEvent
+	Next   uint64
+}
+
+// DebuggerState is Delve's api.DebuggerState with the job state as an
+// extra field.
+type DebuggerState struct {
+	*api.DebuggerState
+	JobControl *JobState `json:",omitempty"`
+}
+
+// StateOut is the answer of RPCServer.State: rpc2.StateOut with the job
+// state.
+type StateOut struct {
+	State DebuggerState
+}
+
+// CommandOut is the answer of RPCServer.Command: rpc2.CommandOut with the
+// job state.
+type CommandOut struct {
+	State DebuggerState
+}
+
+// Event is an api.Event of GetEvents; a job-control change has Kind
+// EventJobControl and the change in JobControl.
+type Event struct {
+	api.Event
+	JobControl *JobEvent `json:",omitempty"`
+}
+
+// GetEventsOut is the answer of RPCServer.GetEvents.
+type GetEventsOut struct {
+	Events []Event
+}
