@@ -293,6 +293,7 @@ func (tm *term) command(line string, timeout time.Duration) string {
 // status (-1 if killed by a signal).
 func (tm *term) wait(timeout time.Duration) int {
 	tm.t.Helper()
+	timeout = testprog.Timeout(timeout)
 	select {
 	case <-tm.exited:
 	case <-time.After(timeout):
