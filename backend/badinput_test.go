@@ -83,7 +83,7 @@ func TestAttachBadInput(t *testing.T) {
 		}
 		defer cmd.Wait()
 		pid := cmd.Process.Pid
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(testprog.Timeout(10 * time.Second))
 		for st, _, _ := testprog.ProcStat(pid); st != 'Z'; st, _, _ = testprog.ProcStat(pid) {
 			if time.Now().After(deadline) {
 				t.Fatalf("process %d never became a zombie (state %c)", pid, st)
@@ -162,19 +162,14 @@ func TestAttachBadInput(t *testing.T) {
 	})
 	t.Run("no-debug-info", func(t *testing.T) {
 		dir := t.TempDir()
-		bin := filepath.Join(dir, "stripped")
-		build := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "./internal/testprog/src/counter")
-		build.Dir = ".."
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build stripped counter: %v\n%s", err, out)
-		}
+		bin := testprog.BuildStripped(t, "counter")
 		counter := filepath.Join(dir, "n")
 		cmd := exec.Command(bin, "-out", counter)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		defer func() { cmd.Process.Kill(); cmd.Wait() }()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(testprog.Timeout(10 * time.Second))
 		for {
 			if _, err := os.Stat(counter); err == nil {
 				break

@@ -307,17 +307,17 @@ func (p *Process) notHeld() []*Thread {
 
 // settleTraps, with every thread held, sets the current breakpoint of each
 // thread that trapped, and catches breakpoint hits the kernel has not
-// reported yet: a thread whose PC is just past one of our int3s executed it,
-// but our PTRACE_INTERRUPT trapped first. Tracer thread.
+// reported yet: a thread that executed one of our breakpoint instructions
+// but reported our PTRACE_INTERRUPT first (executedBreakpoint). Tracer
+// thread.
 func (p *Process) settleTraps() error {
-	bpsize := uint64(p.bi.Arch.BreakpointSize())
 	for _, th := range p.threadSlice() {
 		if !th.trapped && !th.last.IsSignalDeliveryStop() && len(p.breakpoints.M) > 0 {
 			pc, err := th.pcOnTracer()
 			if err != nil {
 				return err
 			}
-			if _, ok := p.breakpoints.M[pc-bpsize]; ok && p.bi.Arch.BreakInstrMovesPC() {
+			if p.executedBreakpoint(th, pc) {
 				th.trapped = true
 				th.queuedTrap = true
 			}

@@ -17,6 +17,13 @@
 //   - detach and every other way of letting go remove all breakpoints first
 //     and leave the job-control state as it is.
 //
+// It runs on linux/amd64 and linux/arm64; what differs lives in *_amd64.go
+// and *_arm64.go: register access (PTRACE_GETREGS and XSTATE; GETREGSET
+// NT_PRSTATUS and NT_PRFPREG), hardware watchpoints (debug registers in the
+// user area; NT_ARM_HW_WATCH) and the syscall instruction. The breakpoint
+// instruction and whether it moves the PC (int3 does, BRK does not) come
+// from proc's Arch.
+//
 // # Attach without freezing the program
 //
 // Attach seizes every thread without PTRACE_INTERRUPT: the program keeps

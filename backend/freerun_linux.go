@@ -144,12 +144,20 @@ func (p *Process) rerunHeldTraps() error {
 		trapped := th.trapped
 		th.trapped = false
 		th.CurrentBreakpoint.Clear()
-		if (!trapped && th.last.IsSignalDeliveryStop()) || !p.bi.Arch.BreakInstrMovesPC() {
+		if !trapped && th.last.IsSignalDeliveryStop() {
 			continue
 		}
 		pc, err := th.pcOnTracer()
 		if err != nil {
 			return err
+		}
+		if !p.bi.Arch.BreakInstrMovesPC() {
+			// arm64's BRK leaves pc on itself: the thread is already back
+			// on it. A trap still queued is stale and swallowed.
+			if bp, ok := p.planted[pc]; ok && bp.WatchType == 0 && !trapped && trapPending(p.pid, th.ID) {
+				th.queuedTrap = true
+			}
+			continue
 		}
 		bp, ok := p.planted[pc-size]
 		if !ok || bp.WatchType != 0 {

@@ -28,9 +28,11 @@ import (
 	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
+// jcTimeout is the deadline for anything that should happen "at once".
+var jcTimeout = testprog.Timeout(5 * time.Second)
+
 const (
-	jcTimeout = 5 * time.Second // deadline for anything that should happen "at once"
-	jcFrozen  = time.Second     // observation window: a stopped program does not advance
+	jcFrozen = time.Second // observation window: a stopped program does not advance
 )
 
 // jcSession is one backend session on one job.
@@ -664,7 +666,7 @@ func TestJCKilledWhileListening(t *testing.T) {
 
 	t0 := time.Now()
 	job.Signal(t, syscall.SIGKILL)
-	err := c.wait(2 * time.Second)
+	err := c.wait(testprog.Timeout(2 * time.Second))
 	var exited proc.ErrProcessExited
 	if !errors.As(err, &exited) {
 		t.Fatalf("Continue = %v (%T), want proc.ErrProcessExited", err, err)
@@ -673,7 +675,7 @@ func TestJCKilledWhileListening(t *testing.T) {
 		t.Errorf("ErrProcessExited.Pid = %d, want %d", exited.Pid, job.Pid)
 	}
 	t.Logf("Continue returned %v after %v", err, time.Since(t0))
-	deadline := time.After(2 * time.Second)
+	deadline := time.After(testprog.Timeout(2 * time.Second))
 	for {
 		select {
 		case ev, ok := <-sub.C:

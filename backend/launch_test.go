@@ -142,7 +142,7 @@ func TestLaunchNoSignalSeen(t *testing.T) {
 	if err := grp.Detach(true); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testprog.Timeout(5 * time.Second))
 	for {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
 			break
@@ -166,7 +166,7 @@ func TestInterceptSignal(t *testing.T) {
 	p, _ := backend.Of(grp)
 	p.InterceptSignals(unix.SIGINT)
 	done := continueAsync(grp)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testprog.Timeout(10 * time.Second))
 	for {
 		if b, _ := os.ReadFile(counter); len(b) > 0 {
 			break
@@ -184,7 +184,7 @@ func TestInterceptSignal(t *testing.T) {
 		if err != nil {
 			t.Fatalf("continue: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testprog.Timeout(10 * time.Second)):
 		t.Fatal("SIGINT did not halt the program")
 	}
 	if grp.Selected.StopReason != proc.StopManual {

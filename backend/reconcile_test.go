@@ -100,7 +100,7 @@ func TestReconcileRepairsLostReports(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Continue: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testprog.Timeout(10 * time.Second)):
 		t.Fatalf("Continue did not return after a halt")
 	}
 }

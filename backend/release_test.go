@@ -63,7 +63,7 @@ func TestReleaseOnSignal(t *testing.T) {
 				t.Fatalf("embedder did not get to continue: %s", stderr.String())
 			}
 			for _, a := range addrs {
-				if b := memAt(t, job.Pid, a, 1); b[0] != 0xcc {
+				if b := memAt(t, job.Pid, a, len(breakInstr)); !bytes.Equal(b, breakInstr) {
 					t.Fatalf("no breakpoint planted at %#x", a)
 				}
 			}
@@ -79,7 +79,7 @@ func TestReleaseOnSignal(t *testing.T) {
 				t.Fatalf("process %d still traced by %d", job.Pid, tracer)
 			}
 			for _, a := range addrs {
-				if got, want := memAt(t, job.Pid, a, 1), textAt(t, job.Bin, a, 1); !bytes.Equal(got, want) {
+				if got, want := memAt(t, job.Pid, a, len(breakInstr)), textAt(t, job.Bin, a, len(breakInstr)); !bytes.Equal(got, want) {
 					t.Fatalf("breakpoint byte left at %#x: %x, want %x", a, got, want)
 				}
 			}

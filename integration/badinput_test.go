@@ -228,6 +228,11 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+			if strings.HasPrefix(c.name, "debug ") {
+				if _, err := exec.LookPath("go"); err != nil {
+					t.Skipf("debug builds with the go command: %v", err)
+				}
+			}
 			args, after := c.setup(t)
 			w.baseline()
 			dir := moduleRoot

@@ -22,8 +22,8 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
-		fmt.Println("integration: dlv-listen supports linux/amd64 only; skipping")
+	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		fmt.Println("integration: dlv-listen supports linux/amd64 and linux/arm64 only; skipping")
 		return 0
 	}
 	wd, err := os.Getwd()

@@ -5,6 +5,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -149,6 +150,9 @@ func TestExecSession(t *testing.T) {
 // Scenario 2: debug builds the counter package (optimisations off) and
 // runs it.
 func TestDebugSession(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("debug builds with the go command: %v", err)
+	}
 	leftovers := func() []string {
 		m, _ := filepath.Glob(filepath.Join(moduleRoot, "__debug_bin*"))
 		return m

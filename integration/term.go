@@ -18,6 +18,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/dlv-listen/dlv-listen/internal/procguard"
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 // DlvPrompt is Delve's terminal prompt, the default prompt of a Term.
@@ -234,6 +235,7 @@ func (tm *Term) Expect(pattern any, timeout time.Duration) []string {
 // TryExpect is Expect without failing: ok is false on timeout, or when the
 // output ended without a match.
 func (tm *Term) TryExpect(pattern any, timeout time.Duration) (m []string, ok bool) {
+	timeout = testprog.Timeout(timeout)
 	find, _ := matcher(pattern)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -339,6 +341,7 @@ func (tm *Term) Command(line string, timeout time.Duration) string {
 // status (-1 if killed by a signal).
 func (tm *Term) Wait(timeout time.Duration) int {
 	tm.t.Helper()
+	timeout = testprog.Timeout(timeout)
 	select {
 	case <-tm.exited:
 	case <-time.After(timeout):

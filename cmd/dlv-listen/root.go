@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -92,7 +93,7 @@ func newVersionCommand() *cobra.Command {
 		Short: "Prints version.",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Printf("dlv-listen Debugger\nVersion: %s\nDelve proc layer: v1.27.2\nBackend: PTRACE_SEIZE with listen mode (linux/amd64)\n", Version)
+			fmt.Printf("dlv-listen Debugger\nVersion: %s\nDelve proc layer: v1.27.2\nBackend: PTRACE_SEIZE with listen mode (%s/%s)\n", Version, runtime.GOOS, runtime.GOARCH)
 		},
 	}
 }

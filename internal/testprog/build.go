@@ -28,22 +28,52 @@ type buildResult struct {
 	err  error
 }
 
+// PrebuiltDirEnv names an environment variable: when it is set, Build and
+// BuildStripped compile nothing and return the binaries of that directory
+// instead, built beforehand as `go build -gcflags=all=-N -l -o DIR/<name>`
+// (and `-ldflags=-s -w -o DIR/<name>.stripped`). A machine without a Go
+// toolchain runs the tests that way: the arm64 virtual machine of
+// scripts/arm64-vm-test.sh.
+const PrebuiltDirEnv = "DLV_LISTEN_TESTPROG_DIR"
+
 // Build compiles internal/testprog/src/<name> without optimisations or
 // inlining (-gcflags=all=-N -l) and returns the path of the binary. Each
 // program is built at most once per test-binary run, into a directory
 // private to that run (see RemoveBuilds).
 func Build(tb testing.TB, name string) string {
 	tb.Helper()
+	return buildOnce(tb, name, "-gcflags=all=-N -l")
+}
+
+// BuildStripped compiles internal/testprog/src/<name> without symbols or
+// debug information (-ldflags=-s -w), for tests of what a debugger says
+// about such a binary.
+func BuildStripped(tb testing.TB, name string) string {
+	tb.Helper()
+	return buildOnce(tb, name+".stripped", "-ldflags=-s -w")
+}
+
+// buildOnce builds the binary file (a program name, with an optional
+// ".variant" suffix) with flag, at most once per test-binary run.
+func buildOnce(tb testing.TB, file, flag string) string {
+	tb.Helper()
+	if dir := os.Getenv(PrebuiltDirEnv); dir != "" {
+		path := filepath.Join(dir, file)
+		if _, err := os.Stat(path); err != nil {
+			tb.Fatalf("testprog: prebuilt %s (%s=%s): %v", file, PrebuiltDirEnv, dir, err)
+		}
+		return path
+	}
 	buildMu.Lock()
-	r, ok := buildByName[name]
+	r, ok := buildByName[file]
 	if !ok {
 		r = &buildResult{}
-		buildByName[name] = r
+		buildByName[file] = r
 	}
 	buildMu.Unlock()
-	r.once.Do(func() { r.path, r.err = build(name) })
+	r.once.Do(func() { r.path, r.err = build(file, flag) })
 	if r.err != nil {
-		tb.Fatalf("testprog: building %s: %v", name, r.err)
+		tb.Fatalf("testprog: building %s: %v", file, r.err)
 	}
 	return r.path
 }
@@ -58,7 +88,7 @@ func RemoveBuilds() {
 	}
 }
 
-func build(name string) (string, error) {
+func build(file, flag string) (string, error) {
 	buildDirOnce.Do(func() {
 		buildDir, buildDirErr = os.MkdirTemp("", "testprog-")
 	})
@@ -72,8 +102,9 @@ func build(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(buildDir, name)
-	cmd := exec.Command(goTool(), "build", "-gcflags=all=-N -l", "-o", out, "./internal/testprog/src/"+name)
+	out := filepath.Join(buildDir, file)
+	name, _, _ := strings.Cut(file, ".")
+	cmd := exec.Command(goTool(), "build", flag, "-o", out, "./internal/testprog/src/"+name)
 	cmd.Dir = root
 	output, err := cmd.CombinedOutput()
 	if err != nil {

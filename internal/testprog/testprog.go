@@ -93,7 +93,8 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 	}()
 	tb.Cleanup(j.kill)
 
-	deadline := time.Now().Add(10 * time.Second)
+	startTimeout := Timeout(10 * time.Second)
+	deadline := time.Now().Add(startTimeout)
 	for {
 		if j.Pid == 0 {
 			j.Pid = j.readPid()
@@ -110,8 +111,8 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 		default:
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("testprog: %s did not start within 10s (pid %d, counter %d); events %q; output:\n%s",
-				name, j.Pid, j.Counter(), j.allEvents(), j.Output())
+			tb.Fatalf("testprog: %s did not start within %v (pid %d, counter %d); events %q; output:\n%s",
+				name, startTimeout, j.Pid, j.Counter(), j.allEvents(), j.Output())
 		}
 		time.Sleep(pollInterval)
 	}
@@ -192,6 +193,7 @@ func ReadCounter(path string) int64 {
 // WaitAdvance waits until the counter exceeds its value at call time.
 func (j *Job) WaitAdvance(tb testing.TB, timeout time.Duration) {
 	tb.Helper()
+	timeout = Timeout(timeout)
 	start := j.Counter()
 	deadline := time.Now().Add(timeout)
 	for j.Counter() <= start {
@@ -233,6 +235,7 @@ func (j *Job) State() byte {
 // WaitState waits until State() == want.
 func (j *Job) WaitState(tb testing.TB, want byte, timeout time.Duration) {
 	tb.Helper()
+	timeout = Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	for {
 		s := j.State()
@@ -275,6 +278,7 @@ func (j *Job) WaitEvent(tb testing.TB, line string, timeout time.Duration) {
 	tb.Helper()
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	timeout = Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	for {
 		ev := j.Events()
@@ -297,6 +301,7 @@ func (j *Job) WaitExit(tb testing.TB, timeout time.Duration) string {
 	tb.Helper()
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	timeout = Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	for {
 		ev := j.Events()

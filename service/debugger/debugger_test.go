@@ -28,10 +28,10 @@ import (
 	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
 
-const (
-	timeout = 10 * time.Second // deadline for what should happen at once
-	frozen  = 300 * time.Millisecond
-)
+// timeout is the deadline for what should happen at once.
+var timeout = testprog.Timeout(10 * time.Second)
+
+const frozen = 300 * time.Millisecond
 
 var loadCfg = api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
 

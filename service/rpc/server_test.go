@@ -33,7 +33,7 @@ import (
 	dlvrpc "github.com/dlv-listen/dlv-listen/service/rpc"
 )
 
-const timeout = 10 * time.Second // deadline for what should happen at once
+var timeout = testprog.Timeout(10 * time.Second) // deadline for what should happen at once
 
 var loadCfg = api.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxStringLen: 64, MaxArrayValues: 64, MaxStructFields: -1}
 
@@ -552,6 +552,9 @@ func TestTerminalTrace(t *testing.T) {
 // TestMethods: every method Delve's rpc2 client calls is served, with the
 // argument and reply net/rpc needs.
 func TestMethods(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("finds Delve's rpc2 client source with the go command: %v", err)
+	}
 	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/go-delve/delve").Output()
 	if err != nil {
 		t.Fatalf("go list delve: %v", err)
