@@ -157,11 +157,13 @@ func runEditor() {
 		}
 		logLine("raw")
 	}
-	setRaw()
+	// The handlers first: "raw" in the log tells the tests that the
+	// program is ready, handlers included.
 	tstp := make(chan os.Signal, 1)
 	cont := make(chan os.Signal, 1)
 	signal.Notify(tstp, syscall.SIGTSTP)
 	signal.Notify(cont, syscall.SIGCONT)
+	setRaw()
 	go func() {
 		for {
 			<-tstp
