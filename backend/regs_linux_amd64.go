@@ -40,25 +40,6 @@ func (th *Thread) registers() (proc.Registers, error) {
 	return th.regs.cached, nil
 }
 
-// cachedRegisters returns the cache, or nil.
-func (th *Thread) cachedRegisters() proc.Registers {
-	if c := th.regs.cached; c != nil {
-		return c
-	}
-	return nil
-}
-
-// invalidateRegisters forgets the cache: the thread is about to run.
-func (th *Thread) invalidateRegisters() { th.regs.cached = nil }
-
-func (th *Thread) pcOnTracer() (uint64, error) {
-	regs, err := th.registers()
-	if err != nil {
-		return 0, err
-	}
-	return regs.PC(), nil
-}
-
 func (th *Thread) fpRegisters() ([]proc.Register, amd64util.AMD64Xstate, error) {
 	var xs amd64util.AMD64Xstate
 	err := ptrace(unix.PTRACE_GETFPREGS, th.ID, 0, uintptr(unsafe.Pointer(&xs.AMD64PtraceFpRegs)))

@@ -78,25 +78,6 @@ func (p *Process) isCgo() bool {
 	return p.grp.Selected.IsCgo()
 }
 
-// cachedRegisters returns the cache, or nil.
-func (th *Thread) cachedRegisters() proc.Registers {
-	if c := th.regs.cached; c != nil {
-		return c
-	}
-	return nil
-}
-
-// invalidateRegisters forgets the cache: the thread is about to run.
-func (th *Thread) invalidateRegisters() { th.regs.cached = nil }
-
-func (th *Thread) pcOnTracer() (uint64, error) {
-	regs, err := th.registers()
-	if err != nil {
-		return 0, err
-	}
-	return regs.PC(), nil
-}
-
 // fpRegisters reads v0-v31, fpsr and fpcr (NT_PRFPREG). The whole set is
 // kept as Fpregset so SetReg and restoreRegisters write fpsr and fpcr back
 // unchanged.

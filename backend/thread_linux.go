@@ -142,3 +142,25 @@ func (th *Thread) setCurrentBreakpoint(adjustPC bool) error {
 }
 
 func (th *Thread) String() string { return fmt.Sprintf("thread %d", th.ID) }
+
+// The register cache: each architecture's regs_linux_*.go defines the
+// cache type (arch) and fills it in registers(); these work on any.
+
+// cachedRegisters returns the cache, or nil (never a typed nil).
+func (th *Thread) cachedRegisters() proc.Registers {
+	if c := th.regs.cached; c != nil {
+		return c
+	}
+	return nil
+}
+
+// invalidateRegisters forgets the cache: the thread is about to run.
+func (th *Thread) invalidateRegisters() { th.regs.cached = nil }
+
+func (th *Thread) pcOnTracer() (uint64, error) {
+	regs, err := th.registers()
+	if err != nil {
+		return 0, err
+	}
+	return regs.PC(), nil
+}
