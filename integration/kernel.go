@@ -219,3 +219,37 @@ func TracedBy(pid, tracer int) bool {
 	pi, err := Proc(pid)
 	return err == nil && pi.TracerPid != 0 && Tgid(pi.TracerPid) == tracer
 }
+
+// KernelView describes, for a failing test's log, what the kernel says
+// about each process: every thread's state letter and wait channel, its
+// tracer, and its pending and blocked signals. A job-control test that
+// fails because a shell or a debugger did not see a change needs exactly
+// this to tell which side missed it (a thread still held in a
+// ptrace-stop, a SIGCHLD pending but blocked in the shell).
+func KernelView(pids ...int) string {
+	var b strings.Builder
+	for _, pid := range pids {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil {
+			fmt.Fprintf(&b, "process %d: gone\n", pid)
+			continue
+		}
+		fmt.Fprintf(&b, "process %d (parent %d):\n", pid, PPid(pid))
+		for _, task := range tasks {
+			dir := fmt.Sprintf("/proc/%d/task/%s/", pid, task.Name())
+			wchan, _ := os.ReadFile(dir + "wchan")
+			status, _ := os.ReadFile(dir + "status")
+			fields := []string{"thread " + task.Name(), "wchan " + string(wchan)}
+			for _, l := range strings.Split(string(status), "\n") {
+				name, value, ok := strings.Cut(l, ":")
+				switch {
+				case !ok:
+				case name == "State" || name == "TracerPid" || name == "SigPnd" || name == "ShdPnd" || name == "SigBlk":
+					fields = append(fields, name+" "+strings.TrimSpace(value))
+				}
+			}
+			fmt.Fprintf(&b, "  %s\n", strings.Join(fields, ", "))
+		}
+	}
+	return b.String()
+}

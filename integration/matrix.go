@@ -306,9 +306,16 @@ func scenarioBreakAfterCont(t testing.TB, f Flavor) {
 var exitedRe = regexp.MustCompile(`Process \d+ has exited with status (-?\d+)`)
 
 func scenarioExitWhileStopped(t testing.TB, f Flavor) {
+	var shellPid, progPid int
+	defer func() {
+		if t.Failed() && progPid != 0 {
+			t.Logf("the kernel's view of the shell and the program:\n%s", KernelView(shellPid, progPid))
+		}
+	}()
 	for _, c := range []struct{ sig, shell string }{{"KILL", "Killed"}, {"TERM", "Terminated"}} {
 		sh := StartShell(t, "bash")
 		j := startProgJob(t, sh, "")
+		shellPid, progPid = sh.cmd.Process.Pid, j.Pid
 		d := Attach(t, j.Pid, DebuggerOptions{Flavor: f})
 		d.Continue(t)
 		j.Kill(t, "STOP")
