@@ -91,7 +91,14 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 		j.cmd.Wait()
 		close(j.done)
 	}()
-	tb.Cleanup(j.kill)
+	tb.Cleanup(func() {
+		j.kill()
+		if tb.Failed() {
+			// What the program printed (a Go runtime's fatal signal
+			// report, say) and what jobparent saw of its job control.
+			tb.Logf("testprog %s (pid %d): events %q; output:\n%s", name, j.Pid, j.allEvents(), j.Output())
+		}
+	})
 
 	startTimeout := Timeout(10 * time.Second)
 	deadline := time.Now().Add(startTimeout)
