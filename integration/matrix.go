@@ -390,7 +390,14 @@ func scenarioDebuggerKilled(t testing.TB, f Flavor) {
 // tracee; what happens next depends on where the debugger was:
 //
 //   - "died: Trace/breakpoint trap": the int3 was in memory; the next
-//     pass over it raised a SIGTRAP nobody handles;
+//     pass over it raised a SIGTRAP. Go's handler takes it as fatal and
+//     calls runtime.fatalsignal, where Delve keeps its fatal-throw
+//     breakpoint: that int3 traps inside the handler, with SIGTRAP blocked,
+//     so the kernel resets SIGTRAP to its default action and delivers it
+//     (force_sig_info_to_task), and the program dies of it without a word.
+//     With the int3 in main.rare alone it would print Go's "SIGTRAP: trace
+//     trap" report and exit with status 2 (both seen with a bare
+//     PTRACE_SEIZE tracer that planted one or both and exited);
 //   - "died: Segmentation fault" (or another fatal signal, as bash names
 //     it): a thread the debugger held just past an int3 it had hit (PC one
 //     byte into the instruction the int3 replaced) was let go by the
