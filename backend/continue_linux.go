@@ -171,8 +171,24 @@ func (p *Process) swallowQueuedTrap(th *Thread, stop listenmode.Stop) bool {
 
 // stopAll brings every thread into a ptrace-stop with PTRACE_INTERRUPT,
 // which sends the program no signal. Whatever a thread reports instead is
-// kept: signals to re-inject, breakpoint traps, group-stops. Tracer thread.
+// kept: signals to re-inject, breakpoint traps, group-stops. Threads found
+// untraced once the others are held are seized and stopped too
+// (adoptStrays). Tracer thread.
 func (p *Process) stopAll() error {
+	for {
+		if err := p.interruptAll(); err != nil {
+			return err
+		}
+		added, err := p.adoptStrays()
+		if err != nil || added == 0 {
+			return err
+		}
+	}
+}
+
+// interruptAll interrupts every thread that is not held and waits until
+// all are. Tracer thread.
+func (p *Process) interruptAll() error {
 	waiting := 0
 	for _, th := range p.threadSlice() {
 		if th.state == held {

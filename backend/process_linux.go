@@ -238,6 +238,14 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 			err = proc.ErrProcessDetached
 			return
 		}
+		if p.free.on.Load() {
+			// Stopping the world looks for untraced threads; while the
+			// program runs free, look before an int3 goes in that one
+			// could execute (adoptStrays).
+			if _, err = p.adoptStrays(); err != nil {
+				return
+			}
+		}
 		if bp.WatchType != 0 {
 			for _, th := range p.threadSlice() {
 				if err = th.writeHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil {

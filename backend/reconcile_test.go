@@ -21,16 +21,7 @@ import (
 // second, say so in Repairs, and the session must go on working.
 func TestReconcileRepairsLostReports(t *testing.T) {
 	job := testprog.Start(t, "threads", "-threads", "3")
-	grp, err := Attach(job.Pid, nil, nil)
-	if err != nil {
-		t.Fatalf("attach %d: %v", job.Pid, err)
-	}
-	t.Cleanup(func() {
-		if ok, _ := grp.Valid(); ok {
-			_ = grp.Detach(false)
-		}
-	})
-	p, _ := Of(grp)
+	grp, p := attachInternal(t, job.Pid)
 	phantom := noSuchTid(t)
 
 	var (
