@@ -41,6 +41,12 @@ func (p *Process) adoptStrays() (int, error) {
 		if p.thread(tid) != nil {
 			continue
 		}
+		if st, err := taskState(p.pid, tid); err != nil || st == 'Z' || st == 'X' {
+			// Gone, or exited: a leader whose threads live on stays a
+			// zombie (delay_group_leader) and may have been dropped from
+			// the table by reconcile; there is nothing to stop.
+			continue
+		}
 		switch err := ptraceSeize(tid, ptraceOptions); err {
 		case nil:
 			p.newThread(tid, false).isNew = false
