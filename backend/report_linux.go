@@ -112,8 +112,12 @@ func (p *Process) newThread(tid int, spawned bool) *Thread {
 
 // copyWatchpoints gives a new thread the hardware watchpoints every other
 // thread has: debug registers are per thread and not inherited on clone.
+// It reads what the tracer planted, not proc's breakpoint map: a thread is
+// born while the program runs free too, when proc fills that map on
+// another goroutine (a concurrent map iteration and write killed a test
+// binary once). Tracer thread.
 func (p *Process) copyWatchpoints(th *Thread) {
-	for _, bp := range p.breakpoints.M {
+	for _, bp := range p.planted {
 		if bp.WatchType != 0 {
 			_ = th.writeHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex)
 		}
