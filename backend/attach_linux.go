@@ -367,7 +367,11 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 	// breakpoints and the goroutine cache, which scans the DWARF info.
 	deferred := p.free.on.Load()
 	p.free.declineRegs.Store(deferred)
-	tgt, err := addTarget(p, p.pid, p.pickTrap(nil), path, reason, cmdline(p.pid))
+	current := p.leaderOrAny() // nothing trapped yet; pickTrap is the tracer's
+	if !deferred {
+		current = p.pickTrap(nil)
+	}
+	tgt, err := addTarget(p, p.pid, current, path, reason, cmdline(p.pid))
 	p.free.declineRegs.Store(false)
 	if err != nil {
 		return nil, err

@@ -353,16 +353,22 @@ func (p *Process) pickTrap(trap *Thread) *Thread {
 	if trap != nil && p.thread(trap.ID) != nil {
 		return trap
 	}
-	ths := p.threadSlice()
-	for _, th := range ths {
+	for _, th := range p.threadSlice() {
 		if th.trapped {
 			return th
 		}
 	}
+	return p.leaderOrAny()
+}
+
+// leaderOrAny returns the leader, or any thread if the leader is gone. It
+// reads only the thread table, so it serves from any goroutine while the
+// tracer owns the threads' trap fields (the program running free).
+func (p *Process) leaderOrAny() *Thread {
 	if th := p.thread(p.pid); th != nil {
 		return th
 	}
-	if len(ths) > 0 {
+	if ths := p.threadSlice(); len(ths) > 0 {
 		return ths[0]
 	}
 	return nil
