@@ -189,7 +189,8 @@ func memAt(t testing.TB, pid int, addr uint64, size int) []byte {
 // locals, detach: the program runs on to a clean exit and no byte of a
 // breakpoint is left in its text.
 func TestAttachBreakpointsInspectDetach(t *testing.T) {
-	job := testprog.Start(t, "counter", "-workers", "4", "-iterations", "1500")
+	// 3 s of life: an attach under load (or -race) can take over 1 s.
+	job := testprog.Start(t, "counter", "-workers", "4", "-iterations", "3000")
 	grp := attach(t, job.Pid)
 	tgt := grp.Selected
 	if n := len(tgt.ThreadList()); n < 5 {

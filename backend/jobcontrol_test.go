@@ -525,7 +525,8 @@ func TestJCDetachWhileStopped(t *testing.T) {
 	})
 
 	t.Run("stopped-while-continuing", func(t *testing.T) {
-		job := testprog.Start(t, "counter", "-iterations", "1000")
+		// 4 s of life: an attach under load (or -race) takes over 1 s.
+		job := testprog.Start(t, "counter", "-iterations", "4000")
 		s := jcAttach(t, job)
 		sub := s.p.Subscribe()
 		defer sub.Close()
@@ -535,14 +536,14 @@ func TestJCDetachWhileStopped(t *testing.T) {
 		jcExpectEvent(t, sub, job.Pid, listenmode.GroupStopBegan, unix.SIGSTOP)
 		job.WaitEvent(t, "stopped SIGSTOP", jcTimeout)
 		c.halt()
-		if n := job.Counter(); n >= 1000 {
+		if n := job.Counter(); n >= 4000 {
 			t.Fatalf("counter already at %d: the program finished before it was stopped", n)
 		}
 		s.breakAt("main.tick")
 		if err := s.grp.Detach(false); err != nil {
 			t.Fatalf("detach: %v", err)
 		}
-		check(t, job, 1000)
+		check(t, job, 4000)
 	})
 }
 

@@ -165,6 +165,7 @@ func TestInterceptSignal(t *testing.T) {
 	grp := launch(t, []string{bin, "-out", counter}, "", proc0, proc0)
 	p, _ := backend.Of(grp)
 	p.InterceptSignals(unix.SIGINT)
+	pid := grp.Selected.Pid() // before Continue, which may replace Selected
 	done := continueAsync(grp)
 	deadline := time.Now().Add(testprog.Timeout(10 * time.Second))
 	for {
@@ -176,7 +177,7 @@ func TestInterceptSignal(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := unix.Kill(grp.Selected.Pid(), unix.SIGINT); err != nil {
+	if err := unix.Kill(pid, unix.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	select {
