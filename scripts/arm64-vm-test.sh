@@ -139,7 +139,8 @@ done
 unset CGO_ENABLED GOOS GOARCH
 
 run_flag=
-[ -n "${ARM64_VM_RUN:-}" ] && run_flag="-test.run=$ARM64_VM_RUN"
+# Single-quoted for /init's shell: a pattern has ( | ) $ in it.
+[ -n "${ARM64_VM_RUN:-}" ] && run_flag="'-test.run=${ARM64_VM_RUN//\'/\'\\\'\'}'"
 cat >"$initrd_root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
