@@ -93,8 +93,9 @@ unpack() {
 	done
 }
 unpack "$cache/root" "$kpkg" busybox-static
-# bash, with the libraries it links, for the job-control test in a real shell.
-unpack "$cache/userland" bash libc6 libtinfo6
+# bash and dash, with the libraries they link, for the job-control tests in
+# real shells.
+unpack "$cache/userland" bash dash libc6 libtinfo6
 vmlinuz=$(ls "$cache/root/boot/vmlinuz-${kpkg#linux-image-}")
 busybox=$cache/root/bin/busybox
 file -b "$busybox" 2>/dev/null | grep -q 'ARM aarch64' || [ ! -x /usr/bin/file ] || {
@@ -114,7 +115,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$initrd_root/etc/group"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$initrd_root/etc/hosts"
 cp "$busybox" "$initrd_root/bin/busybox"
 cp -a "$cache/userland/lib" "$initrd_root/"
-cp "$cache/userland/bin/bash" "$initrd_root/bin/bash"
+cp "$cache/userland/bin/bash" "$cache/userland/bin/dash" "$initrd_root/bin/"
 
 export CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 log "cross-compiling test programs"
