@@ -855,11 +855,22 @@ func TestJCProbeAfterSigcontWhileHeld(t *testing.T) {
 }
 
 // Halting a continue that listens to a stopped process leaves threads
-// inside blocking system calls (futex waits); proc's next then has the
-// backend step the current thread over a breakpoint at its PC, just past
-// the syscall instruction. That once single-stepped the restarted syscall
-// and blocked in wait4 for good. Next must now return, before and after
-// SIGCONT.
+// inside blocking system calls (futex waits), to be restarted when they
+// resume. Next must then not hang the debugger, before and after SIGCONT.
+//
+// Where the current thread stands then is the kernel's choice, per
+// architecture (syscallPCRewoundAtStop):
+//   - amd64: its PC is just past the syscall instruction, on another line
+//     than the instruction, so next plants a breakpoint on the syscall
+//     instruction, which the restart meets at once: next returns without
+//     waiting for the call. (This once single-stepped the restarted
+//     syscall and blocked in wait4 for good.)
+//   - arm64: its PC is on the SVC itself, whose line is the current one:
+//     next executes the system call and returns when the call does, and a
+//     futex wait of an idle thread may never end. There, a halt must end
+//     the next at once, and a single instruction step must step over the
+//     SVC without waiting for the call (the backend stops it at syscall
+//     entry).
 func TestJCNextAfterHaltInSyscall(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -871,20 +882,87 @@ func TestJCNextAfterHaltInSyscall(t *testing.T) {
 				t.Fatal(err)
 			}
 			job.Signal(t, syscall.SIGCONT)
+			pc, atSyscall := currentPCAtSyscall(t, grp, job.Pid)
+			t.Logf("current thread at %#x, on the system call instruction (arm64) or past it (amd64): %v", pc, atSyscall)
 			done := make(chan error, 1)
 			go func() { done <- grp.Next() }()
-			select {
-			case err := <-done:
-				t.Logf("next: %v", err)
-			case <-time.After(jcTimeout):
-				_ = grp.RequestManualStop()
+			if !atSyscall || !syscallPCRewoundAtStop {
 				select {
 				case err := <-done:
-					t.Fatalf("next hung until halted (then: %v)", err)
+					t.Logf("next: %v", err)
 				case <-time.After(jcTimeout):
-					t.Fatal("next hung, and a halt did not end it")
+					haltHungNext(t, grp, done)
 				}
+				return
+			}
+			// arm64: next waits for the system call, for as long as
+			// it blocks.
+			select {
+			case err := <-done:
+				t.Logf("next (the system call returned): %v", err)
+				return
+			case <-time.After(jcFrozen):
+			}
+			if err := grp.RequestManualStop(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("next ended by a halt: %v", err)
+				}
+			case <-time.After(jcTimeout):
+				t.Fatal("next waiting in a system call: a halt did not end it")
+			}
+			if pc, atSyscall = currentPCAtSyscall(t, grp, job.Pid); !atSyscall {
+				return // the call returned just before the halt
+			}
+			stepped := make(chan error, 1)
+			go func() { stepped <- grp.StepInstruction(false) }()
+			select {
+			case err := <-stepped:
+				if err != nil {
+					t.Fatalf("step over the SVC at %#x: %v", pc, err)
+				}
+			case <-time.After(jcTimeout):
+				haltHungNext(t, grp, stepped)
+			}
+			regs, err := grp.Selected.CurrentThread().Registers()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := pc + uint64(len(syscallInstr)); regs.PC() != want {
+				t.Fatalf("after a step over the SVC at %#x the thread is at %#x, want %#x", pc, regs.PC(), want)
 			}
 		})
+	}
+}
+
+// currentPCAtSyscall returns the current thread's PC and whether it stopped
+// inside a system call to be restarted: on or just past the syscall
+// instruction, as syscallPCRewoundAtStop says.
+func currentPCAtSyscall(t *testing.T, grp *proc.TargetGroup, pid int) (uint64, bool) {
+	t.Helper()
+	regs, err := grp.Selected.CurrentThread().Registers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := regs.PC()
+	if !syscallPCRewoundAtStop {
+		at -= uint64(len(syscallInstr))
+	}
+	return regs.PC(), string(memAt(t, pid, at, len(syscallInstr))) == string(syscallInstr)
+}
+
+// haltHungNext fails the test after a next or step that did not return,
+// saying whether a halt ended it.
+func haltHungNext(t *testing.T, grp *proc.TargetGroup, done <-chan error) {
+	t.Helper()
+	_ = grp.RequestManualStop()
+	select {
+	case err := <-done:
+		t.Fatalf("hung until halted (then: %v)", err)
+	case <-time.After(jcTimeout):
+		t.Fatal("hung, and a halt did not end it")
 	}
 }

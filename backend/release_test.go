@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -44,9 +46,7 @@ func TestReleaseOnSignal(t *testing.T) {
 			}
 			var stderr bytes.Buffer
 			emb.Stderr = &stderr
-			if err := emb.Start(); err != nil {
-				t.Fatal(err)
-			}
+			startWithDefault(t, emb, tc.sig)
 			defer emb.Process.Kill()
 			var addrs []uint64
 			sc := bufio.NewScanner(out)
@@ -93,5 +93,23 @@ func TestReleaseOnSignal(t *testing.T) {
 			}
 			job.WaitAdvance(t, 5*time.Second)
 		})
+	}
+}
+
+// startWithDefault starts cmd with sig at its default action even if this
+// test binary runs with it ignored: a shell without job control starts
+// background commands with SIGINT and SIGQUIT ignored (as the arm64 VM's
+// /init runs test binaries in parallel), children inherit that, and then
+// "the signal takes its default effect" is to be ignored. A signal Go
+// handles is reset to the default in the child at fork
+// (runtime.clearSignalHandlers); one ignored at start is not handled until
+// Notify, so the test handles it while it starts cmd.
+func startWithDefault(t *testing.T, cmd *exec.Cmd, sig syscall.Signal) {
+	t.Helper()
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sig)
+	defer signal.Stop(ch)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
 }

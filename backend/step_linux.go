@@ -123,9 +123,12 @@ func (p *Process) stepSyscall(th *Thread) error {
 		case listenmode.KindSignal:
 			p.holdPending(th, *stop)
 		}
-		if halted {
+		if halted && stop.Kind != listenmode.KindEventStop {
 			return fmt.Errorf("step of thread %d halted before its system call", th.ID)
 		}
+		// Our interrupt came before the thread reached the syscall
+		// instruction: stepping on cannot block (it stops at syscall
+		// entry).
 	}
 }
 
@@ -133,6 +136,10 @@ func (p *Process) stepSyscall(th *Thread) error {
 // arrive meanwhile are kept for the program, except faults the instruction
 // itself raised, which are delivered at once as the kernel would.
 func (p *Process) singleStep(th *Thread) error {
+	from, err := th.pcOnTracer()
+	if err != nil {
+		return err
+	}
 	var sig unix.Signal
 	for {
 		stop, halted, err := p.stepOnce(th, unix.PTRACE_SINGLESTEP, sig)
@@ -140,7 +147,10 @@ func (p *Process) singleStep(th *Thread) error {
 			return err
 		}
 		sig = 0
-		if halted {
+		if halted && !stepFinished(stop.Kind) {
+			if stop.Kind == listenmode.KindEventStop && p.stepGoesOn(th, from) {
+				continue
+			}
 			p.holdPending(th, *stop)
 			return fmt.Errorf("step of thread %d halted: it did not finish its instruction (blocked in a system call?)", th.ID)
 		}
@@ -162,6 +172,29 @@ func (p *Process) singleStep(th *Thread) error {
 		}
 		// Event stops (a stale interrupt, a clone) did not finish the step.
 	}
+}
+
+// stepGoesOn tells, when our interrupt (a halt) stopped th during a single
+// step from pc from, whether stepping again finishes the step at once:
+//   - the instruction was executed and its step trap waits behind the
+//     interrupt (get_signal reports a ptrace interrupt before it dequeues
+//     signals); resumed, the thread takes that SIGTRAP, synchronous and so
+//     dequeued first, before it executes anything;
+//   - or the interrupt came before the thread executed anything (it was
+//     still in the kernel, leaving its previous stop), and the instruction
+//     is not one that can block.
+func (p *Process) stepGoesOn(th *Thread, from uint64) bool {
+	if trapPending(p.pid, th.ID) {
+		return true
+	}
+	pc, err := th.pcOnTracer()
+	return err == nil && pc == from && !p.isSyscallInstruction(pc)
+}
+
+// stepFinished tells whether a stop during PTRACE_SINGLESTEP ends the step:
+// the step trap, or a breakpoint or watchpoint the instruction hit.
+func stepFinished(k listenmode.Kind) bool {
+	return k == listenmode.KindSingleStep || k == listenmode.KindBreakpoint || k == listenmode.KindWatchpoint
 }
 
 // stepOnce resumes th with the stepping request req (PTRACE_SINGLESTEP or

@@ -36,6 +36,7 @@ import (
 const dapprogIterations = 300
 
 func TestDAPVSCodePipes(t *testing.T) {
+	needGoCommand(t, "vscode-go's launch (mode debug)")
 	bin := dapServerBin(t)
 	r, w, err := os.Pipe()
 	if err != nil {

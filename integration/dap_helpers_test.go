@@ -215,6 +215,7 @@ func (s *dapServer) cleanup(t *testing.T) {
 // for a signal).
 func (s *dapServer) waitExit(t *testing.T, timeout time.Duration) int {
 	t.Helper()
+	timeout = testprog.Timeout(timeout)
 	select {
 	case <-s.exited:
 	case <-time.After(timeout):
@@ -271,7 +272,7 @@ func dialRetry(t *testing.T, s *dapServer, addr string) net.Conn {
 // "DAP server listening at: ADDR", which VS Code Go waits for.
 func readBanner(t *testing.T, s *dapServer, r *os.File) string {
 	t.Helper()
-	r.SetReadDeadline(time.Now().Add(dapStartTimeout))
+	r.SetReadDeadline(time.Now().Add(testprog.Timeout(dapStartTimeout)))
 	line, err := bufio.NewReader(r).ReadString('\n')
 	const banner = "DAP server listening at: "
 	if err != nil || !strings.HasPrefix(line, banner) {
@@ -363,6 +364,7 @@ func (c *dapClient) receive(timeout time.Duration) (m dap.Message, ok bool) {
 func dapExpect[T dap.Message](c *dapClient, timeout time.Duration) T {
 	c.t.Helper()
 	var zero T
+	timeout = testprog.Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	for {
 		for i, m := range c.backlog {
@@ -390,6 +392,7 @@ func dapExpect[T dap.Message](c *dapClient, timeout time.Duration) T {
 // whose text matches re, and returns it.
 func (c *dapClient) waitOutput(re *regexp.Regexp, timeout time.Duration) *dap.OutputEvent {
 	c.t.Helper()
+	timeout = testprog.Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	n := 0
 	for {
@@ -425,6 +428,7 @@ func (c *dapClient) outputText() string {
 // message other than output events and those listed in allowed.
 func (c *dapClient) expectClosed(timeout time.Duration) {
 	c.t.Helper()
+	timeout = testprog.Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	for {
 		m, ok := c.receive(time.Until(deadline))
@@ -552,7 +556,7 @@ func clientAddr(l *net.TCPListener) string {
 // acceptDeadline accepts the connection the server dials in reverse mode.
 func acceptDeadline(t *testing.T, l *net.TCPListener, s *dapServer) net.Conn {
 	t.Helper()
-	l.SetDeadline(time.Now().Add(dapStartTimeout))
+	l.SetDeadline(time.Now().Add(testprog.Timeout(dapStartTimeout)))
 	conn, err := l.Accept()
 	if err != nil {
 		t.Fatalf("%s did not dial %s within %v: %v; output:\n%s", s.name, l.Addr(), dapStartTimeout, err, s.output())

@@ -16,6 +16,7 @@ import (
 )
 
 func TestDAPLaunchModeTest(t *testing.T) {
+	needGoCommand(t, "DAP launch mode test")
 	bin := dapServerBin(t)
 	dir := filepath.Join(moduleRoot, "integration/testdata/twotests")
 	file := filepath.Join(dir, "twotests_test.go")

@@ -52,7 +52,7 @@ func TestHeadlessBadInput(t *testing.T) {
 		dec := json.NewDecoder(bufio.NewReader(conn))
 		fmt.Fprint(conn, `{"method":"RPCServer.NoSuchMethod","params":[{}],"id":1}`+"\n")
 		var a rpcAnswer
-		conn.SetReadDeadline(time.Now().Add(CmdTimeout))
+		conn.SetReadDeadline(time.Now().Add(testprog.Timeout(CmdTimeout)))
 		if err := dec.Decode(&a); err != nil {
 			t.Fatalf("no answer to an unknown method: %v", err)
 		}

@@ -95,6 +95,7 @@ func (s *server) output() string {
 // waitOutput polls the output for re until timeout.
 func (s *server) waitOutput(re *regexp.Regexp, timeout time.Duration) []string {
 	s.t.Helper()
+	timeout = testprog.Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	for {
 		if m := re.FindStringSubmatch(s.output()); m != nil {
@@ -117,6 +118,7 @@ func (s *server) waitOutput(re *regexp.Regexp, timeout time.Duration) []string {
 // wait waits for the server to exit and returns its exit status.
 func (s *server) wait(timeout time.Duration) int {
 	s.t.Helper()
+	timeout = testprog.Timeout(timeout)
 	select {
 	case <-s.exited:
 	case <-time.After(timeout):
@@ -161,7 +163,7 @@ func (s *server) rawConn(t testing.TB) net.Conn {
 // after timeout.
 func waitClosed(t testing.TB, conn net.Conn, timeout time.Duration) {
 	t.Helper()
-	conn.SetReadDeadline(time.Now().Add(timeout))
+	conn.SetReadDeadline(time.Now().Add(testprog.Timeout(timeout)))
 	_, err := io.Copy(io.Discard, conn)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatalf("the server did not close the connection within %v", timeout)

@@ -331,7 +331,7 @@ func dapCall(t *testing.T, conn net.Conn, r *bufio.Reader, seq int, command stri
 	if _, err := fmt.Fprintf(conn, "Content-Length: %d\r\n\r\n%s", len(body), body); err != nil {
 		t.Fatalf("DAP %s: %v", command, err)
 	}
-	conn.SetReadDeadline(time.Now().Add(CmdTimeout))
+	conn.SetReadDeadline(time.Now().Add(testprog.Timeout(CmdTimeout)))
 	for {
 		var n int
 		for {

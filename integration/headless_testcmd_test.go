@@ -13,6 +13,7 @@ import (
 )
 
 func TestTestCommand(t *testing.T) {
+	needGoCommand(t, "dlv-listen test")
 	tm := startDlv(t, "test", "./integration/testdata/twotests", "--", "-test.run", "^TestBeta$")
 	tm.Command("break twotests.alpha", CmdTimeout)
 	tm.Command("break twotests.beta", CmdTimeout)

@@ -15,6 +15,16 @@ import (
 
 const poll = Poll
 
+// needGoCommand skips a test of what builds Go code at run time (dlv's
+// debug and test modes) where there is no go command, as in the arm64
+// virtual machine of scripts/arm64-vm-test.sh.
+func needGoCommand(t *testing.T, what string) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("%s builds with the go command: %v", what, err)
+	}
+}
+
 // startDlv runs dlv-listen with args in a pty, from the module root, and
 // waits for its first prompt. A launched program is in dlv-listen's
 // session, so the pty's cleanup kills it too.

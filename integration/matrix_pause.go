@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 type termFlags struct{ canon, echo bool }
@@ -119,8 +121,13 @@ func (p *PauseProbe) LongestGap(from, to time.Time) (gap time.Duration, strayFai
 	return gap, strayFailures
 }
 
-// pauseFor is how long the harness keeps the server stopped.
-const pauseFor = 2 * time.Second
+// pauseFor is how long the harness keeps the server stopped; the probe
+// sends a request every probeInterval, each bounded by probeTimeout.
+const (
+	pauseFor      = 2 * time.Second
+	probeInterval = 10 * time.Millisecond
+	probeTimeout  = 200 * time.Millisecond
+)
 
 func scenarioJepsenPause(t testing.TB, f Flavor) {
 	bin := Program(t, "jobprog")
@@ -138,7 +145,10 @@ func scenarioJepsenPause(t testing.TB, f Flavor) {
 	d := Attach(t, c.Pid, DebuggerOptions{Flavor: f})
 	d.Continue(t)
 
-	probe := StartProbe("127.0.0.1:"+strconv.Itoa(port), 10*time.Millisecond, 200*time.Millisecond)
+	// A request's timeout is a deadline: it stretches with the machine's
+	// slowness (DLV_LISTEN_TEST_TIMEOUT_SCALE), or an emulated machine's
+	// slow answers count as failures outside the pause.
+	probe := StartProbe("127.0.0.1:"+strconv.Itoa(port), probeInterval, testprog.Timeout(probeTimeout))
 	defer probe.Stop()
 	waitOKs := func(after time.Time, what string) {
 		t.Helper()
@@ -170,12 +180,15 @@ func scenarioJepsenPause(t testing.TB, f Flavor) {
 		f, pause.Round(time.Millisecond), gap.Round(time.Millisecond), stray)
 	// A request that started just before the stop may still be answered
 	// (its bytes were written), one after the CONT needs a few ms; the
-	// gap is the pause within the probe's resolution.
-	if gap < pause-2*probe.Interval-probe.Timeout/2 {
+	// gap is the pause within the probe's resolution, and the client's
+	// own delays in noting answers, longer on a slower machine. A server
+	// that served while stopped leaves no gap near the pause's length.
+	slack := min(testprog.Timeout(2*probeInterval+probeTimeout/2), pause/2)
+	if gap < pause-slack {
 		t.Fatalf("the clients saw a gap of %v, but the harness paused the server %v: it served while stopped", gap, pause)
 	}
-	if gap > pause+time.Second {
-		t.Fatalf("the clients saw a gap of %v, longer than the %v pause by more than 1s", gap, pause)
+	if late := testprog.Timeout(time.Second); gap > pause+late {
+		t.Fatalf("the clients saw a gap of %v, longer than the %v pause by more than %v", gap, pause, late)
 	}
 	if stray != 0 {
 		t.Fatalf("%d requests failed outside the pause", stray)

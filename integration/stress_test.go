@@ -67,7 +67,7 @@ func (sj *stressJob) waitEnded(t *testing.T, what string) *api.DebuggerState {
 	t.Helper()
 	select {
 	case <-sj.ended:
-	case <-time.After(CmdTimeout):
+	case <-time.After(testprog.Timeout(CmdTimeout)):
 		t.Fatalf("%s: the continue did not return within %v", what, CmdTimeout)
 	}
 	sj.mu.Lock()
@@ -251,7 +251,7 @@ func TestFaultContRacingHalt(t *testing.T) {
 		}()
 		select {
 		case <-halted:
-		case <-time.After(CmdTimeout):
+		case <-time.After(testprog.Timeout(CmdTimeout)):
 			t.Fatalf("round %d: halt racing SIGCONT did not return within %v", i, CmdTimeout)
 		}
 		wg.Wait()
@@ -300,7 +300,7 @@ func TestFaultKillRacingListen(t *testing.T) {
 		if ev := sj.job.WaitExit(t, EventTimeout); ev != "signaled SIGKILL" {
 			t.Fatalf("round %d: the shell saw %q, want signaled SIGKILL", i, ev)
 		}
-		deadline := time.After(EventTimeout)
+		deadline := time.After(testprog.Timeout(EventTimeout))
 	drain:
 		for {
 			select {
@@ -334,7 +334,7 @@ func TestFaultDetachRacingGroupStop(t *testing.T) {
 			if err != nil {
 				t.Fatalf("round %d: detach: %v", i, err)
 			}
-		case <-time.After(CmdTimeout):
+		case <-time.After(testprog.Timeout(CmdTimeout)):
 			t.Fatalf("round %d: detach racing a group-stop did not return within %v", i, CmdTimeout)
 		}
 		sj.waitEnded(t, fmt.Sprintf("round %d: detach", i))

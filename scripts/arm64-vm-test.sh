@@ -22,6 +22,8 @@
 #   ARM64_VM_NICE     niceness of qemu (default 15)
 #   ARM64_VM_SCALE    factor stretching the tests' deadlines in the VM, where
 #                     programs run 10-100 times slower (default 20)
+#   ARM64_VM_JOBS     test binaries run at a time in the VM (default 2, as
+#                     its CPUs; the longest are listed first)
 set -euo pipefail
 
 # The whole script is one function, read before it runs: editing the file
@@ -33,12 +35,17 @@ start=$(date +%s)
 
 packages=("$@")
 if [ ${#packages[@]} -eq 0 ]; then
-	packages=(./listenmode ./internal/testprog ./backend ./service/debugger ./service/rpc ./integration)
+	# The longest first: the VM runs them ARM64_VM_JOBS at a time, in
+	# this order. integration/compare is left out: it runs only with
+	# DLV_LISTEN_COMPARE=1 and installs stock dlv with the go command.
+	packages=(./integration ./backend ./service/dap ./service/rpc ./service/debugger
+		./listenmode ./internal/testprog ./internal/procguard ./service/listener)
 fi
 cache=${ARM64_VM_CACHE:-$HOME/.cache/dlv-listen-arm64-vm}
 timeout_s=${ARM64_VM_TIMEOUT:-2400}
 nice_n=${ARM64_VM_NICE:-15}
 scale=${ARM64_VM_SCALE:-20}
+jobs=${ARM64_VM_JOBS:-2}
 
 log() { printf 'arm64-vm: %s\n' "$*" >&2; }
 
@@ -86,8 +93,9 @@ unpack() {
 	done
 }
 unpack "$cache/root" "$kpkg" busybox-static
-# bash, with the libraries it links, for the job-control test in a real shell.
-unpack "$cache/userland" bash libc6 libtinfo6
+# bash and dash, with the libraries they link, for the job-control tests in
+# real shells.
+unpack "$cache/userland" bash dash libc6 libtinfo6
 vmlinuz=$(ls "$cache/root/boot/vmlinuz-${kpkg#linux-image-}")
 busybox=$cache/root/bin/busybox
 file -b "$busybox" 2>/dev/null | grep -q 'ARM aarch64' || [ ! -x /usr/bin/file ] || {
@@ -104,9 +112,10 @@ mkdir -p "$initrd_root"/{bin,dev,etc,proc,sys,tmp,tests,testprog}
 # tests that drop to nobody.
 printf 'root:x:0:0:root:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$initrd_root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$initrd_root/etc/group"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$initrd_root/etc/hosts"
 cp "$busybox" "$initrd_root/bin/busybox"
 cp -a "$cache/userland/lib" "$initrd_root/"
-cp "$cache/userland/bin/bash" "$initrd_root/bin/bash"
+cp "$cache/userland/bin/bash" "$cache/userland/bin/dash" "$initrd_root/bin/"
 
 export CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 log "cross-compiling test programs"
@@ -116,6 +125,19 @@ for dir in internal/testprog/src/*/; do
 done
 go build -ldflags='-s -w' -o "$initrd_root/testprog/counter.stripped" ./internal/testprog/src/counter
 go build -o "$initrd_root/testprog/dlv-listen" ./cmd/dlv-listen
+# Stock dlv, for the tests that compare with it: integration.StockDlv finds
+# it in the user cache directory (XDG_CACHE_HOME=/cache in the VM). Built
+# once; go install puts a cross-compiled binary in GOPATH/bin/linux_arm64.
+dlv_version=$(go list -m -f '{{.Version}}' github.com/go-delve/delve)
+stock_dlv=$cache/dlv-$dlv_version
+if [ ! -x "$stock_dlv" ]; then
+	log "cross-compiling stock dlv $dlv_version"
+	(cd / && env -u GOBIN GOFLAGS= go install "github.com/go-delve/delve/cmd/dlv@$dlv_version")
+	gopath=$(go env GOPATH)
+	cp "${gopath%%:*}/bin/linux_arm64/dlv" "$stock_dlv"
+fi
+mkdir -p "$initrd_root/cache/dlv-listen-test"
+cp "$stock_dlv" "$initrd_root/cache/dlv-listen-test/dlv-$dlv_version"
 
 tests=()
 for pkg in "${packages[@]}"; do
@@ -129,7 +151,9 @@ for pkg in "${packages[@]}"; do
 		mkdir -p "$initrd_root$root/${pkg#./}"
 		[ -d "$pkg/testdata" ] && cp -r "$pkg/testdata" "$initrd_root$root/${pkg#./}/"
 		tests+=("$name:${pkg#./}")
-		# Tests that show source lines read the test programs' sources.
+		# Tests that show source lines read the test programs' sources;
+		# go.mod marks the module root for those that look for it.
+		cp go.mod "$initrd_root$root/"
 		if [ ! -d "$initrd_root$root/internal/testprog/src" ]; then
 			mkdir -p "$initrd_root$root/internal/testprog"
 			cp -r internal/testprog/src "$initrd_root$root/internal/testprog/"
@@ -139,11 +163,12 @@ done
 unset CGO_ENABLED GOOS GOARCH
 
 run_flag=
-[ -n "${ARM64_VM_RUN:-}" ] && run_flag="-test.run=$ARM64_VM_RUN"
+# Single-quoted for /init's shell: a pattern has ( | ) $ in it.
+[ -n "${ARM64_VM_RUN:-}" ] && run_flag="'-test.run=${ARM64_VM_RUN//\'/\'\\\'\'}'"
 cat >"$initrd_root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin HOME=/tmp TMPDIR=/tmp
+export PATH=/bin HOME=/tmp TMPDIR=/tmp XDG_CACHE_HOME=/cache
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -155,17 +180,35 @@ export DLV_LISTEN_TEST_TIMEOUT_SCALE=$scale
 # A tenth of the thread-churn test's 600 continue/halt rounds: a few seconds
 # on the host, minutes emulated.
 export DLV_LISTEN_CHURN_ROUNDS=60
-echo "arm64-vm: kernel \$(uname -r) \$(uname -m), \$(nproc) cpus"
-for t in ${tests[*]}; do
-	name=\${t%%:*}
-	dir=\${t#*:}
-	echo "arm64-vm: === \$dir"
-	cd $root/\$dir
-	s=\$(date +%s)
-	/tests/\$name.test -test.v -test.count=1 -test.timeout=30m $run_flag 2>&1
-	rc=\$?
-	echo "arm64-vm: RESULT \$dir exit=\$rc seconds=\$((\$(date +%s) - s))"
+# The loopback interface, for the DAP and headless servers' tests.
+ip link set lo up
+echo "arm64-vm: kernel \$(uname -r) \$(uname -m), \$(nproc) cpus, $jobs test binaries at a time"
+# Each worker takes the next test binary nobody has claimed (mkdir is
+# atomic), runs it into a file and prints the file whole when it ends.
+worker() {
+	for t in ${tests[*]}; do
+		name=\${t%%:*}
+		dir=\${t#*:}
+		mkdir /tmp/claim.\$name 2>/dev/null || continue
+		cd $root/\$dir
+		echo "arm64-vm: START \$dir"
+		s=\$(date +%s)
+		/tests/\$name.test -test.v -test.count=1 -test.timeout=30m $run_flag >/tmp/out.\$name 2>&1
+		rc=\$?
+		echo "arm64-vm: RESULT \$dir exit=\$rc seconds=\$((\$(date +%s) - s))" >>/tmp/out.\$name
+		# busybox-static has no flock: a directory is the console's lock.
+		until mkdir /tmp/console.lock 2>/dev/null; do sleep 1; done
+		echo "arm64-vm: === \$dir"
+		cat /tmp/out.\$name
+		rmdir /tmp/console.lock
+	done
+}
+i=0
+while [ \$i -lt $jobs ]; do
+	worker &
+	i=\$((i + 1))
 done
+wait
 echo "arm64-vm: DONE"
 poweroff -f
 EOF
@@ -180,7 +223,7 @@ log "initramfs $(du -h "$work/initrd.gz" | cut -f1), booting $(basename "$vmlinu
 out=$work/console.log
 set +e
 timeout "$timeout_s" nice -n "$nice_n" qemu-system-aarch64 \
-	-M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 -nographic -no-reboot -nic none \
+	-M virt -cpu max,pauth-impdef=on -smp 2 -m 2048 -nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
 	-append "console=ttyAMA0 rdinit=/init panic=-1 ${ARM64_VM_KERNEL_ARGS-quiet}" </dev/null | tee "$out"
 qemu_rc=${PIPESTATUS[0]}

@@ -5,6 +5,7 @@ package dap
 import (
 	"encoding/base64"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,6 +150,9 @@ func TestAttachDetachLeavesProgram(t *testing.T) {
 // is an exception stop with the panic's message, and exceptionInfo says
 // so.
 func TestDebugModePanic(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("mode debug builds with the go command: %v", err)
+	}
 	tc := newTestClient(t)
 	tc.initialize()
 	out := filepath.Join(t.TempDir(), "panicprog")

@@ -3,6 +3,8 @@
 package dap
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -29,8 +31,10 @@ func TestScopesPagingAndMore(t *testing.T) {
 		t.Fatalf("scopes %v: want Locals, Globals (package main), Registers", scopes)
 	}
 	regs := tc.variables(scopes["Registers"])
-	if rip, ok := regs["   rip"]; !ok || rip.EvaluateName != "_RIP" || !strings.HasPrefix(rip.Value, "0x") || strings.Contains(rip.Value, "more") {
-		t.Errorf("Registers: rip = %+v (of %d registers)", rip, len(regs))
+	// The program counter as Delve names it: RIP on amd64, PC on arm64.
+	pcName := map[string]string{"amd64": "rip", "arm64": "pc"}[runtime.GOARCH]
+	if pc, ok := regs[fmt.Sprintf("%6s", pcName)]; !ok || pc.EvaluateName != "_"+strings.ToUpper(pcName) || !strings.HasPrefix(pc.Value, "0x") || strings.Contains(pc.Value, "more") {
+		t.Errorf("Registers: %s = %+v (of %d registers)", pcName, pc, len(regs))
 	}
 	globals := tc.variables(globRef)
 	block := globals["block"]

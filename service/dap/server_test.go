@@ -20,10 +20,11 @@ import (
 )
 
 // timeout bounds one DAP exchange on a loaded machine; launches (debug
-// information loading) get startTimeout.
-const (
-	timeout      = 30 * time.Second
-	startTimeout = 90 * time.Second
+// information loading) get startTimeout. Both stretch by
+// DLV_LISTEN_TEST_TIMEOUT_SCALE (an emulated machine).
+var (
+	timeout      = testprog.Timeout(30 * time.Second)
+	startTimeout = testprog.Timeout(90 * time.Second)
 )
 
 func TestMain(m *testing.M) {
