@@ -81,34 +81,28 @@ func (th *Thread) writeGPRegs(r *linutil.AMD64Registers) error {
 	return nil
 }
 
-// SetReg changes one register; proc uses it for PC, SP, the closure
-// context register and, for call injection, floating point.
-func (th *Thread) SetReg(regNum uint64, reg *op.DwarfRegister) error {
-	if err := th.p.needStopped(); err != nil {
+// setReg changes one register, floating point included (xstate). Tracer
+// thread, th held.
+func (th *Thread) setReg(regNum uint64, reg *op.DwarfRegister) error {
+	regs, err := th.registers()
+	if err != nil {
 		return err
 	}
-	var err error
-	th.p.tr.do(func() {
-		var regs proc.Registers
-		if regs, err = th.registers(); err != nil {
-			return
+	r := regs.(*linutil.AMD64Registers)
+	fpchanged, err := r.SetReg(regNum, reg)
+	if err != nil {
+		return err
+	}
+	if err := th.writeGPRegs(r); err != nil {
+		return err
+	}
+	if fpchanged && r.Fpregset != nil && r.Fpregset.Xsave != nil {
+		iov := unix.Iovec{Base: &r.Fpregset.Xsave[0], Len: uint64(len(r.Fpregset.Xsave))}
+		if err := ptrace(unix.PTRACE_SETREGSET, th.ID, ntX86Xstate, uintptr(unsafe.Pointer(&iov))); err != nil {
+			return fmt.Errorf("write xstate of thread %d: %w", th.ID, err)
 		}
-		r := regs.(*linutil.AMD64Registers)
-		var fpchanged bool
-		if fpchanged, err = r.SetReg(regNum, reg); err != nil {
-			return
-		}
-		if err = th.writeGPRegs(r); err != nil {
-			return
-		}
-		if fpchanged && r.Fpregset != nil && r.Fpregset.Xsave != nil {
-			iov := unix.Iovec{Base: &r.Fpregset.Xsave[0], Len: uint64(len(r.Fpregset.Xsave))}
-			if err = ptrace(unix.PTRACE_SETREGSET, th.ID, ntX86Xstate, uintptr(unsafe.Pointer(&iov))); err != nil {
-				err = fmt.Errorf("write xstate of thread %d: %w", th.ID, err)
-			}
-		}
-	})
-	return err
+	}
+	return nil
 }
 
 // restoreRegisters puts back registers saved by proc (after call

@@ -130,29 +130,25 @@ func (th *Thread) writeFPRegs(fpregset []byte) error {
 	return nil
 }
 
-// SetReg changes one register; proc uses it for PC, SP, the link register
-// and the closure context register (x26) when it injects a call, and for
-// V registers when it passes floating point arguments.
-func (th *Thread) SetReg(regNum uint64, reg *op.DwarfRegister) error {
-	var err error
-	th.p.tr.do(func() {
-		var regs proc.Registers
-		if regs, err = th.registers(); err != nil {
-			return
-		}
-		r := regs.(*linutil.ARM64Registers)
-		var fpchanged bool
-		if fpchanged, err = r.SetReg(regNum, reg); err != nil {
-			return
-		}
-		if err = th.writeGPRegs(r.Regs); err != nil {
-			return
-		}
-		if fpchanged && len(r.Fpregset) > 0 {
-			err = th.writeFPRegs(r.Fpregset)
-		}
-	})
-	return err
+// setReg changes one register: x26 is the closure context register, V
+// registers carry floating point arguments. Tracer thread, th held.
+func (th *Thread) setReg(regNum uint64, reg *op.DwarfRegister) error {
+	regs, err := th.registers()
+	if err != nil {
+		return err
+	}
+	r := regs.(*linutil.ARM64Registers)
+	fpchanged, err := r.SetReg(regNum, reg)
+	if err != nil {
+		return err
+	}
+	if err := th.writeGPRegs(r.Regs); err != nil {
+		return err
+	}
+	if fpchanged && len(r.Fpregset) > 0 {
+		return th.writeFPRegs(r.Fpregset)
+	}
+	return nil
 }
 
 // restoreRegisters puts back registers saved by proc (after call

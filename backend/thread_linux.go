@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 
+	"github.com/go-delve/delve/pkg/dwarf/op"
 	"github.com/go-delve/delve/pkg/proc"
 	"golang.org/x/sys/unix"
 
@@ -83,6 +84,17 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	var err error
 	th.p.tr.do(func() { r, err = th.registers() })
 	return r, err
+}
+
+// SetReg changes one register; proc uses it for PC, SP, the link and
+// closure context registers and floating point when it injects a call.
+func (th *Thread) SetReg(regNum uint64, reg *op.DwarfRegister) error {
+	if err := th.p.needStopped(); err != nil {
+		return err
+	}
+	var err error
+	th.p.tr.do(func() { err = th.setReg(regNum, reg) })
+	return err
 }
 
 func (th *Thread) RestoreRegisters(saved proc.Registers) error {
