@@ -2,9 +2,7 @@ package backend
 
 import (
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,15 +69,6 @@ func (p *Process) adoptStrays() (int, error) {
 // tracerOf is the TracerPid of thread tid of pid: the tracing thread's id,
 // 0 if none or if the thread is gone.
 func tracerOf(pid, tid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "TracerPid:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	return 0
+	n, _ := strconv.Atoi(readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))["TracerPid"])
+	return n
 }
