@@ -361,6 +361,7 @@ func TestWatchpointCallRegisters(t *testing.T) {
 	}
 
 	// Watch main.sink: main writes it after every tick.
+	testprog.RequireHardwareWatchpoints(t)
 	for _, b := range tgt.Breakpoints().M {
 		if b.Logical != nil && b.Logical.LogicalID >= 100 {
 			if err := tgt.ClearBreakpoint(b.Addr); err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-dap"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 // TestScopesPagingAndMore: Globals and Registers scopes, paging of a
@@ -146,6 +148,7 @@ func TestNoDebug(t *testing.T) {
 // TestDataBreakpoint: a write watchpoint on the global sink (written by
 // main after each call of work) stops the program there.
 func TestDataBreakpoint(t *testing.T) {
+	testprog.RequireHardwareWatchpoints(t)
 	tc := newTestClient(t)
 	pid, stop := tc.launchDapprog("work: call inner", nil)
 	killAtEnd(t, pid)
