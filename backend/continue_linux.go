@@ -171,17 +171,31 @@ func (p *Process) swallowQueuedTrap(th *Thread, stop listenmode.Stop) bool {
 
 // stopAll brings every thread into a ptrace-stop with PTRACE_INTERRUPT,
 // which sends the program no signal. Whatever a thread reports instead is
-// kept: signals to re-inject, breakpoint traps, group-stops. Threads found
-// untraced once the others are held are seized and stopped too
-// (adoptStrays). Tracer thread.
+// kept: signals to re-inject, breakpoint traps, group-stops. Until a sweep
+// has found the process free of untraced threads, threads found untraced
+// once the others are held are seized and stopped too (adoptStrays); after
+// that, a stop only compares the kernel's thread count with the table's
+// (one stat(2)) and sweeps again if they differ. Tracer thread.
 func (p *Process) stopAll() error {
 	for {
 		if err := p.interruptAll(); err != nil {
 			return err
 		}
+		if p.strayFree && p.tableComplete() {
+			return nil
+		}
 		added, err := p.adoptStrays()
-		if err != nil || added == 0 {
+		if err != nil {
 			return err
+		}
+		if added == 0 {
+			// Every thread is held, so none is inside clone(2), and no
+			// thread the table does not know exists. From now on every
+			// new thread is made by a traced one and is traced by the
+			// kernel (PTRACE_O_TRACECLONE, copied to the child by
+			// ptrace_init_task): no later sweep can find one.
+			p.strayFree = true
+			return nil
 		}
 	}
 }

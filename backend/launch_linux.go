@@ -155,6 +155,9 @@ func (p *Process) seizeLaunched(release *os.File, path string) error {
 			}
 			th := p.newThread(p.pid, false)
 			th.isNew, th.state, th.last = false, held, stop
+			// Traced since before its first instruction: every thread it
+			// makes is traced by the kernel.
+			p.strayFree = true
 			p.job.Assume(listenmode.StateRunning)
 			p.publishJobState()
 			return nil

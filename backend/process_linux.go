@@ -48,6 +48,11 @@ type Process struct {
 	threadsMu sync.Mutex
 	threads   map[int]*Thread
 	memthread *Thread
+	// strayFree: a sweep with every thread held found no untraced thread
+	// (stopAll), or the process was traced from its exec (Launch), so
+	// none can appear any more: stops skip the sweep. Tracer thread only.
+	strayFree bool
+	taskDir   string // /proc/PID/task, once known (tableComplete)
 	// vanished holds threads the kernel attached that exited before
 	// their creator's PTRACE_EVENT_CLONE report was reaped (see reap).
 	// Tracer thread only.

@@ -20,9 +20,12 @@ import (
 // suppresses, which kills a Go program (Delve's fatal-throw breakpoint in
 // runtime.fatalsignal traps again inside the handler, SIGTRAP blocked, and
 // the kernel resets SIGTRAP to its default action). So the table is
-// checked against /proc again whenever every thread has been stopped and
-// before a breakpoint is written: by then every clone begun before its
-// creator was seized has returned.
+// checked against /proc again before a breakpoint is written while the
+// program runs free, and once every thread has been stopped: by then every
+// clone begun before its creator was seized has returned. stopAll sweeps
+// until a sweep finds none (strayFree); from then on no untraced thread
+// can appear, since every new thread is made by a traced one, and a stop
+// only checks the count (tableComplete).
 //
 // A stray is seized and left running, to be interrupted like any other
 // thread; one the kernel attached to us (its creator was traced; its
@@ -71,4 +74,25 @@ func (p *Process) adoptStrays() (int, error) {
 func tracerOf(pid, tid int) int {
 	n, _ := strconv.Atoi(readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))["TracerPid"])
 	return n
+}
+
+// tableComplete reports whether the kernel counts as many threads in the
+// process as the table holds. It costs one stat(2): the link count of
+// /proc/PID/task is 2 plus the number of threads (proc_task_getattr adds
+// get_nr_threads). Both sides count a thread until its exit is reaped, so
+// they agree whenever every thread is held and the table is right; if they
+// do not (a thread we lost track of, or a zombie leader reconcile
+// dropped), stopAll sweeps. Tracer thread.
+func (p *Process) tableComplete() bool {
+	if p.taskDir == "" {
+		p.taskDir = "/proc/" + strconv.Itoa(p.pid) + "/task"
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(p.taskDir, &st); err != nil {
+		return true // the process is gone: its exit is being reported
+	}
+	p.threadsMu.Lock()
+	n := len(p.threads)
+	p.threadsMu.Unlock()
+	return int(st.Nlink)-2 == n
 }

@@ -120,3 +120,39 @@ func assertEveryThreadHeld(t *testing.T, p *Process) {
 		}
 	}
 }
+
+// TestSweepEndsOnceClean: the attach's first stop sweeps /proc for
+// untraced threads; once a sweep with every thread held finds none, later
+// stops only compare the thread count (tableComplete), which agrees with
+// the table while threads come and go.
+func TestSweepEndsOnceClean(t *testing.T) {
+	job := testprog.Start(t, "threads", "-threads", "3", "-churn")
+	grp, p := attachInternal(t, job.Pid)
+	var clean, complete bool
+	p.tr.do(func() { clean, complete = p.strayFree, p.tableComplete() })
+	if !clean {
+		t.Fatal("after attach, the process is not marked free of untraced threads")
+	}
+	if !complete {
+		t.Fatalf("with every thread held the kernel's thread count differs from the table's %d", len(p.threadSlice()))
+	}
+	for i := 0; i < 20; i++ {
+		done := make(chan error, 1)
+		go func() { done <- grp.Continue() }()
+		job.WaitAdvance(t, testprog.Timeout(5*time.Second))
+		if err := grp.RequestManualStop(); err != nil {
+			t.Fatalf("RequestManualStop: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("halted continue: %v", err)
+		}
+		p.tr.do(func() { complete = p.tableComplete() })
+		if !complete {
+			t.Fatalf("round %d: the kernel's thread count differs from the table's %d", i, len(p.threadSlice()))
+		}
+		assertEveryThreadHeld(t, p)
+	}
+	if r := p.Repairs(); len(r) != 0 {
+		t.Fatalf("repairs on a program without strays: %q", r)
+	}
+}
