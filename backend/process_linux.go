@@ -96,13 +96,13 @@ func newProcess(pid int) *Process {
 		bi:          proc.NewBinaryInfo(runtime.GOOS, runtime.GOARCH, true),
 		breakpoints: proc.NewBreakpointMap(),
 		planted:     make(map[uint64]*proc.Breakpoint),
-		tr:          newTracer(),
 		threads:     make(map[int]*Thread),
 		vanished:    make(map[int]struct{}),
 		job:         listenmode.NewTracker(pid),
 		haltc:       make(chan struct{}, 1),
 	}
 	p.ProcessInternal = bpfUnsupported
+	p.tr = newTracer(p)
 	return p
 }
 

@@ -68,7 +68,13 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	}
 	th.state = held
 	th.last = stop
-	th.invalidateRegisters()
+	if th.parked {
+		// Parked while idle: it ran nothing, and proc may be reading
+		// the cache from another goroutine.
+		th.parked = false
+	} else {
+		th.invalidateRegisters()
+	}
 	if th.isNew {
 		th.isNew = false
 		p.copyWatchpoints(th)

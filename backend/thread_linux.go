@@ -48,6 +48,9 @@ type Thread struct {
 	spawned bool
 	// announced: its creator's PTRACE_EVENT_CLONE report has been reaped.
 	announced bool
+	// parked: listening while the debugger is idle (idle_linux.go); it
+	// has not run since it was held, so its registers are unchanged.
+	parked bool
 
 	regs arch // register cache, valid while held
 
