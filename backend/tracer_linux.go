@@ -59,6 +59,16 @@ func (tr *tracer) loop() {
 	// request must come from that thread. The thread is never unlocked, so
 	// it dies with the goroutine instead of serving other goroutines.
 	runtime.LockOSThread()
+	// Every tracee stop sends SIGCHLD to its tracer, and the kernel hands
+	// a process-directed signal to the thread it names when that thread
+	// does not block it (complete_signal): here, this one. Taking it here
+	// interrupted the tracer once per stopped thread, to run Go's signal
+	// handler, in the middle of stopping the others. Blocked here, it goes
+	// to another thread of this process, which passes it on to sigchld
+	// as before; wait4 does not depend on the signal.
+	var chld unix.Sigset_t
+	chld.Val[(unix.SIGCHLD-1)/64] |= 1 << ((uint(unix.SIGCHLD) - 1) % 64)
+	_ = unix.PthreadSigmask(unix.SIG_BLOCK, &chld, nil)
 	idle := time.NewTimer(idleAfter)
 	idle.Stop()
 	parked := false
