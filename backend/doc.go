@@ -97,9 +97,9 @@
 //   - the halt request: a channel send to the tracer thread, which sleeps
 //     on SIGCHLD or a halt, never in a blocking wait4;
 //   - stop: one PTRACE_INTERRUPT and one wait4 per thread; wait4 names the
-//     thread (wait4(-1) scans every tracee on each call before Linux 6.3:
-//     quadratic), and sleeps on SIGCHLD only when no thread has stopped
-//     yet;
+//     thread (a direct look-up since Linux 6.3, where wait4(-1) scans
+//     every tracee on each call: quadratic), and the tracer sleeps on
+//     SIGCHLD only when no thread has stopped yet;
 //   - the stray sweep: one stat(2) of /proc/PID/task, whose link count is
 //     the kernel's thread count (tableComplete), once the first stop after
 //     attach has swept /proc (adoptStrays) and found every thread traced;
