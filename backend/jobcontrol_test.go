@@ -482,7 +482,9 @@ func TestJCDetachWhileStopped(t *testing.T) {
 		}
 		job.Signal(t, syscall.SIGCONT)
 		job.WaitEvent(t, "continued", jcTimeout)
-		if got := job.WaitExit(t, 10*time.Second); got != "exited 0" {
+		// Up to 4000 ticks of 1 ms are left to run: at a load of 20 a tick
+		// took 4.6 ms here, so give it a minute (scaled).
+		if got := job.WaitExit(t, testprog.Timeout(time.Minute)); got != "exited 0" {
 			t.Fatalf("exit = %q, want \"exited 0\" (events %q, output %q)", got, job.Events(), job.Output())
 		}
 		if n := job.Counter(); n != iterations {
