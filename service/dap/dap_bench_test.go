@@ -8,7 +8,10 @@ package dap_test
 // flat out between stops):
 //
 //   - BenchmarkDAPBreakpointRoundTrip: continue -> stopped at a breakpoint
-//     hit on every loop iteration (goal: at least 1.3x dlv's hit rate);
+//     hit on every loop iteration (goal: at least 2.0x dlv's hit rate);
+//   - BenchmarkDAPIDERoundTrip: what an editor does at each hit: continue,
+//     stopped, then threads, stackTrace, scopes and the locals' variables
+//     of the top frame (goal: at least 2.0x dlv's rate);
 //   - BenchmarkDAPReadMemory1MiB: a 1 MiB readMemory of dapprog's block
 //     (goal: at least 2x dlv's rate).
 //
@@ -57,10 +60,40 @@ type benchSession struct {
 
 func BenchmarkDAPBreakpointRoundTrip(b *testing.B) {
 	dlv, ours := benchStart(b, "dlv"), benchStart(b, "ours")
-	benchInterleaved(b, "continue-to-breakpoint", "breakpoint hits/s", 1.3, dlv, ours, func(s *benchSession) {
+	benchInterleaved(b, "continue-to-breakpoint", "breakpoint hits/s", 2.0, dlv, ours, func(s *benchSession) {
 		s.c.ContinueRequest(s.tid)
 		benchExpect[*dap.ContinueResponse](s)
 		s.tid = benchExpect[*dap.StoppedEvent](s).Body.ThreadId
+	})
+}
+
+// BenchmarkDAPIDERoundTrip times an editor's whole round trip at a
+// breakpoint: VS Code, after a stopped event, asks for the threads, the
+// stopped thread's stack (20 frames), the top frame's scopes and the
+// locals, before the user continues; with vscode-go's default launch
+// attributes (no Globals scope).
+func BenchmarkDAPIDERoundTrip(b *testing.B) {
+	dlv, ours := benchStartWith(b, "dlv", false), benchStartWith(b, "ours", false)
+	benchInterleaved(b, "ide-round-trip", "editor round trips/s", 2.0, dlv, ours, func(s *benchSession) {
+		s.c.ContinueRequest(s.tid)
+		benchExpect[*dap.ContinueResponse](s)
+		s.tid = benchExpect[*dap.StoppedEvent](s).Body.ThreadId
+		s.c.ThreadsRequest()
+		if th := benchExpect[*dap.ThreadsResponse](s).Body.Threads; len(th) == 0 {
+			s.b.Fatalf("%s: no threads", s.kind)
+		}
+		s.c.StackTraceRequest(s.tid, 0, 20)
+		frames := benchExpect[*dap.StackTraceResponse](s).Body.StackFrames
+		if len(frames) == 0 {
+			s.b.Fatalf("%s: empty stack", s.kind)
+		}
+		s.c.ScopesRequest(frames[0].Id)
+		scopes := benchExpect[*dap.ScopesResponse](s).Body.Scopes
+		if len(scopes) == 0 {
+			s.b.Fatalf("%s: no scopes", s.kind)
+		}
+		s.c.VariablesRequest(scopes[0].VariablesReference)
+		benchExpect[*dap.VariablesResponse](s)
 	})
 }
 
@@ -127,8 +160,15 @@ func benchMedian(ds []time.Duration) time.Duration {
 }
 
 // benchStart launches dapprog under a server of the given kind and stops
-// at the breakpoint on work's call of inner.
+// at the breakpoint on work's call of inner, with the Globals scope shown.
 func benchStart(b *testing.B, kind string) *benchSession {
+	b.Helper()
+	return benchStartWith(b, kind, true)
+}
+
+// benchStartWith is benchStart; globals is the launch attribute
+// showGlobalVariables (vscode-go's default is false).
+func benchStartWith(b *testing.B, kind string, globals bool) *benchSession {
 	b.Helper()
 	prog := testprog.Build(b, "dapprog")
 	var conn net.Conn
@@ -171,7 +211,7 @@ func benchStart(b *testing.B, kind string) *benchSession {
 	benchExpect[*dap.InitializeResponse](s)
 	s.c.LaunchRequestWithArgs(map[string]any{
 		"request": "launch", "mode": "exec", "program": prog, "args": []string{"-period", "0", "-die-with-parent"},
-		"showGlobalVariables": true,
+		"showGlobalVariables": globals,
 	})
 	benchExpect[*dap.LaunchResponse](s)
 	s.c.SetBreakpointsRequest(file, []int{line})
