@@ -208,7 +208,7 @@ func (r *sbsRun) startCounter(t *testing.T, bin string) {
 	r.cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	r.cmd.Stdout, r.cmd.Stderr = log, log
 	Spawn(t, r.cmd)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testprog.Timeout(testprog.StartTimeout))
 	for sbsReadCounter(r.counterPath) < 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("counter %d for %s never counted", r.cmd.Process.Pid, r.name)
