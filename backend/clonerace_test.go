@@ -3,24 +3,29 @@
 package backend_test
 
 // The clone race of attach as a figure: attach many times to a program
-// that keeps creating threads, with our backend and with Delve's native
-// backend, and count the programs killed. A thread that is inside clone(2)
-// when it is attached makes a new thread nobody traces (see adoptStrays);
-// that thread runs free, and the first breakpoint it executes kills the
-// program with SIGTRAP. Ours finds such threads before writing a
+// that is creating threads, with our backend and with Delve's native
+// backend, and count the programs killed. A thread that is inside
+// clone(2) when it is attached makes a new thread nobody traces (see
+// adoptStrays); that thread runs free, and the first breakpoint it
+// executes kills the program with SIGTRAP (or Go's handler reports the
+// SIGTRAP and exits 2). Ours finds such threads before writing a
 // breakpoint and must lose no program; native's count is reported.
 //
-// The breakpoint is on runtime.schedule, which every thread of a Go
-// program runs each time its goroutine blocks: a thread running free
-// reaches it within milliseconds. The rules of bench_test.go hold: a
-// native session and one of ours are never alive at once, and no program
-// is started while a native session is.
+// Each round starts a fresh `threads -threads 100` and attaches as soon
+// as it counts, while its runtime is still creating the hundred threads
+// (a program just started, as the suite's tests attach to them). The
+// breakpoint is on runtime.schedule, which every thread of a Go program
+// runs each time its goroutine blocks: a thread running free reaches it
+// within milliseconds. The rules of bench_test.go hold: a native session
+// and one of ours are never alive at once, and no program is started
+// while a native session is.
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,12 +39,12 @@ import (
 const cloneRaceFunc = "runtime.schedule"
 
 // cloneRaceAttaches is how many times each backend attaches: a few in the
-// normal suite, 50 with DLV_LISTEN_STRESS=full.
+// normal suite (about a second each), 50 with DLV_LISTEN_STRESS=full.
 func cloneRaceAttaches() int {
 	if os.Getenv("DLV_LISTEN_STRESS") == "full" {
 		return 50
 	}
-	return 4
+	return 3
 }
 
 // cloneRaceTally is what one backend's attaches did.
@@ -56,25 +61,27 @@ func TestAttachCloneRace(t *testing.T) {
 		tally := &cloneRaceTally{}
 		tallies[kind] = tally
 		t.Run(kind, func(t *testing.T) {
-			var job *testprog.Job
 			for i := 0; i < n; i++ {
-				if job == nil {
-					// Fleeting threads, one every 100 µs: many clones
-					// in flight while the threads are attached.
-					job = testprog.Start(t, "threads", "-threads", "4", "-churn", "-fast")
-				}
+				job := testprog.Start(t, "threads", "-threads", "100")
 				tally.attaches++
 				if death := cloneRaceRound(t, kind, job, tally); death != "" {
+					if out, _, _ := strings.Cut(strings.TrimSpace(job.Output()), "\n"); out != "" {
+						death += " (" + out + ")" // Go's report: "SIGTRAP: trace trap"
+					}
 					tally.killed++
 					tally.deaths = append(tally.deaths, death)
 					t.Logf("%s: attach %d: program %d killed: %s", kind, i+1, job.Pid, death)
-					job = nil
+					continue
 				}
+				// Its hundred threads would load the machine for the
+				// rounds that follow.
+				job.Signal(t, syscall.SIGKILL)
+				job.WaitExit(t, 5*time.Second)
 			}
 		})
 	}
 	ours, native := tallies[benchOurs], tallies[benchNative]
-	t.Logf("clone race: %d attaches each to `threads -churn -fast`, breakpoint on %s, 3 continues, detach:\n"+
+	t.Logf("clone race: %d attaches each to a program creating 100 threads, breakpoint on %s, 3 continues, detach:\n"+
 		"  dlv-listen: %d programs killed (%d untraced threads found and seized)\n"+
 		"  native:     %d programs killed %q; %d attaches failed (program unharmed)",
 		n, cloneRaceFunc, ours.killed, ours.strays, native.killed, native.deaths, native.failed)
@@ -102,8 +109,7 @@ func cloneRaceRound(t *testing.T, kind string, job *testprog.Job, tally *cloneRa
 		tally.failed++
 		tally.failures = append(tally.failures, err.Error())
 		waitUntraced(t, job.Pid)
-		job.WaitAdvance(t, 5*time.Second)
-		return cloneRaceDeath(t, job)
+		return cloneRaceLives(t, job)
 	}
 	detached := false
 	defer func() {
@@ -137,7 +143,7 @@ func cloneRaceRound(t *testing.T, kind string, job *testprog.Job, tally *cloneRa
 			var exited proc.ErrProcessExited
 			if errors.As(err, &exited) {
 				detached = true // nothing to detach from
-				return cloneRaceWaitDeath(t, job)
+				return job.WaitExit(t, 5*time.Second)
 			}
 			if death := cloneRaceDeath(t, job); death != "" {
 				return death
@@ -158,10 +164,28 @@ func cloneRaceRound(t *testing.T, kind string, job *testprog.Job, tally *cloneRa
 		}
 		t.Fatalf("%s: detach %d: %v", kind, job.Pid, err)
 	}
-	// A thread that ran free through the session may still be executing
-	// the last int3 it met: the program must count on, untraced.
+	// A thread that ran free through the session may have met an int3
+	// (Go's handler then reports SIGTRAP and exits 2): the program must
+	// count on, untraced.
 	waitUntraced(t, job.Pid)
-	job.WaitAdvance(t, 5*time.Second)
+	return cloneRaceLives(t, job)
+}
+
+// cloneRaceLives waits until the program counts on and returns "", or
+// until jobparent records its end and returns that.
+func cloneRaceLives(t *testing.T, job *testprog.Job) string {
+	t.Helper()
+	start := job.Counter()
+	deadline := time.Now().Add(testprog.Timeout(5 * time.Second))
+	for job.Counter() <= start {
+		if death := cloneRaceDeath(t, job); death != "" {
+			return death
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("program %d: counter stuck at %d for %v after detach (state %q)", job.Pid, start, testprog.Timeout(5*time.Second), job.State())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return cloneRaceDeath(t, job)
 }
 
@@ -181,22 +205,18 @@ func cloneRaceContinue(grp *proc.TargetGroup) error {
 }
 
 // cloneRaceDeath is jobparent's record of the program's end, or "" while
-// it lives.
+// it lives. A program that is gone but not yet recorded is waited for.
 func cloneRaceDeath(t *testing.T, job *testprog.Job) string {
 	t.Helper()
+	if st := job.State(); st == 0 || st == 'Z' || st == 'X' {
+		return job.WaitExit(t, 5*time.Second)
+	}
 	for _, ev := range job.Events() {
 		if strings.HasPrefix(ev, "signaled ") || strings.HasPrefix(ev, "exited ") {
 			return ev
 		}
 	}
 	return ""
-}
-
-// cloneRaceWaitDeath waits for jobparent to record the end the debugger
-// already saw.
-func cloneRaceWaitDeath(t *testing.T, job *testprog.Job) string {
-	t.Helper()
-	return job.WaitExit(t, 5*time.Second)
 }
 
 // waitUntraced waits until nothing traces pid.
