@@ -3,6 +3,7 @@ package backend
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -68,15 +69,29 @@ func (p *Process) releaseOn(ch chan os.Signal, quit chan struct{}) {
 		return
 	}
 	p.Release()
-	// Let the signal take the effect it would have had without us; the
-	// kill is asynchronous, so give it time before exiting the same way.
+	// Let the signal take the effect it would have had without us.
 	signal.Reset(sig)
 	if s, ok := sig.(syscall.Signal); ok {
-		_ = unix.Kill(os.Getpid(), s)
-		time.Sleep(time.Second)
+		reraise(s)
+		// Still alive: the signal is ignored here (a SIG_IGN inherited
+		// from the parent, which Reset restores). Exit as it would have.
 		os.Exit(128 + int(s))
 	}
 	os.Exit(1)
+}
+
+// reraise sends s to the calling thread with s unblocked there, so the
+// signal is delivered before tgkill returns: its handler runs on this
+// thread (Go's, which for a signal nobody is notified of dies of it) or
+// its default action ends the process. A process-directed kill(2) could
+// pick another thread and end the process only a moment later, which
+// would have to be waited for. It returns only if s has no effect.
+func reraise(s syscall.Signal) {
+	runtime.LockOSThread() // the thread unblocked is the one signalled
+	var set unix.Sigset_t
+	set.Val[(s-1)/64] |= 1 << ((uint(s) - 1) % 64)
+	_ = unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
+	_ = unix.Tgkill(os.Getpid(), unix.Gettid(), s)
 }
 
 // Release detaches from the process from any goroutine, even while another

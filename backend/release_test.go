@@ -18,20 +18,25 @@ import (
 // A program embedding the backend that receives SIGTERM or SIGINT while it
 // continues lets the process go: every breakpoint removed, the job-control
 // state as it was (running stays running, stopped stays stopped), and then
-// it dies of the signal.
+// it dies of the signal; or, if it started with the signal ignored, exits
+// with 128+signal at once.
 func TestReleaseOnSignal(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		sig     syscall.Signal
 		stopped bool
 		fn      string
+		ignored bool // the embedder starts with sig ignored (SIG_IGN)
 	}{
 		// main.main's entry is never reached again: the embedder waits in
 		// Continue. main.tick is hit at once: it waits at the breakpoint.
-		{"SIGTERM-running", syscall.SIGTERM, false, "main.main"},
-		{"SIGINT-running", syscall.SIGINT, false, "main.main"},
-		{"SIGTERM-at-breakpoint", syscall.SIGTERM, false, "main.tick"},
-		{"SIGTERM-stopped", syscall.SIGTERM, true, "main.tick"},
+		{"SIGTERM-running", syscall.SIGTERM, false, "main.main", false},
+		{"SIGINT-running", syscall.SIGINT, false, "main.main", false},
+		{"SIGTERM-at-breakpoint", syscall.SIGTERM, false, "main.tick", false},
+		{"SIGTERM-stopped", syscall.SIGTERM, true, "main.tick", false},
+		// Started as a background command of a shell without job control
+		// (SIGINT ignored): the re-raised signal has no effect.
+		{"SIGINT-ignored", syscall.SIGINT, false, "main.main", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			job := testprog.Start(t, "counter")
@@ -46,7 +51,11 @@ func TestReleaseOnSignal(t *testing.T) {
 			}
 			var stderr bytes.Buffer
 			emb.Stderr = &stderr
-			startWithDefault(t, emb, tc.sig)
+			if tc.ignored {
+				startIgnoring(t, emb, tc.sig)
+			} else {
+				startWithDefault(t, emb, tc.sig)
+			}
 			defer emb.Process.Kill()
 			var addrs []uint64
 			sc := bufio.NewScanner(out)
@@ -70,11 +79,16 @@ func TestReleaseOnSignal(t *testing.T) {
 			if err := emb.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
+			sent := time.Now()
 			err = emb.Wait()
 			ws, _ := emb.ProcessState.Sys().(syscall.WaitStatus)
-			if !ws.Signaled() || ws.Signal() != tc.sig {
+			switch {
+			case tc.ignored && (!ws.Exited() || ws.ExitStatus() != 128+int(tc.sig)):
+				t.Fatalf("embedder ended with %v (%v), want exit status %d; stderr: %s", err, ws, 128+int(tc.sig), stderr.String())
+			case !tc.ignored && (!ws.Signaled() || ws.Signal() != tc.sig):
 				t.Fatalf("embedder ended with %v (%v), want death by %v; stderr: %s", err, ws, tc.sig, stderr.String())
 			}
+			t.Logf("embedder ended %v after the signal", time.Since(sent).Round(time.Millisecond))
 			if _, tracer, _ := testprog.ProcStat(job.Pid); tracer != 0 {
 				t.Fatalf("process %d still traced by %d", job.Pid, tracer)
 			}
@@ -93,6 +107,18 @@ func TestReleaseOnSignal(t *testing.T) {
 			}
 			job.WaitAdvance(t, 5*time.Second)
 		})
+	}
+}
+
+// startIgnoring starts cmd with sig ignored, as a shell without job
+// control starts a background command with SIGINT: an ignored signal stays
+// ignored across exec.
+func startIgnoring(t *testing.T, cmd *exec.Cmd, sig syscall.Signal) {
+	t.Helper()
+	signal.Ignore(sig)
+	defer signal.Reset(sig)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
 }
 

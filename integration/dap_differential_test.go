@@ -27,8 +27,16 @@ func TestDAPDifferential(t *testing.T) {
 	ours := dapServerBin(t)
 	stock := StockDlv(t)
 	prog := dapprogBin(t)
-	a := dapRecordSession(t, "dlv", stock, prog)
+	// dlv's session is the reference: if it fails, dlv-listen's must
+	// still run through, and the test says that there was nothing to
+	// compare it with. (dlv launches dapprog itself, so no attach race
+	// is involved; this is for any bug of dlv's.)
+	var a []dapStep
+	ref := Try(t, func(tb testing.TB) { a = dapRecordSession(tb, "dlv", stock, prog) })
 	b := dapRecordSession(t, "dlv-listen", ours, prog)
+	if !ref.OK {
+		t.Skipf("stock dlv %s failed its session, not dlv-listen (whose %d steps ran and were not compared): %s", StockDlvVersion, len(b), ref.Msg)
+	}
 	if len(a) != len(b) {
 		t.Errorf("dlv's session has %d steps, dlv-listen's %d", len(a), len(b))
 	}
@@ -79,7 +87,7 @@ var dapExtensions = map[string]func(dlv, ours string) bool{
 // dapRecordSession runs the session on a server started as `bin dap
 // --listen=...` and returns its normalised transcript: one line per
 // awaited message, then the other events' kinds, then the output text.
-func dapRecordSession(t *testing.T, name, bin, prog string) []dapStep {
+func dapRecordSession(t testing.TB, name, bin, prog string) []dapStep {
 	t.Helper()
 	src := dapprogSource(t)
 	addr := freeLoopbackAddr(t)
@@ -260,7 +268,7 @@ func dapNormalizeText(s string) string {
 // dapNormalize is m as JSON without sequence numbers, with addresses,
 // memory/variable/frame references, thread and goroutine ids and pids
 // replaced by placeholders.
-func dapNormalize(t *testing.T, m any) string {
+func dapNormalize(t testing.TB, m any) string {
 	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {

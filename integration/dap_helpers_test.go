@@ -94,7 +94,7 @@ type dapServer struct {
 // dapCmd is `bin args...` run from the module root, with Go telemetry off
 // (stock dlv would leave its telemetry child behind) and a private Delve
 // config, killed if the test binary dies.
-func dapCmd(t *testing.T, bin string, args ...string) *exec.Cmd {
+func dapCmd(t testing.TB, bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), NoTelemetryEnv, "XDG_CONFIG_HOME="+t.TempDir(), "TERM=xterm")
@@ -104,7 +104,7 @@ func dapCmd(t *testing.T, bin string, args ...string) *exec.Cmd {
 
 // freeLoopbackAddr returns 127.0.0.1:<a port free just now>, as an editor
 // picks the port it passes to the adapter.
-func freeLoopbackAddr(t *testing.T) string {
+func freeLoopbackAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -120,7 +120,7 @@ func freeLoopbackAddr(t *testing.T) string {
 // server has a session of its own under the tests (startGuarded, so the
 // programs it launches die with the test binary); with no terminal in it,
 // the session makes no difference to the server.
-func startDAPPiped(t *testing.T, name, bin string, extra []*os.File, setsid bool, args ...string) *dapServer {
+func startDAPPiped(t testing.TB, name, bin string, extra []*os.File, setsid bool, args ...string) *dapServer {
 	t.Helper()
 	s := &dapServer{name: name, cmd: dapCmd(t, bin, append([]string{"dap"}, args...)...)}
 	s.cmd.SysProcAttr.Setsid = setsid
@@ -148,7 +148,7 @@ func startDAPDevNull(t *testing.T, name, bin string, args ...string) *dapServer 
 }
 
 // start starts s.cmd, reaps it when it exits and registers the cleanup.
-func (s *dapServer) start(t *testing.T) {
+func (s *dapServer) start(t testing.TB) {
 	t.Helper()
 	if err := startGuarded(t, s.cmd); err != nil {
 		t.Fatalf("%s: starting %v: %v", s.name, s.cmd.Args, err)
@@ -194,7 +194,7 @@ func (s *dapServer) output() string {
 
 // cleanup kills what the server started (a launched program, a go build),
 // then the server, unless it is gone; it logs its output if the test failed.
-func (s *dapServer) cleanup(t *testing.T) {
+func (s *dapServer) cleanup(t testing.TB) {
 	t.Cleanup(func() {
 		select {
 		case <-s.exited:
@@ -213,7 +213,7 @@ func (s *dapServer) cleanup(t *testing.T) {
 
 // waitExit waits for the server to exit and returns its exit status (-1
 // for a signal).
-func (s *dapServer) waitExit(t *testing.T, timeout time.Duration) int {
+func (s *dapServer) waitExit(t testing.TB, timeout time.Duration) int {
 	t.Helper()
 	timeout = testprog.Timeout(timeout)
 	select {
@@ -247,7 +247,7 @@ func (s *dapServer) launchedChild(t *testing.T, comm string) int {
 
 // dialRetry connects to addr, retrying until the server listens (what
 // nvim-dap does), within dapStartTimeout.
-func dialRetry(t *testing.T, s *dapServer, addr string) net.Conn {
+func dialRetry(t testing.TB, s *dapServer, addr string) net.Conn {
 	t.Helper()
 	deadline := time.Now().Add(dapStartTimeout)
 	for {
@@ -497,7 +497,7 @@ type dapprogLines struct {
 	innerEntry           int // the line of func inner
 }
 
-func dapprogSource(t *testing.T) dapprogLines {
+func dapprogSource(t testing.TB) dapprogLines {
 	t.Helper()
 	file := filepath.Join(moduleRoot, "internal/testprog/src/dapprog/main.go")
 	b, err := os.ReadFile(file)

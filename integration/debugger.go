@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 // Flavor names a debugger the harness drives.
@@ -36,6 +38,11 @@ type DebuggerOptions struct {
 	Args []string
 	// ExtraArgs are appended to Args (e.g. "--log").
 	ExtraArgs []string
+	// Settled says the caller has already waited for the program's
+	// threads to settle (testprog.WaitSettled); Attach otherwise waits
+	// for it before starting stock dlv, which takes at least
+	// testprog.SettleQuiet.
+	Settled bool
 	// Prompt is what the debugger prints when ready for a command:
 	// DlvPrompt unless set; "" with a non-terminal front end means do not
 	// wait for one.
@@ -58,6 +65,12 @@ func Attach(t testing.TB, pid int, o DebuggerOptions) *Debugger {
 	t.Helper()
 	if o.Args == nil {
 		o.Args = []string{"attach", strconv.Itoa(pid)}
+	}
+	if o.Flavor == FlavorStockDlv && !o.Settled && !testprog.WaitSettled(pid, testprog.SettleQuiet, StartTimeout) {
+		// Stock dlv misses a thread being created as it attaches (the
+		// clone race that adoptStrays repairs in dlv-listen), and the
+		// program then dies of SIGTRAP at its first breakpoint.
+		t.Logf("process %d: its threads did not stay the same for %v; stock dlv may lose one being created", pid, testprog.SettleQuiet)
 	}
 	d := StartDebugger(t, o)
 	d.Target = pid

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
 // Figures are one debugger's timings on the same program, measured
@@ -41,6 +43,12 @@ func MeasureFigures(t testing.TB, f Flavor) Figures {
 	Spawn(t, cmd)
 	c.Pid = cmd.Process.Pid
 	c.WaitAdvance(t, EventTimeout)
+	// Both debuggers attach to a settled program (see Attach), and the
+	// wait for it is not timed.
+	settled := testprog.WaitSettled(c.Pid, testprog.SettleQuiet, StartTimeout)
+	if !settled {
+		t.Logf("jobprog %d: its threads did not stay the same for %v", c.Pid, testprog.SettleQuiet)
+	}
 
 	// Watch the counter at 1 ms resolution during the attach.
 	var mu sync.Mutex
@@ -65,7 +73,7 @@ func MeasureFigures(t testing.TB, f Flavor) Figures {
 		}
 	}()
 	start := time.Now()
-	d := Attach(t, c.Pid, DebuggerOptions{Flavor: f})
+	d := Attach(t, c.Pid, DebuggerOptions{Flavor: f, Settled: settled})
 	prompt := time.Now()
 	close(stop)
 	<-watched

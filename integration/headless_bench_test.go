@@ -53,6 +53,7 @@ func BenchmarkHeadless(b *testing.B) {
 		var jobs [2]*testprog.Job
 		for k := range jobs {
 			jobs[k] = testprog.Start(b, "counter", "-workers", "0")
+			jobs[k].WaitSettled(b) // before stock dlv attaches (see testprog.WaitSettled)
 		}
 		interleave(b, 0, func(k int) {
 			srv := startServer(b, names[k], bins[k], append([]string{"attach", pidArg(jobs[k].Pid)}, headlessArgs()...)...)
@@ -77,6 +78,7 @@ func BenchmarkHeadless(b *testing.B) {
 	var addrs [2]uint64
 	for k := range bins {
 		job := testprog.Start(b, "counter", "-workers", "0", "-period", "0")
+		job.WaitSettled(b)
 		srv := startServer(b, names[k], bins[k], append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 		c := srv.dial(b)
 		bp, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.tick"})

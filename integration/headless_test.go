@@ -28,7 +28,7 @@ import (
 )
 
 // connectTerm runs `<bin> connect addr` in a pty and waits for its prompt.
-func connectTerm(t *testing.T, name, bin, addr string) *Term {
+func connectTerm(t testing.TB, name, bin, addr string) *Term {
 	t.Helper()
 	cmd := exec.Command(bin, "connect", addr)
 	cmd.Dir = moduleRoot
@@ -40,12 +40,22 @@ func connectTerm(t *testing.T, name, bin, addr string) *Term {
 
 // Stock `dlv connect` drives a headless dlv-listen: break, continue, print,
 // goroutines, stack, next, exit leaving the program running; the server
-// ends with its client, as dlv's does.
+// ends with its client, as dlv's does. Stock dlv is the client here and
+// dlv-listen the debugger: whatever fails, fails the test; a crash of the
+// client is named as such.
 func TestHeadlessStockDlvConnect(t *testing.T) {
 	dlv := StockDlv(t)
 	job := testprog.Start(t, "counter")
 	srv := startServer(t, "dlv-listen", dlvListen, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
-	tm := connectTerm(t, "dlv connect", dlv, srv.addr)
+	var tm *Term
+	t.Cleanup(func() {
+		if tm != nil && t.Failed() {
+			if crash := stockCrashed("stock dlv connect (the client)", tm.Output()); crash != "" {
+				t.Logf("%s: a bug of stock dlv, or a reply of dlv-listen it cannot take", crash)
+			}
+		}
+	})
+	tm = connectTerm(t, "dlv connect", dlv, srv.addr)
 	inspectAtTick(t, tm, &Counter{Path: job.CounterPath, Pid: job.Pid}, job.Pid)
 
 	// Job-control events reach dlv's terminal during a continue (as events
@@ -69,20 +79,38 @@ func TestHeadlessStockDlvConnect(t *testing.T) {
 }
 
 // `dlv-listen connect` drives a stock headless dlv the same way; its
-// job-control commands say the server has none.
+// job-control commands say the server has none. Stock dlv attaches to the
+// counter only once its threads are created, and if stock dlv fails (it
+// cannot attach, crashes, or its debuggee dies under it) the test is
+// skipped saying so.
 func TestConnectStockHeadless(t *testing.T) {
 	dlv := StockDlv(t)
 	job := testprog.Start(t, "counter")
-	srv := startServer(t, "dlv", dlv, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
-	tm := connectTerm(t, "dlv-listen connect", dlvListen, srv.addr)
-	inspectAtTick(t, tm, &Counter{Path: job.CounterPath, Pid: job.Pid}, job.Pid)
-	if out := tm.Command("jobs", CmdTimeout); !regexpMatch(`jobs: the server is not dlv-listen and has no job control`, out) {
-		t.Errorf("jobs on stock dlv: %q", out)
-	}
-	exitLeavingRunning(t, tm, job)
-	if st := srv.wait(10 * time.Second); st != 0 {
-		t.Errorf("headless dlv exited with status %d, want 0", st)
-	}
+	job.WaitSettled(t)
+	var srv *server
+	withStockReference(t, func(t testing.TB) {
+		srv = startServer(t, "dlv", dlv, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
+		tm := connectTerm(t, "dlv-listen connect", dlvListen, srv.addr)
+		inspectAtTick(t, tm, &Counter{Path: job.CounterPath, Pid: job.Pid}, job.Pid)
+		if out := tm.Command("jobs", CmdTimeout); !regexpMatch(`jobs: the server is not dlv-listen and has no job control`, out) {
+			t.Errorf("jobs on stock dlv: %q", out)
+		}
+		exitLeavingRunning(t, tm, job)
+		if st := srv.wait(10 * time.Second); st != 0 {
+			t.Errorf("headless dlv exited with status %d, want 0", st)
+		}
+	}, func(msg string) string {
+		return firstOf(
+			func() string { return stockDebuggeeDied(job) },
+			func() string {
+				if srv == nil {
+					return ""
+				}
+				return stockCrashed("headless stock dlv", srv.output())
+			},
+			func() string { return stockNoBanner("dlv", msg) },
+		)
+	})
 }
 
 // `dlv-listen connect` to a headless dlv-listen: job-control changes are

@@ -80,7 +80,7 @@ func launchedPid(t *testing.T, tm *Term) int {
 
 // counterLines returns the lines of `func tick(` and of its first
 // statement in the counter's source.
-func counterLines(t *testing.T) (funcLine, firstLine int) {
+func counterLines(t testing.TB) (funcLine, firstLine int) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(moduleRoot, "internal/testprog/src/counter/main.go"))
 	if err != nil {

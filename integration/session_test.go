@@ -20,7 +20,7 @@ import (
 // inspectAtTick runs the basic debugging session on a counter: a
 // breakpoint on main.tick, continue to it, print, goroutines, stack, next.
 // counter is the file the program writes, pid the program.
-func inspectAtTick(t *testing.T, tm *Term, counter *Counter, pid int) {
+func inspectAtTick(t testing.TB, tm *Term, counter *Counter, pid int) {
 	t.Helper()
 	funcLine, firstLine := counterLines(t)
 	src := `\S*internal/testprog/src/counter/main\.go:`
@@ -87,7 +87,7 @@ func inspectAtTick(t *testing.T, tm *Term, counter *Counter, pid int) {
 
 // exitLeavingRunning answers 'n' to exit's question and checks that the
 // attached program runs on, untraced and with no breakpoint left.
-func exitLeavingRunning(t *testing.T, tm *Term, job *testprog.Job) {
+func exitLeavingRunning(t testing.TB, tm *Term, job *testprog.Job) {
 	t.Helper()
 	tm.SendLine("exit")
 	tm.Expect("Would you like to kill the process? [Y/n]", CmdTimeout)

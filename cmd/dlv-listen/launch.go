@@ -74,6 +74,11 @@ func (o *options) start(argv []string) error {
 		return err
 	}
 	if o.server.headless {
+		// As dlv (Foreground: headless && tty == ""): the program gets
+		// the terminal's foreground for good, if our stdin (or its
+		// redirect) is one; a headless server has no prompt to take it
+		// back for. Ctrl-Z and Ctrl-C typed there go to the program.
+		lc.Foreground = o.tty == ""
 		return o.serveHeadless(func() (*debugger.Debugger, error) {
 			return debugger.Launch(argv, lc, o.debuggerConfig(""))
 		})

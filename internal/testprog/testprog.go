@@ -20,6 +20,13 @@ import (
 
 const pollInterval = 5 * time.Millisecond
 
+// StartTimeout bounds Start's wait for the program's first count (before
+// the scale of Timeout). A program starting takes milliseconds, but on two
+// cores shared with builds and other test binaries, exec and the first
+// file write once took more than 10 s; this is the bound the integration
+// harness gives a debugger to start (integration.StartTimeout).
+const StartTimeout = 30 * time.Second
+
 // Job is a debuggee started by Start, running as the child of a jobparent.
 type Job struct {
 	Pid       int // the target program
@@ -100,7 +107,7 @@ func Start(tb testing.TB, name string, args ...string) *Job {
 		}
 	})
 
-	startTimeout := Timeout(10 * time.Second)
+	startTimeout := Timeout(StartTimeout)
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if j.Pid == 0 {

@@ -116,3 +116,18 @@ func waitLog(t *testing.T, j *Job, line string, timeout time.Duration) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A program whose threads are all created settles; one that keeps
+// creating threads does not.
+func TestWaitSettled(t *testing.T) {
+	t.Parallel()
+	j := Start(t, "counter", "-workers", "8")
+	j.WaitSettled(t)
+	if n := j.Threads(); n < 9 {
+		t.Errorf("counter -workers 8 settled with %d threads, want at least 9 (8 locked workers and main)", n)
+	}
+	churn := Start(t, "threads", "-threads", "2", "-churn", "-fast")
+	if WaitSettled(churn.Pid, SettleQuiet, time.Second) {
+		t.Errorf("threads -churn -fast (a thread every 100µs) settled")
+	}
+}
