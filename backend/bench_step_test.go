@@ -1,0 +1,283 @@
+//go:build linux
+
+package backend_test
+
+// Stepping, ours against Delve's native backend, with every landing
+// checked: BenchmarkStepNext times `next` (and `step` into calls) through
+// dapprog's loop, and TestStepLandingsMatchNative is its small version in
+// the normal suite. Both follow the rules in bench_test.go's header (never
+// two sessions at once, detach outside the timed region).
+//
+// The debuggee is dapprog, the program of the DAP tests where a `next`
+// from "work: call inner" once landed in main.main instead of the next
+// line of work (issue 16): the same user breakpoint stays set on that
+// line, as in those tests, so each round of the loop stops there and
+// steps away from a breakpoint. The loop takes the same path every round
+// (no branch depends on the iteration), so from the same first stop the
+// landings of two correct backends are the same, index by index.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-delve/delve/pkg/proc"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+)
+
+// The stepping modes: next does `next` at every stop; step does `step` at
+// every stop outside main.main (into inner and rect.Area, and out of them
+// back into work) and `next` in main.main, which keeps it out of
+// writeCounter's calls into the os package.
+const (
+	stepNext = "next"
+	stepStep = "step"
+)
+
+// stepMarker is the dapprog source line of the user breakpoint.
+const stepMarker = "// work: call inner"
+
+// stepPeriod is dapprog's pause between rounds: short, so that stepping
+// and not the pause is timed, but not zero, so that the `next` over
+// time.Sleep parks the goroutine and may resume it on another thread.
+const stepPeriod = "20us"
+
+// landing is where one step stopped: the selected goroutine, its PC and
+// source line, and the stop reason proc gave.
+type landing struct {
+	goid   int64
+	pc     uint64
+	fn     string
+	line   int
+	reason proc.StopReason
+}
+
+func (l landing) String() string {
+	return fmt.Sprintf("goroutine %d at %s:%d (pc %#x, %v)", l.goid, l.fn, l.line, l.pc, l.reason)
+}
+
+// stepStart starts dapprog for stepping.
+func stepStart(tb testing.TB) *testprog.Job {
+	tb.Helper()
+	return testprog.Start(tb, "dapprog", "-period", stepPeriod)
+}
+
+// stepSession attaches kind to job, sets the user breakpoint on
+// stepMarker's line and continues to it: every session starts stepping
+// from there. The session is detached at cleanup.
+func stepSession(tb testing.TB, kind string, job *testprog.Job) *proc.TargetGroup {
+	tb.Helper()
+	benchReady(tb, job)
+	grp, err := benchAttach(kind, job.Pid)
+	if err != nil {
+		tb.Fatalf("%s: attach %d: %v", kind, job.Pid, err)
+	}
+	tb.Cleanup(func() {
+		if ok, _ := grp.Valid(); ok {
+			if err := grp.Detach(false); err != nil {
+				tb.Errorf("%s: detach %d: %v", kind, job.Pid, err)
+			}
+		}
+	})
+	tgt := grp.Selected
+	addr := stepMarkerAddr(tb, tgt)
+	if _, err := tgt.SetBreakpoint(1, addr, proc.UserBreakpoint, nil); err != nil {
+		tb.Fatalf("%s: breakpoint at %#x: %v", kind, addr, err)
+	}
+	if err := grp.Continue(); err != nil {
+		tb.Fatalf("%s: continue to the breakpoint: %v", kind, err)
+	}
+	if bp := tgt.CurrentThread().Breakpoint().Breakpoint; bp == nil || bp.Addr != addr {
+		tb.Fatalf("%s: Continue stopped at %v, want the breakpoint at %#x", kind, bp, addr)
+	}
+	return grp
+}
+
+// stepMarkerAddr returns the address of stepMarker's line in main.work,
+// reading the source file the binary names.
+func stepMarkerAddr(tb testing.TB, tgt *proc.Target) uint64 {
+	tb.Helper()
+	entry, err := proc.FindFunctionLocation(tgt, "main.work", 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	file, _, _ := tgt.BinInfo().PCToLine(entry[0])
+	f, err := os.Open(file)
+	if err != nil {
+		tb.Fatalf("source of main.work: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if strings.HasSuffix(sc.Text(), stepMarker) {
+			addrs, err := proc.FindFileLocation(tgt, file, n)
+			if err != nil {
+				tb.Fatalf("%s:%d: %v", file, n, err)
+			}
+			return addrs[0]
+		}
+	}
+	tb.Fatalf("%s: no line ending in %q", file, stepMarker)
+	return 0
+}
+
+// stepOnce makes one step of mode and returns where it landed.
+func stepOnce(grp *proc.TargetGroup, mode string, prev landing) (landing, error) {
+	var err error
+	if mode == stepStep && prev.fn != "main.main" {
+		err = grp.Step()
+	} else {
+		err = grp.Next()
+	}
+	if err != nil {
+		return landing{}, fmt.Errorf("%s from %v: %w", mode, prev, err)
+	}
+	return here(grp)
+}
+
+// here is the current landing of grp.
+func here(grp *proc.TargetGroup) (landing, error) {
+	tgt := grp.Selected
+	loc, err := proc.ThreadLocation(tgt.CurrentThread())
+	if err != nil {
+		return landing{}, fmt.Errorf("location: %w", err)
+	}
+	l := landing{pc: loc.PC, line: loc.Line, reason: tgt.StopReason, goid: -1}
+	if loc.Fn != nil {
+		l.fn = loc.Fn.Name
+	}
+	if g := tgt.SelectedGoroutine(); g != nil {
+		l.goid = g.ID
+	}
+	return l, nil
+}
+
+// stepLandings attaches kind to job and makes n steps of mode from the
+// breakpoint, returning the landings, the first stop included (index 0).
+// start runs just before the first step and stop just after the last:
+// the benchmark's timer.
+func stepLandings(tb testing.TB, kind, mode string, job *testprog.Job, n int, start, stop func()) []landing {
+	tb.Helper()
+	grp := stepSession(tb, kind, job)
+	first, err := here(grp)
+	if err != nil {
+		tb.Fatalf("%s: %v", kind, err)
+	}
+	ls := make([]landing, 1, n+1)
+	ls[0] = first
+	start()
+	for i := 0; i < n; i++ {
+		l, err := stepOnce(grp, mode, ls[len(ls)-1])
+		if err != nil {
+			stop()
+			tb.Fatalf("%s: step %d: %v", kind, i+1, err)
+		}
+		ls = append(ls, l)
+	}
+	stop()
+	return ls
+}
+
+// compareLandings returns an error naming the first index at which ours
+// and native's landings differ, with both sequences around it; nil if they
+// agree over the shorter one.
+func compareLandings(ours, native []landing) error {
+	n := min(len(ours), len(native))
+	for i := 0; i < n; i++ {
+		if ours[i] == native[i] {
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "landing %d differs: ours %v, native %v; around it (index: ours | native):", i, ours[i], native[i])
+		for j := max(0, i-8); j < min(n, i+4); j++ {
+			mark := " "
+			if ours[j] != native[j] {
+				mark = "*"
+			}
+			fmt.Fprintf(&b, "\n%s%5d: %v | %v", mark, j, ours[j], native[j])
+		}
+		return errors.New(b.String())
+	}
+	return nil
+}
+
+// stepPeriodOf returns the length of the loop's period in landings (the
+// distance to the first repeat of the first landing's line), or 0.
+func stepPeriodOf(ls []landing) int {
+	for i := 1; i < len(ls); i++ {
+		if ls[i].pc == ls[0].pc {
+			return i
+		}
+	}
+	return 0
+}
+
+// BenchmarkStepNext times `next` (and `step`, see stepStep) through
+// dapprog's loop, b.N steps per run from the user breakpoint, and reports
+// steps/s. After both backends ran a mode, their landings of the largest
+// run are compared: the benchmark fails at the first one that differs.
+// Run it with -benchtime=Nx so that both make the same number of steps.
+func BenchmarkStepNext(b *testing.B) {
+	job := stepStart(b)
+	for _, mode := range []string{stepNext, stepStep} {
+		b.Run(mode, func(b *testing.B) {
+			var mu sync.Mutex
+			results := map[string][]landing{}
+			rates := map[string]float64{}
+			for _, kind := range benchKinds {
+				b.Run(kind, func(b *testing.B) {
+					ls := stepLandings(b, kind, mode, job, b.N, b.ResetTimer, b.StopTimer)
+					rate := float64(b.N) / b.Elapsed().Seconds()
+					b.ReportMetric(rate, "steps/s")
+					mu.Lock()
+					results[kind], rates[kind] = ls, rate // the last (largest) run counts
+					mu.Unlock()
+				})
+			}
+			ours, nat := results[benchOurs], results[benchNative]
+			if len(ours) == 0 || len(nat) == 0 {
+				return
+			}
+			if err := compareLandings(ours, nat); err != nil {
+				b.Fatalf("%s: %v", mode, err)
+			}
+			b.Logf("%s: %d landings equal (loop period %d landings); steps/s ours %.0f, native %.0f: ratio %.2f",
+				mode, min(len(ours), len(nat)), stepPeriodOf(ours), rates[benchOurs], rates[benchNative], rates[benchOurs]/rates[benchNative])
+		})
+	}
+}
+
+// TestStepLandingsMatchNative steps 200 times through dapprog's loop in
+// each mode under ours and under native, from the same breakpoint, and
+// fails at the first landing that differs.
+func TestStepLandingsMatchNative(t *testing.T) {
+	const steps = 200
+	job := stepStart(t)
+	for _, mode := range []string{stepNext, stepStep} {
+		t.Run(mode, func(t *testing.T) {
+			results := map[string][]landing{}
+			for _, kind := range benchKinds {
+				t.Run(kind, func(t *testing.T) {
+					results[kind] = stepLandings(t, kind, mode, job, steps, func() {}, func() {})
+				})
+			}
+			ours, nat := results[benchOurs], results[benchNative]
+			if len(ours) != steps+1 || len(nat) != steps+1 {
+				t.Fatalf("landings: ours %d, native %d, want %d each", len(ours), len(nat), steps+1)
+			}
+			if err := compareLandings(ours, nat); err != nil {
+				t.Fatal(err)
+			}
+			p := stepPeriodOf(ours)
+			if p == 0 || p > steps/4 {
+				t.Fatalf("the first landing, %v, does not recur within %d steps: the loop was not stepped through", ours[0], steps/4)
+			}
+			t.Logf("%s: %d landings equal, loop period %d: %v", mode, len(ours), p, ours[:p])
+		})
+	}
+}
