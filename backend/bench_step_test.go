@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -183,25 +184,25 @@ func stepLandings(tb testing.TB, kind, mode string, job *testprog.Job, n int, st
 	return ls
 }
 
-// compareLandings returns an error naming the first index at which ours
-// and native's landings differ, with both sequences around it; nil if they
-// agree over the shorter one.
-func compareLandings(ours, native []landing) error {
-	n := min(len(ours), len(native))
+// compareLandings returns an error naming the first index at which the
+// landings a and b (named na and nb) differ, with both sequences around
+// it; nil if they agree over the shorter one.
+func compareLandings(a, b []landing, na, nb string) error {
+	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
-		if ours[i] == native[i] {
+		if a[i] == b[i] {
 			continue
 		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "landing %d differs: ours %v, native %v; around it (index: ours | native):", i, ours[i], native[i])
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "landing %d differs: %s %v, %s %v; around it (index: %s | %s):", i, na, a[i], nb, b[i], na, nb)
 		for j := max(0, i-8); j < min(n, i+4); j++ {
 			mark := " "
-			if ours[j] != native[j] {
+			if a[j] != b[j] {
 				mark = "*"
 			}
-			fmt.Fprintf(&b, "\n%s%5d: %v | %v", mark, j, ours[j], native[j])
+			fmt.Fprintf(&sb, "\n%s%5d: %v | %v", mark, j, a[j], b[j])
 		}
-		return errors.New(b.String())
+		return errors.New(sb.String())
 	}
 	return nil
 }
@@ -217,39 +218,78 @@ func stepPeriodOf(ls []landing) int {
 	return 0
 }
 
+// stepRun is one run of BenchmarkStepNext's inner function.
+type stepRun struct {
+	landings []landing
+	rate     float64 // steps/s
+}
+
 // BenchmarkStepNext times `next` (and `step`, see stepStep) through
 // dapprog's loop, b.N steps per run from the user breakpoint, and reports
-// steps/s. After both backends ran a mode, their landings of the largest
-// run are compared: the benchmark fails at the first one that differs.
-// Run it with -benchtime=Nx so that both make the same number of steps.
+// steps/s. After both backends ran a mode, every run of each (all of
+// -count's) is compared with native's first run of the largest b.N: the
+// benchmark fails at the first landing that differs. Run it with
+// -benchtime=Nx so that both make the same number of steps.
 func BenchmarkStepNext(b *testing.B) {
 	job := stepStart(b)
 	for _, mode := range []string{stepNext, stepStep} {
 		b.Run(mode, func(b *testing.B) {
 			var mu sync.Mutex
-			results := map[string][]landing{}
-			rates := map[string]float64{}
+			runs := map[string][]stepRun{}
 			for _, kind := range benchKinds {
 				b.Run(kind, func(b *testing.B) {
 					ls := stepLandings(b, kind, mode, job, b.N, b.ResetTimer, b.StopTimer)
 					rate := float64(b.N) / b.Elapsed().Seconds()
 					b.ReportMetric(rate, "steps/s")
 					mu.Lock()
-					results[kind], rates[kind] = ls, rate // the last (largest) run counts
+					runs[kind] = append(runs[kind], stepRun{ls, rate})
 					mu.Unlock()
 				})
 			}
-			ours, nat := results[benchOurs], results[benchNative]
+			ours, nat := largestRuns(runs[benchOurs]), largestRuns(runs[benchNative])
 			if len(ours) == 0 || len(nat) == 0 {
 				return
 			}
-			if err := compareLandings(ours, nat); err != nil {
-				b.Fatalf("%s: %v", mode, err)
+			ref := nat[0].landings
+			for _, kind := range benchKinds {
+				for i, r := range runs[kind] {
+					if err := compareLandings(r.landings, ref, fmt.Sprintf("%s run %d/%d", kind, i+1, len(runs[kind])), "native's first full run"); err != nil {
+						b.Fatalf("%s: %v", mode, err)
+					}
+				}
 			}
-			b.Logf("%s: %d landings equal (loop period %d landings); steps/s ours %.0f, native %.0f: ratio %.2f",
-				mode, min(len(ours), len(nat)), stepPeriodOf(ours), rates[benchOurs], rates[benchNative], rates[benchOurs]/rates[benchNative])
+			ro, rn := medianRate(ours), medianRate(nat)
+			b.Logf("%s: landings of %d runs of ours and %d of native equal over %d steps (loop period %d landings); median steps/s ours %.0f, native %.0f: ratio %.2f",
+				mode, len(ours), len(nat), len(ref)-1, stepPeriodOf(ref), ro, rn, ro/rn)
 		})
 	}
+}
+
+// largestRuns returns the runs with the most landings.
+func largestRuns(rs []stepRun) []stepRun {
+	var out []stepRun
+	for _, r := range rs {
+		switch {
+		case len(out) == 0 || len(r.landings) > len(out[0].landings):
+			out = []stepRun{r}
+		case len(r.landings) == len(out[0].landings):
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// medianRate is the median of the runs' steps/s.
+func medianRate(rs []stepRun) float64 {
+	rates := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		rates = append(rates, r.rate)
+	}
+	slices.Sort(rates)
+	if n := len(rates); n%2 == 0 {
+		return (rates[n/2-1] + rates[n/2]) / 2
+	}
+	return rates[len(rates)/2]
 }
 
 // TestStepLandingsMatchNative steps 200 times through dapprog's loop in
@@ -270,7 +310,7 @@ func TestStepLandingsMatchNative(t *testing.T) {
 			if len(ours) != steps+1 || len(nat) != steps+1 {
 				t.Fatalf("landings: ours %d, native %d, want %d each", len(ours), len(nat), steps+1)
 			}
-			if err := compareLandings(ours, nat); err != nil {
+			if err := compareLandings(ours, nat, benchOurs, benchNative); err != nil {
 				t.Fatal(err)
 			}
 			p := stepPeriodOf(ours)
