@@ -21,13 +21,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/proc/native"
 
+	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
@@ -68,23 +71,58 @@ func stepStart(tb testing.TB) *testprog.Job {
 	return testprog.Start(tb, "dapprog", "-period", stepPeriod)
 }
 
-// stepSession attaches kind to job, sets the user breakpoint on
-// stepMarker's line and continues to it: every session starts stepping
-// from there. The session is detached at cleanup.
-func stepSession(tb testing.TB, kind string, job *testprog.Job) *proc.TargetGroup {
-	tb.Helper()
-	benchReady(tb, job)
-	grp, err := benchAttach(kind, job.Pid)
-	if err != nil {
-		tb.Fatalf("%s: attach %d: %v", kind, job.Pid, err)
-	}
-	tb.Cleanup(func() {
-		if ok, _ := grp.Valid(); ok {
-			if err := grp.Detach(false); err != nil {
-				tb.Errorf("%s: detach %d: %v", kind, job.Pid, err)
-			}
+// stepOpen gives a session of backend kind stopped at the user breakpoint
+// on stepMarker's line, and ends it at cleanup.
+type stepOpen func(tb testing.TB, kind string) *proc.TargetGroup
+
+// stepAttached attaches to job, which runs on after each session.
+func stepAttached(job *testprog.Job) stepOpen {
+	return func(tb testing.TB, kind string) *proc.TargetGroup {
+		tb.Helper()
+		benchReady(tb, job)
+		grp, err := benchAttach(kind, job.Pid)
+		if err != nil {
+			tb.Fatalf("%s: attach %d: %v", kind, job.Pid, err)
 		}
-	})
+		tb.Cleanup(func() {
+			if ok, _ := grp.Valid(); ok {
+				if err := grp.Detach(false); err != nil {
+					tb.Errorf("%s: detach %d: %v", kind, job.Pid, err)
+				}
+			}
+		})
+		return stepToMarker(tb, kind, grp)
+	}
+}
+
+// stepLaunched launches dapprog as the DAP tests do (-period 1ms), a new
+// process per session, killed at cleanup: the first stop comes while the
+// runtime is still starting threads.
+func stepLaunched(bin string) stepOpen {
+	return func(tb testing.TB, kind string) *proc.TargetGroup {
+		tb.Helper()
+		launch := backend.Launch
+		if kind == benchNative {
+			launch = native.Launch
+		}
+		out := proc.OutputRedirect{Path: filepath.Join(tb.TempDir(), "output")}
+		grp, err := launch([]string{bin, "-period", "1ms"}, "", 0, nil, "", "", out, out)
+		if err != nil {
+			tb.Fatalf("%s: launch %s: %v", kind, bin, err)
+		}
+		tb.Cleanup(func() {
+			if err := grp.Detach(true); err != nil {
+				tb.Errorf("%s: kill %s: %v", kind, bin, err)
+			}
+		})
+		return stepToMarker(tb, kind, grp)
+	}
+}
+
+// stepToMarker sets the user breakpoint on stepMarker's line and continues
+// to it: every session starts stepping from there.
+func stepToMarker(tb testing.TB, kind string, grp *proc.TargetGroup) *proc.TargetGroup {
+	tb.Helper()
 	tgt := grp.Selected
 	addr := stepMarkerAddr(tb, tgt)
 	if _, err := tgt.SetBreakpoint(1, addr, proc.UserBreakpoint, nil); err != nil {
@@ -158,13 +196,13 @@ func here(grp *proc.TargetGroup) (landing, error) {
 	return l, nil
 }
 
-// stepLandings attaches kind to job and makes n steps of mode from the
+// stepLandings opens a session of kind and makes n steps of mode from the
 // breakpoint, returning the landings, the first stop included (index 0).
 // start runs just before the first step and stop just after the last:
 // the benchmark's timer.
-func stepLandings(tb testing.TB, kind, mode string, job *testprog.Job, n int, start, stop func()) []landing {
+func stepLandings(tb testing.TB, kind, mode string, open stepOpen, n int, start, stop func()) []landing {
 	tb.Helper()
-	grp := stepSession(tb, kind, job)
+	grp := open(tb, kind)
 	first, err := here(grp)
 	if err != nil {
 		tb.Fatalf("%s: %v", kind, err)
@@ -231,14 +269,14 @@ type stepRun struct {
 // benchmark fails at the first landing that differs. Run it with
 // -benchtime=Nx so that both make the same number of steps.
 func BenchmarkStepNext(b *testing.B) {
-	job := stepStart(b)
+	open := stepAttached(stepStart(b))
 	for _, mode := range []string{stepNext, stepStep} {
 		b.Run(mode, func(b *testing.B) {
 			var mu sync.Mutex
 			runs := map[string][]stepRun{}
 			for _, kind := range benchKinds {
 				b.Run(kind, func(b *testing.B) {
-					ls := stepLandings(b, kind, mode, job, b.N, b.ResetTimer, b.StopTimer)
+					ls := stepLandings(b, kind, mode, open, b.N, b.ResetTimer, b.StopTimer)
 					rate := float64(b.N) / b.Elapsed().Seconds()
 					b.ReportMetric(rate, "steps/s")
 					mu.Lock()
@@ -292,32 +330,41 @@ func medianRate(rs []stepRun) float64 {
 	return rates[len(rates)/2]
 }
 
-// TestStepLandingsMatchNative steps 200 times through dapprog's loop in
-// each mode under ours and under native, from the same breakpoint, and
-// fails at the first landing that differs.
+// TestStepLandingsMatchNative steps through dapprog's loop under ours and
+// under native, from the same breakpoint, and fails at the first landing
+// that differs: 200 steps in each mode attached to a running program, and
+// 40 nexts in a program just launched, as the DAP tests do.
 func TestStepLandingsMatchNative(t *testing.T) {
-	const steps = 200
-	job := stepStart(t)
-	for _, mode := range []string{stepNext, stepStep} {
-		t.Run(mode, func(t *testing.T) {
+	attached := stepAttached(stepStart(t))
+	launched := stepLaunched(testprog.Build(t, "dapprog"))
+	for _, c := range []struct {
+		name, mode string
+		open       stepOpen
+		steps      int
+	}{
+		{"attach/" + stepNext, stepNext, attached, 200},
+		{"attach/" + stepStep, stepStep, attached, 200},
+		{"launch/" + stepNext, stepNext, launched, 40},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			results := map[string][]landing{}
 			for _, kind := range benchKinds {
 				t.Run(kind, func(t *testing.T) {
-					results[kind] = stepLandings(t, kind, mode, job, steps, func() {}, func() {})
+					results[kind] = stepLandings(t, kind, c.mode, c.open, c.steps, func() {}, func() {})
 				})
 			}
 			ours, nat := results[benchOurs], results[benchNative]
-			if len(ours) != steps+1 || len(nat) != steps+1 {
-				t.Fatalf("landings: ours %d, native %d, want %d each", len(ours), len(nat), steps+1)
+			if len(ours) != c.steps+1 || len(nat) != c.steps+1 {
+				t.Fatalf("landings: ours %d, native %d, want %d each", len(ours), len(nat), c.steps+1)
 			}
 			if err := compareLandings(ours, nat, benchOurs, benchNative); err != nil {
 				t.Fatal(err)
 			}
 			p := stepPeriodOf(ours)
-			if p == 0 || p > steps/4 {
-				t.Fatalf("the first landing, %v, does not recur within %d steps: the loop was not stepped through", ours[0], steps/4)
+			if p == 0 || p > c.steps/2 {
+				t.Fatalf("the first landing, %v, does not recur within %d steps: the loop was not stepped through", ours[0], c.steps/2)
 			}
-			t.Logf("%s: %d landings equal, loop period %d: %v", mode, len(ours), p, ours[:p])
+			t.Logf("%d landings equal, loop period %d: %v", len(ours), p, ours[:p])
 		})
 	}
 }
