@@ -352,6 +352,7 @@ func (p *Process) settleTraps() error {
 				th.queuedTrap = true
 			}
 		}
+		th.checked = true
 		if th.trapped {
 			if err := th.setCurrentBreakpoint(true); err != nil {
 				return err

@@ -95,10 +95,20 @@ func (p *Process) detachOnTracer() error {
 // signal before anything else and stops it at the delivery, before it runs
 // an instruction; the trap is then suppressed (a SIGTRAP somebody sent is
 // kept for the program). A group-stopped thread cannot be resumed without
-// running it, so its queue is left as it is. Tracer thread, every thread
-// held.
+// running it, so its queue is left as it is. The queue is read from /proc
+// only for the threads where such a trap may wait: one whose last stop
+// settleTraps did not look at, one it found with a queued int3 trap
+// (queuedTrap), and every thread once watchpoints were used. Tracer
+// thread, every thread held.
 func (p *Process) drainQueuedTraps() error {
 	for _, th := range p.threadSlice() {
+		if th.checked && !th.queuedTrap && !p.usedWatchpoints {
+			// settleTraps looked at this stop: no int3's SIGTRAP waits.
+			// (A watchpoint's trap is not looked for there.) This
+			// saves a /proc read per thread: most of a detach of many
+			// threads.
+			continue
+		}
 		for tries := 0; tries < 4 && th.last.Kind != listenmode.KindGroupStop && trapPending(p.pid, th.ID); tries++ {
 			if err := p.resume(th); err != nil {
 				return err

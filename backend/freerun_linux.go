@@ -144,6 +144,9 @@ func (p *Process) rerunHeldTraps() error {
 		trapped := th.trapped
 		th.trapped = false
 		th.CurrentBreakpoint.Clear()
+		// Every path below either finds its queued trap or shows it has
+		// none (a signal-delivery-stop would have been the trap's own).
+		th.checked = true
 		if !trapped && th.last.IsSignalDeliveryStop() {
 			continue
 		}

@@ -482,7 +482,9 @@ func TestJCDetachWhileStopped(t *testing.T) {
 		}
 		job.Signal(t, syscall.SIGCONT)
 		job.WaitEvent(t, "continued", jcTimeout)
-		if got := job.WaitExit(t, 10*time.Second); got != "exited 0" {
+		// Up to 4000 ticks of 1 ms are left to run: at a load of 20 a tick
+		// took 4.6 ms here, so give it a minute (scaled).
+		if got := job.WaitExit(t, testprog.Timeout(time.Minute)); got != "exited 0" {
 			t.Fatalf("exit = %q, want \"exited 0\" (events %q, output %q)", got, job.Events(), job.Output())
 		}
 		if n := job.Counter(); n != iterations {
@@ -965,4 +967,70 @@ func haltHungNext(t *testing.T, grp *proc.TargetGroup, done <-chan error) {
 	case <-time.After(jcTimeout):
 		t.Fatal("hung, and a halt did not end it")
 	}
+}
+
+// A SIGCONT sent while the debugger holds a stopped process and nothing is
+// asked of it (a user at the prompt) is reported when it comes, not at the
+// next command: the idle tracer has parked the stopped threads with
+// PTRACE_LISTEN. The program still does not run until the debugger
+// continues it, and the threads are held again for the next request.
+func TestJCSigcontWhileIdleIsReported(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+	}{
+		{"SIGSTOP", syscall.SIGSTOP},
+		{"SIGTSTP", syscall.SIGTSTP},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job := testprog.Start(t, "counter")
+			jcStopBeforeAttach(t, job, tc.sig, tc.name)
+			s := jcAttach(t, job)
+			sub := s.p.Subscribe()
+			defer sub.Close()
+			s.assertJobState(listenmode.StateStopped, unix.Signal(tc.sig))
+
+			job.Signal(t, syscall.SIGCONT)
+			jcExpectEvent(t, sub, job.Pid, listenmode.GroupStopEnded, 0)
+			s.assertJobState(listenmode.StateRunning, 0)
+			job.AssertFrozen(t, jcFrozen)
+
+			// Every thread answers at once, as before the park.
+			for _, th := range s.tgt.ThreadList() {
+				if _, err := th.Registers(); err != nil {
+					t.Fatalf("registers of thread %d after the SIGCONT: %v", th.ThreadID(), err)
+				}
+			}
+			s.breakAt("main.tick")
+			c := s.continueAsync()
+			c.atBreakpoint("main.tick")
+			job.WaitEvent(t, "continued", jcTimeout)
+		})
+	}
+}
+
+// The park itself changes nothing a command sees: a process held while
+// stopped, left idle longer than the park delay, still has every thread
+// held with its registers, a stop that stays stopped after a probe, and
+// no event.
+func TestJCIdleParkIsInvisible(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	jcStopBeforeAttach(t, job, syscall.SIGTSTP, "SIGTSTP")
+	s := jcAttach(t, job)
+	sub := s.p.Subscribe()
+	defer sub.Close()
+	for round := 0; round < 5; round++ {
+		jcNoEvent(t, sub, 100*time.Millisecond) // longer than the park delay
+		for _, th := range s.tgt.ThreadList() {
+			if _, err := th.Registers(); err != nil {
+				t.Fatalf("round %d: registers of thread %d: %v", round, th.ThreadID(), err)
+			}
+		}
+		if err := s.p.ProbeJobState(); err != nil {
+			t.Fatal(err)
+		}
+		s.assertJobState(listenmode.StateStopped, unix.SIGTSTP)
+		s.assertTracedStopped()
+	}
+	jcNoParentEvent(t, job, "continued")
 }

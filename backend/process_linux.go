@@ -52,7 +52,11 @@ type Process struct {
 	// (stopAll), or the process was traced from its exec (Launch), so
 	// none can appear any more: stops skip the sweep. Tracer thread only.
 	strayFree bool
-	taskDir   string // /proc/PID/task, once known (tableComplete)
+	// usedWatchpoints: a hardware watchpoint was written in this session,
+	// so a thread may hold a queued watchpoint trap that settleTraps does
+	// not look for (drainQueuedTraps). Tracer thread only.
+	usedWatchpoints bool
+	taskDir         string // /proc/PID/task, once known (tableComplete)
 	// vanished holds threads the kernel attached that exited before
 	// their creator's PTRACE_EVENT_CLONE report was reaped (see reap).
 	// Tracer thread only.
@@ -96,13 +100,13 @@ func newProcess(pid int) *Process {
 		bi:          proc.NewBinaryInfo(runtime.GOOS, runtime.GOARCH, true),
 		breakpoints: proc.NewBreakpointMap(),
 		planted:     make(map[uint64]*proc.Breakpoint),
-		tr:          newTracer(),
 		threads:     make(map[int]*Thread),
 		vanished:    make(map[int]struct{}),
 		job:         listenmode.NewTracker(pid),
 		haltc:       make(chan struct{}, 1),
 	}
 	p.ProcessInternal = bpfUnsupported
+	p.tr = newTracer(p)
 	return p
 }
 
@@ -252,6 +256,7 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 			}
 		}
 		if bp.WatchType != 0 {
+			p.usedWatchpoints = true
 			for _, th := range p.threadSlice() {
 				if err = th.writeHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex); err != nil {
 					return

@@ -68,7 +68,15 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	}
 	th.state = held
 	th.last = stop
-	th.invalidateRegisters()
+	if th.parked {
+		// Parked while idle: it ran nothing, and proc may be reading
+		// the cache from another goroutine; what settleTraps found
+		// still holds.
+		th.parked = false
+	} else {
+		th.invalidateRegisters()
+		th.checked = false
+	}
 	if th.isNew {
 		th.isNew = false
 		p.copyWatchpoints(th)

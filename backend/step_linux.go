@@ -234,6 +234,19 @@ func (p *Process) stepOnce(th *Thread, req int, sig unix.Signal) (*listenmode.St
 // restarted later), so a step that cannot finish does not hang the
 // debugger; halted says so. Tracer thread.
 func (p *Process) waitThread(th *Thread) (unix.WaitStatus, bool, error) {
+	// Most waits here are for one instruction: yield the CPU to the thread
+	// a few times before sleeping, which saves the SIGCHLD hand-off (the
+	// signal, Go's handler on another thread, the channel, the wake of
+	// this locked thread) on the common path.
+	for i := 0; i < stepSpins; i++ {
+		_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		if tid, ws, err := wait4(th.ID, true); err != nil || tid > 0 {
+			if err != nil {
+				return 0, false, fmt.Errorf("wait for thread %d: %w", th.ID, err)
+			}
+			return ws, false, nil
+		}
+	}
 	halted := false
 	stall := time.NewTicker(stallAfter)
 	defer stall.Stop()
@@ -266,6 +279,10 @@ func (p *Process) waitThread(th *Thread) (unix.WaitStatus, bool, error) {
 		}
 	}
 }
+
+// stepSpins is how many times waitThread yields and looks before it
+// sleeps: a single step takes a few microseconds of the thread's time.
+var stepSpins = 8
 
 // settleNewThreads waits for the first stop of threads the kernel attached
 // while one thread stepped, so every thread is held when proc looks.

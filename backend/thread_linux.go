@@ -48,6 +48,14 @@ type Thread struct {
 	spawned bool
 	// announced: its creator's PTRACE_EVENT_CLONE report has been reaped.
 	announced bool
+	// checked: since its last stop, whether it executed one of our
+	// breakpoint instructions just before that stop (its SIGTRAP still
+	// queued: queuedTrap) has been looked at (settleTraps,
+	// rerunHeldTraps), so detach need not read its pending signals.
+	checked bool
+	// parked: listening while the debugger is idle (idle_linux.go); it
+	// has not run since it was held, so its registers are unchanged.
+	parked bool
 
 	regs arch // register cache, valid while held
 

@@ -5,6 +5,7 @@ import (
 	"os/signal"
 	"runtime"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,15 +25,29 @@ type tracer struct {
 	// wait4, so it can also take requests while a continue waits.
 	sigchld chan os.Signal
 
+	// idle parks threads while no request comes (idle_linux.go).
+	idle idler
+
 	closeOnce sync.Once
 }
 
-func newTracer() *tracer {
+// idler is what the tracer does between requests: park threads after
+// idleAfter without a request, take their reports while parked, and bring
+// them back before the next request. Tracer thread, except parkable.
+type idler interface {
+	parkable() bool
+	park() bool
+	serveParked() bool
+	unpark()
+}
+
+func newTracer(idle idler) *tracer {
 	tr := &tracer{
 		reqs:    make(chan func()),
 		done:    make(chan struct{}),
 		quit:    make(chan struct{}),
 		sigchld: make(chan os.Signal, 1),
+		idle:    idle,
 	}
 	signal.Notify(tr.sigchld, unix.SIGCHLD)
 	go tr.loop()
@@ -44,11 +59,44 @@ func (tr *tracer) loop() {
 	// request must come from that thread. The thread is never unlocked, so
 	// it dies with the goroutine instead of serving other goroutines.
 	runtime.LockOSThread()
+	// Every tracee stop sends SIGCHLD to its tracer, and the kernel hands
+	// a process-directed signal to the thread it names when that thread
+	// does not block it (complete_signal): here, this one. Taking it here
+	// interrupted the tracer once per stopped thread, to run Go's signal
+	// handler, in the middle of stopping the others. Blocked here, it goes
+	// to another thread of this process, which passes it on to sigchld
+	// as before; wait4 does not depend on the signal.
+	var chld unix.Sigset_t
+	chld.Val[(unix.SIGCHLD-1)/64] |= 1 << ((uint(unix.SIGCHLD) - 1) % 64)
+	_ = unix.PthreadSigmask(unix.SIG_BLOCK, &chld, nil)
+	idle := time.NewTimer(idleAfter)
+	idle.Stop()
+	parked := false
 	for {
+		// The idle timer runs only when parking could help, so a
+		// running program's requests pay nothing for it.
+		var idleC <-chan time.Time
+		var sigC <-chan os.Signal
+		switch {
+		case parked:
+			sigC = tr.sigchld
+		case tr.idle != nil && tr.idle.parkable():
+			idle.Reset(idleAfter)
+			idleC = idle.C
+		}
 		select {
 		case fn := <-tr.reqs:
+			idle.Stop()
+			if parked {
+				tr.idle.unpark()
+				parked = false
+			}
 			fn()
 			tr.done <- struct{}{}
+		case <-idleC:
+			parked = tr.idle.park()
+		case <-sigC:
+			parked = tr.idle.serveParked()
 		case <-tr.quit:
 			return
 		}

@@ -651,3 +651,15 @@ func TestSigcontFromElsewhereWhileHeld(t *testing.T) {
 		}
 	}
 }
+
+// A SIGCONT from elsewhere while the session is idle at a prompt, holding a
+// stopped process, is announced when it comes: no command runs meanwhile.
+func TestSigcontWhileIdleIsAnnounced(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	job.Signal(t, syscall.SIGTSTP)
+	job.WaitEvent(t, "stopped SIGTSTP", timeout)
+	s := attach(t, job)
+	job.Signal(t, syscall.SIGCONT)
+	s.notes.wait(t, fmt.Sprintf("process %d continued (SIGCONT)", job.Pid))
+	job.AssertFrozen(t, 300*time.Millisecond) // announced, still held
+}
