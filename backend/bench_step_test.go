@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/pkg/proc/native"
@@ -264,7 +265,7 @@ type stepRun struct {
 
 // BenchmarkStepNext times `next` (and `step`, see stepStep) through
 // dapprog's loop, b.N steps per run from the user breakpoint, and reports
-// steps/s. After both backends ran a mode, every run of each (all of
+// steps/s and the debugger's CPU time per step. After both backends ran a mode, every run of each (all of
 // -count's) is compared with native's first run of the largest b.N: the
 // benchmark fails at the first landing that differs. Run it with
 // -benchtime=Nx so that both make the same number of steps.
@@ -276,9 +277,16 @@ func BenchmarkStepNext(b *testing.B) {
 			runs := map[string][]stepRun{}
 			for _, kind := range benchKinds {
 				b.Run(kind, func(b *testing.B) {
-					ls := stepLandings(b, kind, mode, open, b.N, b.ResetTimer, b.StopTimer)
+					var cpu0, cpu1 time.Duration
+					ls := stepLandings(b, kind, mode, open, b.N,
+						func() { b.ResetTimer(); cpu0 = benchCPU(b) },
+						func() { cpu1 = benchCPU(b); b.StopTimer() })
 					rate := float64(b.N) / b.Elapsed().Seconds()
 					b.ReportMetric(rate, "steps/s")
+					// The debugger's own CPU time per step (this process,
+					// user and system): what a loaded machine's queueing
+					// leaves out of the wall-clock rate.
+					b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-us/step")
 					mu.Lock()
 					runs[kind] = append(runs[kind], stepRun{ls, rate})
 					mu.Unlock()
