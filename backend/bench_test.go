@@ -162,7 +162,7 @@ func benchStart(b *testing.B, minThreads int, name string, args ...string) *test
 
 // benchReady waits until the debuggee is untraced, not stopped, and its
 // counter moves: a previous session let it go cleanly.
-func benchReady(b *testing.B, job *testprog.Job) {
+func benchReady(b testing.TB, job *testprog.Job) {
 	b.Helper()
 	deadline := time.Now().Add(benchTimeout)
 	for {
