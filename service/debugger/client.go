@@ -465,18 +465,18 @@ func (c *Client) ExamineMemory(address uint64, length int) ([]byte, bool, error)
 // StopRecording is not supported.
 func (c *Client) StopRecording() error { return ErrNotRecording }
 
-// CoreDumpStart is not supported.
-func (c *Client) CoreDumpStart(dest string) (api.DumpState, error) {
-	return api.DumpState{Err: ErrCoreDump.Error()}, ErrCoreDump
-}
+// CoreDumpStart starts writing a core file of the process to dest and
+// returns its first progress report.
+func (c *Client) CoreDumpStart(dest string) (api.DumpState, error) { return c.d.dumpStart(dest) }
 
-// CoreDumpWait answers a state carrying the error: no dump is made.
+// CoreDumpWait waits up to msec milliseconds for the dump to end and
+// returns its progress.
 func (c *Client) CoreDumpWait(msec int) api.DumpState {
-	return api.DumpState{Err: ErrCoreDump.Error()}
+	return c.d.dumpWait(time.Duration(msec) * time.Millisecond)
 }
 
-// CoreDumpCancel has nothing to cancel.
-func (c *Client) CoreDumpCancel() error { return nil }
+// CoreDumpCancel cancels the dump in progress.
+func (c *Client) CoreDumpCancel() error { return c.d.dumpCancel() }
 
 // ListTargets lists the debugged processes (always one).
 func (c *Client) ListTargets() ([]api.Target, error) { return c.d.targets(), nil }

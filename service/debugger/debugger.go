@@ -71,6 +71,9 @@ type Debugger struct {
 	client *Client
 
 	jobs jobLog // job-control changes, numbered, for network clients
+
+	// dumpState is the core dump in progress or the last one (dump.go).
+	dumpState proc.DumpState
 }
 
 // run is one resuming command (continue, next, step, call...).
