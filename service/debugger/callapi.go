@@ -256,8 +256,8 @@ var apiMethods = map[string]apiMethod{
 		out.Pid = c.ProcessPid()
 		return nil
 	}),
-	"Recorded": method(func(_ *Client, _ rpc2.RecordedIn, out *rpc2.RecordedOut) error {
-		out.Recorded, out.TraceDirectory = false, ""
+	"Recorded": method(func(c *Client, _ rpc2.RecordedIn, out *rpc2.RecordedOut) error {
+		out.Recorded, out.TraceDirectory = c.Recorded(), ""
 		return nil
 	}),
 	"Restart": method(func(c *Client, in rpc2.RestartIn, _ *rpc2.RestartOut) error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/proc/core"
 	"github.com/go-delve/delve/service"
 	"github.com/go-delve/delve/service/api"
 )
@@ -81,6 +82,9 @@ func (c *Client) RestartFrom(rerecord bool, pos string, resetArgs bool, newArgs 
 }
 
 func (c *Client) restartErr() error {
+	if c.d.isCore() {
+		return core.ErrContinueCore // as Delve's core target answers
+	}
 	if c.d.cfg.AttachPid != 0 {
 		return ErrRestartAttached
 	}
@@ -116,7 +120,7 @@ func (c *Client) DirectionCongruentContinue() <-chan *api.DebuggerState {
 // error.
 func (c *Client) Rewind() <-chan *api.DebuggerState {
 	ch := make(chan *api.DebuggerState, 1)
-	ch <- &api.DebuggerState{Err: ErrNotRecording}
+	ch <- &api.DebuggerState{Err: c.d.errNotRecording()}
 	close(ch)
 	return ch
 }
@@ -194,17 +198,17 @@ func (c *Client) StepInstruction(skipCalls bool) (*api.DebuggerState, error) {
 }
 
 // ReverseNext is not supported.
-func (c *Client) ReverseNext() (*api.DebuggerState, error) { return nil, ErrNotRecording }
+func (c *Client) ReverseNext() (*api.DebuggerState, error) { return nil, c.d.errNotRecording() }
 
 // ReverseStep is not supported.
-func (c *Client) ReverseStep() (*api.DebuggerState, error) { return nil, ErrNotRecording }
+func (c *Client) ReverseStep() (*api.DebuggerState, error) { return nil, c.d.errNotRecording() }
 
 // ReverseStepOut is not supported.
-func (c *Client) ReverseStepOut() (*api.DebuggerState, error) { return nil, ErrNotRecording }
+func (c *Client) ReverseStepOut() (*api.DebuggerState, error) { return nil, c.d.errNotRecording() }
 
 // ReverseStepInstruction is not supported.
 func (c *Client) ReverseStepInstruction(skipCalls bool) (*api.DebuggerState, error) {
-	return nil, ErrNotRecording
+	return nil, c.d.errNotRecording()
 }
 
 // Call injects a call of expr on goroutine goroutineID (0: the selected
@@ -414,7 +418,7 @@ func (c *Client) DisassemblePC(scope api.EvalScope, pc uint64, flavour api.Assem
 }
 
 // Recorded is false: dlv-listen debugs live processes only.
-func (c *Client) Recorded() bool { return false }
+func (c *Client) Recorded() bool { return c.d.isCore() }
 
 // TraceDirectory is not supported.
 func (c *Client) TraceDirectory() (string, error) { return "", ErrNotRecording }

@@ -19,7 +19,7 @@ var (
 	ErrDumpInProgress = errors.New("core dump in progress")
 	// ErrDumpNotSupported answers a dump of a target that cannot be
 	// dumped (a core file).
-	ErrDumpNotSupported = errors.New("can not create core dump: not supported")
+	ErrDumpNotSupported = errors.New("core dumping not supported")
 )
 
 // dumpStart creates dest and starts writing a core of the selected target
