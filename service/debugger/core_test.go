@@ -9,17 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/go-delve/delve/pkg/proc/core"
 	"github.com/go-delve/delve/service/api"
 
-	"github.com/dlv-listen/dlv-listen/internal/procguard"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
 	"github.com/dlv-listen/dlv-listen/service/jobapi"
@@ -134,65 +130,8 @@ func TestCoreOfDump(t *testing.T) {
 	}
 }
 
-// kernelCore runs counter with core dumps on (RLIMIT_CORE unlimited, set
-// by the shell that execs it) in a directory of its own, kills it with
-// SIGQUIT under GOTRACEBACK=crash (the Go runtime then aborts with
-// SIGABRT, which dumps core) and returns the executable and the core.
-// It skips when the kernel's core_pattern does not write a file in the
-// process's directory: the test does not change machine settings.
-func kernelCore(t *testing.T) (exe, corePath string) {
-	t.Helper()
-	pattern, err := os.ReadFile("/proc/sys/kernel/core_pattern")
-	if err != nil {
-		t.Skipf("cannot read core_pattern: %v", err)
-	}
-	p := strings.TrimSpace(string(pattern))
-	if strings.HasPrefix(p, "|") || strings.Contains(p, "/") {
-		t.Skipf("core_pattern %q does not write a core file in the process's directory", p)
-	}
-	exe = testprog.Build(t, "counter")
-	dir := t.TempDir()
-	cmd := exec.Command("/bin/sh", "-c", `ulimit -c unlimited && exec "$0" -out counter`, exe)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOTRACEBACK=crash")
-	if err := procguard.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	deadline := time.Now().Add(timeout)
-	for testprog.ReadCounter(filepath.Join(dir, "counter")) < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("counter did not start within %v", timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGQUIT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		done <- err
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).CoreDump() {
-			t.Skipf("counter ended with %v and no core dump (core_pattern %q)", err, p)
-		}
-	case <-time.After(timeout):
-		t.Fatalf("counter did not die of SIGQUIT within %v", timeout)
-	}
-	matches, _ := filepath.Glob(filepath.Join(dir, "core*"))
-	if len(matches) != 1 {
-		t.Fatalf("core files in %s: %v (core_pattern %q)", dir, matches, p)
-	}
-	return exe, matches[0]
-}
-
 func TestCoreOfKernel(t *testing.T) {
-	exe, path := kernelCore(t)
+	exe, path := testprog.KernelCore(t, "counter")
 	d := openCoreSession(t, exe, path)
 	s := snapshotOf(t, d.Client())
 	if !strings.Contains(s.mainStack, "main.main") || s.sink == "" || !strings.HasPrefix(s.goroutines, "1 ") {
