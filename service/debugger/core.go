@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"go/constant"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/pkg/proc/core"
@@ -90,7 +92,6 @@ var moduleBounds = []string{"etext", "noptrdata", "enoptrdata", "data", "edata",
 // executable's own symbols (runtime.etext and so on), relocated as the
 // core's reader relocated the executable.
 func checkCoreOfExecutable(tgt *proc.Target, exe, corePath string) error {
-	bi := tgt.BinInfo()
 	f, err := elf.Open(exe)
 	if err != nil {
 		return fmt.Errorf("executable %s: %w", exe, pathReason(err))
@@ -103,32 +104,34 @@ func checkCoreOfExecutable(tgt *proc.Target, exe, corePath string) error {
 	}
 	want := make(map[string]uint64, len(moduleBounds))
 	for _, s := range syms {
-		want[s.Name] = s.Value
+		if name, ok := strings.CutPrefix(s.Name, "runtime."); ok && slices.Contains(moduleBounds, name) {
+			want[name] = s.Value
+		}
 	}
-	scope, err := proc.ConvertEvalScope(tgt, -1, 0, 0)
+	// A package variable needs no goroutine or frame: a scope of none.
+	scope := proc.FrameToScope(tgt, tgt.Memory(), nil, 0, proc.Stackframe{})
+	md, err := scope.EvalExpression("runtime.firstmoduledata", proc.LoadConfig{MaxStructFields: -1})
+	if err == nil && md.Unreadable != nil {
+		err = md.Unreadable
+	}
 	if err != nil {
-		return fmt.Errorf("core file %s: %w", corePath, err)
+		return fmt.Errorf("core file %s was not dumped from %s: the runtime's module data cannot be read (%v)", corePath, exe, err)
 	}
-	base := bi.Images[0].StaticBase
+	got := make(map[string]uint64, len(md.Children))
+	for _, field := range md.Children {
+		if field.Value != nil && field.Value.Kind() == constant.Int {
+			got[field.Name], _ = constant.Uint64Val(field.Value)
+		}
+	}
+	base := tgt.BinInfo().Images[0].StaticBase
 	for _, field := range moduleBounds {
-		sym, ok := want["runtime."+field]
+		sym, ok := want[field]
 		if !ok {
 			continue
 		}
-		v, err := scope.EvalExpression("runtime.firstmoduledata."+field, proc.LoadConfig{})
-		if err == nil && v.Unreadable != nil {
-			err = v.Unreadable
-		}
-		if err != nil {
-			return fmt.Errorf("core file %s was not dumped from %s: the runtime's module data cannot be read (%v)", corePath, exe, err)
-		}
-		var got uint64
-		if v.Value != nil {
-			got, _ = constant.Uint64Val(v.Value)
-		}
-		if got != sym+base {
+		if got[field] != sym+base {
 			return fmt.Errorf("core file %s was not dumped from %s: the program in it ends section %s at %#x, the executable at %#x",
-				corePath, exe, field, got, sym+base)
+				corePath, exe, field, got[field], sym+base)
 		}
 	}
 	return nil
