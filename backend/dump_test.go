@@ -8,7 +8,10 @@ package backend_test
 import (
 	"debug/elf"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"sort"
 	"syscall"
 	"testing"
@@ -182,6 +185,7 @@ func TestDumpLive(t *testing.T) {
 
 	dumped := viewOf(t, openCore(t, path, job.Bin))
 	sameView(t, live, dumped)
+	checkGDB(t, job.Bin, path, len(s.tgt.ThreadList()))
 	if ok, err := s.tgt.Valid(); !ok {
 		t.Fatalf("after the dump the process is no longer debugged: %v", err)
 	}
@@ -214,4 +218,22 @@ func TestDumpJobStopped(t *testing.T) {
 	job.AssertFrozen(t, 300*time.Millisecond)
 	jcNoParentEvent(t, job, "continued")
 	sameView(t, live, viewOf(t, openCore(t, path, job.Bin)))
+}
+
+// checkGDB has gdb, when there is one, list the threads of the core: one
+// per thread of the process (amd64, where the notes are the kernel's).
+func checkGDB(t *testing.T, exe, core string, threads int) {
+	t.Helper()
+	gdb, err := exec.LookPath("gdb")
+	if err != nil || runtime.GOARCH != "amd64" {
+		t.Logf("no check with gdb (%v, %s)", err, runtime.GOARCH)
+		return
+	}
+	out, err := exec.Command(gdb, "-nx", "-batch", "-iex", "set auto-load off", "-ex", "info threads", exe, core).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdb on the core: %v\n%s", err, out)
+	}
+	if n := len(regexp.MustCompile(`(?m)^[* ] +\d+ +LWP \d+`).FindAll(out, -1)); n != threads {
+		t.Fatalf("gdb lists %d threads in the core, want %d:\n%s", n, threads, out)
+	}
 }

@@ -169,3 +169,33 @@ func TestDumpBadDestination(t *testing.T) {
 	}
 	s.recv(ch)
 }
+
+// TestDumpCancel: a dump canceled while it writes ends without AllDone and
+// without an error, as dlv's (the terminal prints "canceled"); the process
+// is still held and debuggable.
+func TestDumpCancel(t *testing.T) {
+	job := testprog.Start(t, "counter", "-ballast", "256")
+	s := attach(t, job)
+	path := filepath.Join(t.TempDir(), "core")
+	ds, err := s.c.CoreDumpStart(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.CoreDumpCancel(); err != nil {
+		t.Fatal(err)
+	}
+	for ds.Dumping {
+		ds = s.c.CoreDumpWait(1000)
+	}
+	if ds.AllDone || ds.Err != "" {
+		t.Fatalf("canceled dump ended with %+v, want neither done nor failed", ds)
+	}
+	if ds.MemTotal != 0 && ds.MemDone >= ds.MemTotal {
+		t.Fatalf("canceled dump wrote all its memory: %+v", ds)
+	}
+	if _, err := s.c.GetState(); err != nil {
+		t.Fatalf("state after a canceled dump: %v", err)
+	}
+	// A dump after the canceled one runs to its end.
+	s.dump()
+}
