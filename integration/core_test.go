@@ -230,7 +230,7 @@ func TestCoreBadInputCLI(t *testing.T) {
 	}{
 		{"missing core", []string{counter, filepath.Join(dir, "nope")}, "core file " + filepath.Join(dir, "nope") + ": no such file or directory"},
 		{"not a core", []string{counter, text}, "core file " + text + " is not a core file: not an ELF file"},
-		{"core of another executable", []string{other, dumped}, "core file " + dumped + " was not dumped from " + other + ": the program in it ends section"},
+		{"core of another executable", []string{other, dumped}, "core file " + dumped + " was not dumped from " + other + ": the program in it has runtime."},
 		{"executable not Go", []string{"/bin/sh", dumped}, "executable /bin/sh is not a Go program: it has no Go build information"},
 		{"one argument", []string{counter}, "you must provide a core file and an executable"},
 	} {

@@ -49,26 +49,46 @@ func (d *Debugger) backendName() string {
 // files exist, the executable is a Go program, the core is an ELF core
 // file. Each error is one line naming the file and the reason.
 func checkCoreInput(exe, corePath string) error {
-	if _, err := os.Stat(exe); err != nil {
-		return fmt.Errorf("executable %s: %w", exe, pathReason(err))
+	xf, err := openRegular(exe)
+	if err != nil {
+		return fmt.Errorf("executable %s: %w", exe, err)
 	}
-	if _, err := os.Stat(corePath); err != nil {
-		return fmt.Errorf("core file %s: %w", corePath, pathReason(err))
+	defer xf.Close()
+	cf, err := openRegular(corePath)
+	if err != nil {
+		return fmt.Errorf("core file %s: %w", corePath, err)
 	}
-	if _, err := buildinfo.ReadFile(exe); err != nil {
+	defer cf.Close()
+	if _, err := buildinfo.Read(xf); err != nil {
 		// Whatever the file is (another ELF program, a script), it
 		// carries no Go build information.
 		return fmt.Errorf("executable %s is not a Go program: it has no Go build information", exe)
 	}
-	f, err := elf.Open(corePath)
+	ef, err := elf.NewFile(cf)
 	if err != nil {
 		return fmt.Errorf("core file %s is not a core file: not an ELF file", corePath)
 	}
-	defer f.Close()
-	if f.Type != elf.ET_CORE {
-		return fmt.Errorf("core file %s is not a core file: an ELF file of type %v", corePath, f.Type)
+	if ef.Type != elf.ET_CORE {
+		return fmt.Errorf("core file %s is not a core file: an ELF file of type %v", corePath, ef.Type)
 	}
 	return nil
+}
+
+// openRegular opens a file that must be a regular one; the error is the
+// reason alone (the caller names the file).
+func openRegular(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathReason(err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, pathReason(err)
+		}
+		return nil, errors.New("not a regular file")
+	}
+	return f, nil
 }
 
 // pathReason strips the path from an *os.PathError: the message names the
@@ -130,7 +150,7 @@ func checkCoreOfExecutable(tgt *proc.Target, exe, corePath string) error {
 			continue
 		}
 		if got[field] != sym+base {
-			return fmt.Errorf("core file %s was not dumped from %s: the program in it ends section %s at %#x, the executable at %#x",
+			return fmt.Errorf("core file %s was not dumped from %s: the program in it has runtime.%s at %#x, the executable at %#x",
 				corePath, exe, field, got[field], sym+base)
 		}
 	}

@@ -161,6 +161,7 @@ func TestCoreBadInput(t *testing.T) {
 		{"not a core (text)", job.Bin, notCore, "core file " + notCore + " is not a core file: not an ELF file"},
 		{"not a core (program)", job.Bin, job.Bin, "core file " + job.Bin + " is not a core file: an ELF file of type ET_EXEC"},
 		{"not Go", "/bin/sh", dumped, "executable /bin/sh is not a Go program: it has no Go build information"},
+		{"core is a directory", job.Bin, dir, "core file " + dir + ": not a regular file"},
 		{"core of another program", other, dumped, "core file " + dumped + " was not dumped from " + other + ": "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
