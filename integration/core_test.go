@@ -27,7 +27,7 @@ import (
 
 // coreInspect are the commands whose answers a core must share with the
 // live process it was dumped from.
-var coreInspect = []string{"goroutines", "stack", "print main.sink", "threads"}
+var coreInspect = []string{"goroutines", "stack", "goroutine 1 stack", "print main.sink", "threads"}
 
 // dumpFromTerminal attaches a terminal to a running counter, dumps it to a
 // file with `dump`, records coreInspect's answers while the process is
@@ -132,7 +132,7 @@ func TestCoreSideBySide(t *testing.T) {
 		t.Skip("needs `go install` of stock dlv (skipped in -short mode)")
 	}
 	dlv := StockDlv(t)
-	cmds := append(append([]string{}, coreInspect...), "goroutine 1 stack", "print main.tick", "continue", "restart", "call main.helper(1)", "set main.sink=1")
+	cmds := append(append([]string{}, coreInspect...), "print main.tick", "continue", "restart", "call main.helper(1)", "set main.sink=1")
 	script := writeScript(t, cmds) // one file: error lines name it
 	compare := func(t *testing.T, exe, path string) {
 		want := runScript(t, dlv, exe, path, script)
@@ -194,9 +194,7 @@ func TestCoreHeadless(t *testing.T) {
 	for _, f := range frames {
 		names = append(names, f.(map[string]any)["name"].(string))
 	}
-	if !strings.Contains(strings.Join(names, " "), "main.main") {
-		t.Fatalf("DAP stack of goroutine 1: %v", names)
-	}
+	checkFrames(t, names, live["goroutine 1 stack"])
 	ev := call("evaluate", map[string]any{"expression": "main.sink", "context": "repl"})
 	if res := ev["body"].(map[string]any)["result"]; res != v.Value {
 		t.Errorf("DAP evaluate main.sink = %v, want %s", res, v.Value)
@@ -273,9 +271,7 @@ func TestDAPHelixCore(t *testing.T) {
 	for _, f := range st.Body.StackFrames {
 		names = append(names, f.Name)
 	}
-	if !strings.Contains(strings.Join(names, " "), "main.main") {
-		t.Fatalf("stack of goroutine 1: %v", names)
-	}
+	checkFrames(t, names, live["goroutine 1 stack"])
 	c.EvaluateRequest("main.sink", st.Body.StackFrames[0].Id, "repl")
 	if ev := dapExpect[*dap.EvaluateResponse](c, dapTimeout); !strings.Contains(live["print main.sink"], ev.Body.Result) || ev.Body.Result == "" {
 		t.Errorf("evaluate main.sink = %q; live %q", ev.Body.Result, live["print main.sink"])
@@ -284,5 +280,20 @@ func TestDAPHelixCore(t *testing.T) {
 	dapExpect[*dap.DisconnectResponse](c, dapTimeout)
 	if st := s.waitExit(t, dapTimeout); st != 0 {
 		t.Errorf("server exit status %d after disconnect, want 0", st)
+	}
+}
+
+// checkFrames checks the function names of a DAP stack trace of goroutine
+// 1 on the core against the terminal's `goroutine 1 stack` of the live
+// process at the dump: the same functions, top first.
+func checkFrames(t *testing.T, names []string, live string) {
+	t.Helper()
+	var want []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*\d+\s+0x[0-9a-f]+ in (\S+)$`).FindAllStringSubmatch(live, -1) {
+		// DAP names a frame by the package path's last element.
+		want = append(want, m[1][strings.LastIndexByte(m[1], '/')+1:])
+	}
+	if len(names) == 0 || strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("DAP stack of goroutine 1 on the core: %v\nlive at the dump: %v", names, want)
 	}
 }

@@ -20,8 +20,9 @@ import (
 )
 
 // dumpCounter runs counter, dumps a core of it through a session, and
-// returns its binary, the core, its pid and main.sink at the dump.
-func dumpCounter(t *testing.T) (bin, core string, pid int, sink string) {
+// returns its binary, the core, its pid, and main.sink and the functions
+// of goroutine 1's stack at the dump.
+func dumpCounter(t *testing.T) (bin, core string, pid int, sink string, stack []string) {
 	t.Helper()
 	job := testprog.Start(t, "counter")
 	job.WaitAdvance(t, timeout)
@@ -43,11 +44,22 @@ func dumpCounter(t *testing.T) (bin, core string, pid int, sink string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return job.Bin, core, job.Pid, v.Value
+	frames, err := c.Stacktrace(1, 50, 0, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		if f.Function != nil {
+			// As DAP names a frame: the package path's last element.
+			name := f.Function.Name()
+			stack = append(stack, name[strings.LastIndexByte(name, '/')+1:])
+		}
+	}
+	return job.Bin, core, job.Pid, v.Value, stack
 }
 
 func TestLaunchModeCore(t *testing.T) {
-	bin, core, pid, sink := dumpCounter(t)
+	bin, core, pid, sink, stack := dumpCounter(t)
 	tc := newTestClient(t)
 	tc.initialize()
 	tc.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "core", "program": bin, "coreFilePath": core})
@@ -77,8 +89,8 @@ func TestLaunchModeCore(t *testing.T) {
 	for _, f := range st.Body.StackFrames {
 		names = append(names, f.Name)
 	}
-	if !strings.Contains(strings.Join(names, " "), "main.main") {
-		t.Errorf("stack of goroutine 1: %v", names)
+	if len(names) == 0 || strings.Join(names, " ") != strings.Join(stack, " ") {
+		t.Errorf("stack of goroutine 1 on the core: %v; live at the dump: %v", names, stack)
 	}
 	if ev := tc.evaluate("main.sink", st.Body.StackFrames[0].Id); ev.Body.Result != sink {
 		t.Errorf("main.sink = %q, want %q (at the dump)", ev.Body.Result, sink)
@@ -94,7 +106,7 @@ func TestLaunchModeCore(t *testing.T) {
 
 // TestLaunchModeCoreBadInput: what dlv answers, and each bad file named.
 func TestLaunchModeCoreBadInput(t *testing.T) {
-	bin, core, _, _ := dumpCounter(t)
+	bin, core, _, _, _ := dumpCounter(t)
 	text := filepath.Join(t.TempDir(), "text")
 	if err := os.WriteFile(text, []byte("hello\n"), 0o644); err != nil {
 		t.Fatal(err)
