@@ -358,7 +358,7 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 	grp, addTarget := proc.NewGroup(&group{p: p}, proc.NewTargetGroupConfig{
 		DebugInfoDirs: debugInfoDirs,
 		StopReason:    reason,
-		CanDump:       false,
+		CanDump:       true, // MemoryMap and DumpProcessNotes: dump_linux.go
 	})
 	p.grp = grp
 	// While the program runs free, proc's one register read in building

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/go-delve/delve/pkg/elfwriter"
 	"github.com/go-delve/delve/pkg/proc"
 	"golang.org/x/sys/unix"
 
@@ -307,14 +306,6 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 }
 
 func (p *Process) SupportsBPF() bool { return false }
-
-var errNoCoreDump = errors.New("core dumps are not supported by dlv-listen")
-
-func (p *Process) DumpProcessNotes(notes []elfwriter.Note, threadDone func()) (bool, []elfwriter.Note, error) {
-	return false, notes, errNoCoreDump
-}
-
-func (p *Process) MemoryMap() ([]proc.MemoryMapEntry, error) { return nil, errNoCoreDump }
 
 func (p *Process) StartCallInjection() (func(), error) { return func() {}, nil }
 

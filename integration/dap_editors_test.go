@@ -102,18 +102,22 @@ func TestDAPHelix(t *testing.T) {
 	addr := freeLoopbackAddr(t)
 	s := startDAPDevNull(t, "helix dap", bin, "-l", addr)
 	c := newDAPClient(t, dialRetry(t, s, addr))
-	// helix-dap's Client::initialize.
-	c.initArgs = &dap.InitializeRequestArguments{
-		ClientID: "hx", ClientName: "helix", AdapterID: "go", Locale: "en-us",
-		LinesStartAt1: true, ColumnsStartAt1: true, PathFormat: "path",
-		SupportsVariableType: true, SupportsRunInTerminalRequest: true,
-	}
+	c.initArgs = helixInitArgs()
 	dapFullSession(t, c, s, map[string]any{
 		"request": "launch", "mode": "exec", "program": prog,
 		"args": []string{"-iterations", fmt.Sprint(dapprogIterations)},
 	}, 0)
 	if st := s.waitExit(t, dapTimeout); st != 0 {
 		t.Errorf("server exit status %d after disconnect, want 0", st)
+	}
+}
+
+// helixInitArgs are the arguments of helix-dap's Client::initialize.
+func helixInitArgs() *dap.InitializeRequestArguments {
+	return &dap.InitializeRequestArguments{
+		ClientID: "hx", ClientName: "helix", AdapterID: "go", Locale: "en-us",
+		LinesStartAt1: true, ColumnsStartAt1: true, PathFormat: "path",
+		SupportsVariableType: true, SupportsRunInTerminalRequest: true,
 	}
 }
 

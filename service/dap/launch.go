@@ -124,9 +124,9 @@ func (ss *session) onLaunch(r *dap.LaunchRequest) {
 		args.Mode = "debug"
 	}
 	switch args.Mode {
-	case "debug", "test", "exec":
-	case "replay", "core":
-		fail("invalid debug configuration - 'mode' %q is not supported by dlv-listen: it debugs live processes only (no rr or core backend)", args.Mode)
+	case "debug", "test", "exec", "core":
+	case "replay":
+		fail("invalid debug configuration - 'mode' %q is not supported by dlv-listen: it has no rr backend", args.Mode)
 		return
 	default:
 		fail("invalid debug configuration - unsupported 'mode' attribute %q", args.Mode)
@@ -138,6 +138,10 @@ func (ss *session) onLaunch(r *dap.LaunchRequest) {
 	}
 	if err := ss.args.apply(args.commonConfig); err != nil {
 		fail("invalid debug configuration - %v", err)
+		return
+	}
+	if args.Mode == "core" {
+		ss.launchCore(r, args)
 		return
 	}
 
@@ -249,6 +253,33 @@ func (ss *session) onLaunch(r *dap.LaunchRequest) {
 	if args.FollowExec {
 		ss.output("important", "Failed to enable follow exec: dlv-listen does not follow exec yet\n")
 	}
+	ss.send(&dap.InitializedEvent{Event: *ss.newEvent("initialized")})
+	ss.send(&dap.LaunchResponse{Response: *ss.newResponse(r.Request)})
+	ss.warnAboutTrimpath()
+}
+
+// launchCore opens a core file, as dlv's launch mode "core" does: the
+// session is the core's, and the editor is told of a process (the one
+// that was dumped), as for a launch. Continuing it answers, as dlv does,
+// with a stop whose text says a core cannot run.
+func (ss *session) launchCore(r *dap.LaunchRequest, args launchConfig) {
+	if args.CoreFilePath == "" {
+		ss.sendShowUserError(r.Request, FailedToLaunch, "Failed to launch",
+			"The 'coreFilePath' attribute is missing in debug configuration.")
+		return
+	}
+	d, err := debugger.Core(args.Program, args.CoreFilePath, debugger.Config{CheckGoVersion: true})
+	if err != nil {
+		ss.sendShowUserError(r.Request, FailedToLaunch, "Failed to launch core file "+args.CoreFilePath, err.Error())
+		return
+	}
+	ss.start(d)
+	ss.send(&dap.ProcessEvent{Event: *ss.newEvent("process"), Body: dap.ProcessEventBody{
+		Name:            d.CmdLine(),
+		SystemProcessId: d.Client().ProcessPid(),
+		IsLocalProcess:  true,
+		StartMethod:     "launch",
+	}})
 	ss.send(&dap.InitializedEvent{Event: *ss.newEvent("initialized")})
 	ss.send(&dap.LaunchResponse{Response: *ss.newResponse(r.Request)})
 	ss.warnAboutTrimpath()

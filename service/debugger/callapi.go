@@ -127,13 +127,15 @@ var apiMethods = map[string]apiMethod{
 		}
 		return c.d.downloadLibraryDebugInfo(in.N, events)
 	}),
-	"DumpCancel": method(func(*Client, rpc2.DumpCancelIn, *rpc2.DumpCancelOut) error { return nil }),
-	"DumpStart": method(func(_ *Client, _ rpc2.DumpStartIn, out *rpc2.DumpStartOut) error {
-		out.State = api.DumpState{Err: ErrCoreDump.Error()}
-		return ErrCoreDump
+	"DumpCancel": method(func(c *Client, _ rpc2.DumpCancelIn, _ *rpc2.DumpCancelOut) error {
+		return c.CoreDumpCancel()
 	}),
-	"DumpWait": method(func(_ *Client, _ rpc2.DumpWaitIn, out *rpc2.DumpWaitOut) error {
-		out.State = api.DumpState{Err: ErrCoreDump.Error()}
+	"DumpStart": method(func(c *Client, in rpc2.DumpStartIn, out *rpc2.DumpStartOut) (err error) {
+		out.State, err = c.CoreDumpStart(in.Destination)
+		return err
+	}),
+	"DumpWait": method(func(c *Client, in rpc2.DumpWaitIn, out *rpc2.DumpWaitOut) error {
+		out.State = c.CoreDumpWait(in.Wait)
 		return nil
 	}),
 	"Eval": method(func(c *Client, in rpc2.EvalIn, out *rpc2.EvalOut) (err error) {
@@ -254,8 +256,8 @@ var apiMethods = map[string]apiMethod{
 		out.Pid = c.ProcessPid()
 		return nil
 	}),
-	"Recorded": method(func(_ *Client, _ rpc2.RecordedIn, out *rpc2.RecordedOut) error {
-		out.Recorded, out.TraceDirectory = false, ""
+	"Recorded": method(func(c *Client, _ rpc2.RecordedIn, out *rpc2.RecordedOut) error {
+		out.Recorded, out.TraceDirectory = c.Recorded(), ""
 		return nil
 	}),
 	"Restart": method(func(c *Client, in rpc2.RestartIn, _ *rpc2.RestartOut) error {

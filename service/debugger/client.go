@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/proc/core"
 	"github.com/go-delve/delve/service"
 	"github.com/go-delve/delve/service/api"
 )
@@ -81,6 +82,9 @@ func (c *Client) RestartFrom(rerecord bool, pos string, resetArgs bool, newArgs 
 }
 
 func (c *Client) restartErr() error {
+	if c.d.isCore() {
+		return core.ErrContinueCore // as Delve's core target answers
+	}
 	if c.d.cfg.AttachPid != 0 {
 		return ErrRestartAttached
 	}
@@ -116,7 +120,7 @@ func (c *Client) DirectionCongruentContinue() <-chan *api.DebuggerState {
 // error.
 func (c *Client) Rewind() <-chan *api.DebuggerState {
 	ch := make(chan *api.DebuggerState, 1)
-	ch <- &api.DebuggerState{Err: ErrNotRecording}
+	ch <- &api.DebuggerState{Err: c.d.errNotRecording()}
 	close(ch)
 	return ch
 }
@@ -194,17 +198,17 @@ func (c *Client) StepInstruction(skipCalls bool) (*api.DebuggerState, error) {
 }
 
 // ReverseNext is not supported.
-func (c *Client) ReverseNext() (*api.DebuggerState, error) { return nil, ErrNotRecording }
+func (c *Client) ReverseNext() (*api.DebuggerState, error) { return nil, c.d.errNotRecording() }
 
 // ReverseStep is not supported.
-func (c *Client) ReverseStep() (*api.DebuggerState, error) { return nil, ErrNotRecording }
+func (c *Client) ReverseStep() (*api.DebuggerState, error) { return nil, c.d.errNotRecording() }
 
 // ReverseStepOut is not supported.
-func (c *Client) ReverseStepOut() (*api.DebuggerState, error) { return nil, ErrNotRecording }
+func (c *Client) ReverseStepOut() (*api.DebuggerState, error) { return nil, c.d.errNotRecording() }
 
 // ReverseStepInstruction is not supported.
 func (c *Client) ReverseStepInstruction(skipCalls bool) (*api.DebuggerState, error) {
-	return nil, ErrNotRecording
+	return nil, c.d.errNotRecording()
 }
 
 // Call injects a call of expr on goroutine goroutineID (0: the selected
@@ -414,7 +418,7 @@ func (c *Client) DisassemblePC(scope api.EvalScope, pc uint64, flavour api.Assem
 }
 
 // Recorded is false: dlv-listen debugs live processes only.
-func (c *Client) Recorded() bool { return false }
+func (c *Client) Recorded() bool { return c.d.isCore() }
 
 // TraceDirectory is not supported.
 func (c *Client) TraceDirectory() (string, error) { return "", ErrNotRecording }
@@ -465,18 +469,18 @@ func (c *Client) ExamineMemory(address uint64, length int) ([]byte, bool, error)
 // StopRecording is not supported.
 func (c *Client) StopRecording() error { return ErrNotRecording }
 
-// CoreDumpStart is not supported.
-func (c *Client) CoreDumpStart(dest string) (api.DumpState, error) {
-	return api.DumpState{Err: ErrCoreDump.Error()}, ErrCoreDump
-}
+// CoreDumpStart starts writing a core file of the process to dest and
+// returns its first progress report.
+func (c *Client) CoreDumpStart(dest string) (api.DumpState, error) { return c.d.dumpStart(dest) }
 
-// CoreDumpWait answers a state carrying the error: no dump is made.
+// CoreDumpWait waits up to msec milliseconds for the dump to end and
+// returns its progress.
 func (c *Client) CoreDumpWait(msec int) api.DumpState {
-	return api.DumpState{Err: ErrCoreDump.Error()}
+	return c.d.dumpWait(time.Duration(msec) * time.Millisecond)
 }
 
-// CoreDumpCancel has nothing to cancel.
-func (c *Client) CoreDumpCancel() error { return nil }
+// CoreDumpCancel cancels the dump in progress.
+func (c *Client) CoreDumpCancel() error { return c.d.dumpCancel() }
 
 // ListTargets lists the debugged processes (always one).
 func (c *Client) ListTargets() ([]api.Target, error) { return c.d.targets(), nil }

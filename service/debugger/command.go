@@ -26,7 +26,7 @@ func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), 
 		return d.resume(cmd, eventsFn, r)
 	case api.Rewind, api.ReverseNext, api.ReverseStep, api.ReverseStepOut,
 		api.ReverseStepInstruction, api.ReverseNextInstruction:
-		return nil, ErrNotRecording
+		return nil, d.errNotRecording()
 	}
 	return nil, fmt.Errorf("unknown command %q", cmd.Name)
 }
@@ -54,11 +54,18 @@ func (d *Debugger) endRun(r *run) {
 // resume runs a command that lets the process execute.
 func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run) (*api.DebuggerState, error) {
 	defer d.endRun(r)
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	if cmd.Name != api.DirectionCongruentContinue {
+		// As Delve's debugger: a core target refuses here, with
+		// core.ErrContinueCore, before anything is tried.
+		if err := d.grp.ChangeDirection(proc.Forward); err != nil {
+			return nil, err
+		}
+	}
 	if cmd.Name == api.Call && cmd.ReturnInfoLoadConfig == nil {
 		return nil, errors.New("can not call function with nil ReturnInfoLoadConfig")
 	}
-	d.targetMu.Lock()
-	defer d.targetMu.Unlock()
 	d.running.Store(true)
 	defer d.running.Store(false)
 
@@ -219,6 +226,10 @@ func (d *Debugger) detach(kill bool) error {
 	}
 	if err := d.grp.Detach(kill); err != nil {
 		return err
+	}
+	if d.isCore() {
+		d.setGone(proc.ErrProcessDetached)
+		return nil
 	}
 	// The backend has finished with the process: Valid says how.
 	if _, err := d.proc.Valid(); err != nil {

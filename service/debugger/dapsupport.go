@@ -49,6 +49,11 @@ type JobEvent struct {
 // order, until the process is let go or cancel is called. The channel is
 // closed then.
 func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
+	if d.isCore() {
+		out := make(chan JobEvent)
+		close(out)
+		return out, func() {}
+	}
 	sub := d.proc.Subscribe()
 	out := make(chan JobEvent, 16)
 	go func() {

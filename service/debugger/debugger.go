@@ -29,13 +29,16 @@ type Config struct {
 	ProcessArgs    []string // argv of a launched process (for locspec's main package guess and Restart messages)
 	CheckGoVersion bool
 	DebugInfoDirs  []string
+	// CoreFile is the core file of a session on one (see Core); "" for a
+	// live process.
+	CoreFile string
 }
 
 // Debugger is one debugging session over one target group.
 type Debugger struct {
 	cfg  Config
 	grp  *proc.TargetGroup
-	proc *backend.Process
+	proc *backend.Process // nil on a core file (isCore)
 	pid  int
 
 	// targetMu serialises every use of grp, as Delve's targetMutex does.
@@ -71,6 +74,9 @@ type Debugger struct {
 	client *Client
 
 	jobs jobLog // job-control changes, numbered, for network clients
+
+	// dumpState is the core dump in progress or the last one (dump.go).
+	dumpState proc.DumpState
 }
 
 // run is one resuming command (continue, next, step, call...).
@@ -80,11 +86,11 @@ type run struct {
 }
 
 // New starts a session on grp, a target group built by backend.Attach or
-// backend.Launch. On error grp is left as it was, for the caller to
-// release.
+// backend.Launch, or, with cfg.CoreFile set, by Delve's core reader. On
+// error grp is left as it was, for the caller to release.
 func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 	p, ok := backend.Of(grp)
-	if !ok {
+	if !ok && cfg.CoreFile == "" {
 		return nil, errors.New("the target group was not built by dlv-listen's backend (use backend.Attach or backend.Launch)")
 	}
 	if _, err := grp.Valid(); err != nil {
@@ -100,7 +106,7 @@ func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 		cfg:          cfg,
 		grp:          grp,
 		proc:         p,
-		pid:          p.Pid(),
+		pid:          grp.Selected.Pid(),
 		producer:     bi.Producer(),
 		lastModified: bi.LastModified(),
 	}
@@ -109,6 +115,10 @@ func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 	}
 	d.client = &Client{d: d}
 	d.jobs.init()
+	if d.isCore() {
+		d.jobs.end() // no process, no job-control changes
+		return d, nil
+	}
 	go d.watchJobControl(p.Subscribe())
 	return d, nil
 }
@@ -186,6 +196,9 @@ func (d *Debugger) goneErr() error {
 // by SIGTSTP (job control)" or "process 4242 is running (no job-control
 // stop)".
 func (d *Debugger) JobState() string {
+	if d.isCore() {
+		return d.errNoProcess().Error()
+	}
 	d.probeJobState()
 	st, sig := d.proc.JobState()
 	return d.jobStateText(st, sig)
@@ -216,6 +229,9 @@ func (d *Debugger) jobStateText(st listenmode.State, sig unix.Signal) string {
 // jobStopped reports whether the process is in a job-control stop, and by
 // which signal.
 func (d *Debugger) jobStopped() (bool, unix.Signal) {
+	if d.isCore() {
+		return false, 0
+	}
 	st, sig := d.proc.JobState()
 	return st == listenmode.StateStopped, sig
 }
@@ -229,6 +245,9 @@ func (d *Debugger) Signal(sig string) (string, error) {
 	s, err := parseSignal(sig)
 	if err != nil {
 		return "", err
+	}
+	if d.isCore() {
+		return "", fmt.Errorf("cannot send %s: %w", signalName(s), d.errNoProcess())
 	}
 	if gone := d.goneErr(); gone != nil {
 		// The pid may belong to another process by now.
@@ -250,7 +269,7 @@ func (d *Debugger) Signal(sig string) (string, error) {
 // While a command runs the process (targetMu taken), the backend listens
 // and learns every change itself, so there is nothing to do.
 func (d *Debugger) probeJobState() {
-	if d.goneErr() != nil || !d.targetMu.TryLock() {
+	if d.isCore() || d.goneErr() != nil || !d.targetMu.TryLock() {
 		return
 	}
 	defer d.targetMu.Unlock()

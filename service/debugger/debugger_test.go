@@ -510,12 +510,6 @@ func TestUnsupported(t *testing.T) {
 	if _, err := c.Restart(false); err == nil || err.Error() != "dlv-listen cannot restart a process it attached to; detach and attach again" {
 		t.Errorf("Restart: %v", err)
 	}
-	if _, err := c.CoreDumpStart(t.TempDir() + "/core"); !errors.Is(err, debugger.ErrCoreDump) {
-		t.Errorf("CoreDumpStart: %v", err)
-	}
-	if ds := c.CoreDumpWait(0); ds.Err == "" {
-		t.Errorf("CoreDumpWait: %+v, want an error", ds)
-	}
 	if err := c.FollowExec(true, ""); !errors.Is(err, debugger.ErrFollowExec) {
 		t.Errorf("FollowExec(true): %v", err)
 	}

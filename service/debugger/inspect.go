@@ -836,7 +836,7 @@ func (d *Debugger) version() *api.GetVersionOut {
 	return &api.GetVersionOut{
 		DelveVersion:            fmt.Sprintf("dlv-listen %s (Delve %s.%s.%s proc)", Version, v.Major, v.Minor, v.Patch),
 		APIVersion:              2,
-		Backend:                 "seize",
+		Backend:                 d.backendName(),
 		TargetGoVersion:         d.producer,
 		MinSupportedVersionOfGo: fmt.Sprintf("%d.%d.0", goversion.MinSupportedVersionOfGoMajor, goversion.MinSupportedVersionOfGoMinor),
 		MaxSupportedVersionOfGo: fmt.Sprintf("%d.%d.0", goversion.MaxSupportedVersionOfGoMajor, goversion.MaxSupportedVersionOfGoMinor),

@@ -146,6 +146,28 @@ func Launch(argv []string, lc LaunchConfig, cfg Config) (*Debugger, error) {
 	return d, nil
 }
 
+// Core starts a session on corePath, a core file of the program exe, read
+// with Delve's core reader (pkg/proc/core): Delve's own dumps and the
+// kernel's. Before anything is read it checks both files exist, that exe is
+// a Go program and corePath a core file, and after, that the core is one of
+// exe; each error is one line naming the file and why.
+func Core(exe, corePath string, cfg Config) (*Debugger, error) {
+	grp, err := openCore(exe, corePath, cfg.DebugInfoDirs)
+	if err != nil {
+		return nil, err
+	}
+	cfg.AttachPid = 0
+	cfg.Executable = exe
+	cfg.ProcessArgs = []string{exe}
+	cfg.CoreFile = corePath
+	d, err := New(grp, cfg)
+	if err != nil {
+		_ = grp.Detach(false)
+		return nil, fmt.Errorf("core file %s: %w", corePath, err)
+	}
+	return d, nil
+}
+
 // Close ends the session: a running command is halted first, then the
 // process is detached — every breakpoint removed, its job-control state
 // kept — or killed. A launched process is always killed, as Delve does.

@@ -92,6 +92,9 @@ func (d *Debugger) JobStatus() jobapi.JobState {
 // KnownJobStatus is JobStatus as the backend last saw it, without a probe
 // (it costs no system call: state answers carry it).
 func (d *Debugger) KnownJobStatus() jobapi.JobState {
+	if d.isCore() {
+		return jobapi.JobState{Pid: d.pid, State: jobapi.StateNoProcess, Text: d.errNoProcess().Error()}
+	}
 	st, sig := d.proc.JobState()
 	js := jobapi.JobState{Pid: d.pid, State: jobapi.StateUnknown}
 	if st == listenmode.StateStopped {

@@ -11,8 +11,6 @@ var (
 	ErrRestartAttached = errors.New("dlv-listen cannot restart a process it attached to; detach and attach again")
 	// ErrRestartUnsupported answers a restart of a process we launched.
 	ErrRestartUnsupported = errors.New("restart is not supported by dlv-listen yet")
-	// ErrCoreDump answers core dump requests.
-	ErrCoreDump = errors.New("core dumps are not supported by dlv-listen")
 	// ErrEBPF answers eBPF tracepoints.
 	ErrEBPF = errors.New("eBPF tracing is not supported by dlv-listen")
 	// ErrFollowExec answers a request to follow exec'd children.

@@ -24,11 +24,12 @@ import "github.com/go-delve/delve/service/api"
 
 // Job states.
 const (
-	StateRunning  = "running"  // not in a job-control stop
-	StateStopped  = "stopped"  // in a job-control stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU)
-	StateUnknown  = "unknown"  // not known yet
-	StateExited   = "exited"   // the process has exited
-	StateDetached = "detached" // the process is no longer debugged (Signal then refuses)
+	StateRunning   = "running"    // not in a job-control stop
+	StateStopped   = "stopped"    // in a job-control stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU)
+	StateUnknown   = "unknown"    // not known yet
+	StateExited    = "exited"     // the process has exited
+	StateDetached  = "detached"   // the process is no longer debugged (Signal then refuses)
+	StateNoProcess = "no process" // the session is on a core file: there is no process
 )
 
 // Event kinds.

@@ -516,15 +516,8 @@ func TestExit(t *testing.T) {
 // TestTerminalTrace runs Delve's terminal commands on the pipe client: trace
 // asserts its client is an *rpc2.RPCClient.
 func TestTerminalTrace(t *testing.T) {
-	t.Setenv("TERM", "dumb")
-	job := testprog.Start(t, "counter")
-	s := attach(t, job)
-
-	term := terminal.New(s.c, nil, true)
-	defer term.Close()
-	var buf bytes.Buffer
-	term.RedirectTo(&buf)
-	cmds := terminal.DebugCommands(s.c)
+	s := attach(t, testprog.Start(t, "counter"))
+	term, cmds, buf := s.terminal()
 
 	if err := cmds.Call("trace main.tick", term); err != nil {
 		t.Fatalf("trace main.tick: %v\n%s", err, buf.String())
@@ -653,4 +646,44 @@ func TestEventsEndEvenWhenRefused(t *testing.T) {
 	if len(kinds) == 0 || kinds[len(kinds)-1] != api.EventStopped {
 		t.Errorf("events %v, want the drain ended by EventStopped", kinds)
 	}
+}
+
+// TestTerminalDump: Delve's terminal `dump` over JSON-RPC prints its
+// progress and writes a core file; a destination that cannot be written is
+// one error line naming it.
+func TestTerminalDump(t *testing.T) {
+	s := attach(t, testprog.Start(t, "counter"))
+	term, cmds, buf := s.terminal()
+
+	path := filepath.Join(t.TempDir(), "core")
+	if err := cmds.Call("dump "+path, term); err != nil {
+		t.Fatalf("dump: %v\n%s", err, buf.String())
+	}
+	out := buf.String()
+	m := regexp.MustCompile(`Dumping memory (\d+) / (\d+)\.\.\.\n$`).FindStringSubmatch(out)
+	if m == nil || m[1] != m[2] || m[1] == "0" || strings.Contains(out, "error") {
+		t.Fatalf("dump output %q, want the progress ending with all memory dumped", out)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() < 1<<20 {
+		t.Fatalf("core file: %v, %v", fi, err)
+	}
+	bad := filepath.Join(t.TempDir(), "nodir", "core")
+	err := cmds.Call("dump "+bad, term)
+	if want := "cannot dump to " + bad + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Fatalf("dump to a missing directory: %v, want %q", err, want)
+	}
+	if _, err := s.c.GetState(); err != nil {
+		t.Fatalf("state after the refused dump: %v", err)
+	}
+}
+
+// terminal runs Delve's terminal on the session's client, its output in
+// the buffer returned; it is closed at cleanup.
+func (s *session) terminal() (*terminal.Term, *terminal.Commands, *bytes.Buffer) {
+	s.t.Setenv("TERM", "dumb")
+	term := terminal.New(s.c, nil, true)
+	s.t.Cleanup(func() { term.Close() })
+	buf := new(bytes.Buffer)
+	term.RedirectTo(buf)
+	return term, terminal.DebugCommands(s.c), buf
 }

@@ -61,6 +61,7 @@ func main() {
 	iterations := flag.Int("iterations", 0, "exit after this many ticks (0 = forever)")
 	period := flag.Duration("period", time.Millisecond, "tick period")
 	spinFlag := flag.Bool("spin", false, "also run a loop without calls or system calls")
+	ballastMiB := flag.Int("ballast", 0, "MiB of memory to hold, written (for core dump sizes)")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "counter: -out is required")
@@ -72,6 +73,7 @@ func main() {
 	if *spinFlag {
 		go spin()
 	}
+	fillBallast(*ballastMiB)
 	n := 0
 	for {
 		time.Sleep(*period)
@@ -96,5 +98,17 @@ func spin() {
 		if spins == 0 {
 			sink++ // keeps spins read, so its stores stay
 		}
+	}
+}
+
+// ballast is memory held for the life of the program (-ballast).
+var ballast []byte
+
+// fillBallast allocates mib MiB and writes every page, so that it is
+// resident and a core of the program holds it.
+func fillBallast(mib int) {
+	ballast = make([]byte, mib<<20)
+	for i := range ballast {
+		ballast[i] = byte(i>>12) | 1
 	}
 }
