@@ -41,19 +41,29 @@ func normalizeTrace(s string) []string {
 // and compares their stderr line by line.
 func TestTraceSideBySide(t *testing.T) {
 	stock := StockDlv(t)
-	bin := testprog.Build(t, "counter")
-	for _, flags := range [][]string{
-		{"main.tick"},
-		{"--stack", "3", "main.helper"},
-		{"--follow-calls", "2", "main.tick"},
-		{"-v", "1", "main.tick"},
+	counter := testprog.Build(t, "counter")
+	loop := testprog.Build(t, "traceloop")
+	counterArgs := func(dir string) []string {
+		return []string{"-out", filepath.Join(dir, "c"), "-iterations", "4", "-period", "5ms", "-workers", "0"}
+	}
+	for _, tc := range []struct {
+		bin   string
+		flags []string
+		args  func(dir string) []string
+	}{
+		{counter, []string{"main.tick"}, counterArgs},
+		{counter, []string{"--stack", "3", "main.helper"}, counterArgs},
+		{counter, []string{"--follow-calls", "2", "main.tick"}, counterArgs},
+		{counter, []string{"-v", "1", "main.tick"}, counterArgs},
+		// A call through a function value, followed when it happens.
+		{loop, []string{"--follow-calls", "2", "main.viaValue"}, func(string) []string { return []string{"-n", "3", "-via"} }},
 	} {
-		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+		t.Run(filepath.Base(tc.bin)+" "+strings.Join(tc.flags, " "), func(t *testing.T) {
 			var got [2][]string
 			for k, dbg := range [2]string{stock, dlvListen} {
 				dir := t.TempDir()
-				args := append([]string{"trace", "--exec", bin}, flags...)
-				args = append(args, "--", "-out", filepath.Join(dir, "c"), "-iterations", "4", "-period", "5ms", "-workers", "0")
+				args := append([]string{"trace", "--exec", tc.bin}, tc.flags...)
+				args = append(append(args, "--"), tc.args(dir)...)
 				r := runWith(t, dbg, dir, testprog.Timeout(StartTimeout), args...)
 				if r.status != 0 {
 					t.Fatalf("%s trace exited with status %d; stderr:\n%s", names[k], r.status, r.stderr)

@@ -182,6 +182,24 @@ func TestTraceExec(t *testing.T) {
 			}
 		}
 	})
+	t.Run("follow-calls through a function value", func(t *testing.T) {
+		loop := testprog.Build(t, "traceloop")
+		r := runBad(t, out, testprog.Timeout(StartTimeout), "trace", "--follow-calls", "2", "--exec", loop, "main.viaValue", "--", "-n", "2", "-via")
+		if r.status != 0 {
+			t.Fatalf("trace exited with status %d, want 0; stderr:\n%s", r.status, r.stderr)
+		}
+		// main.double is called through a variable: it is traced from the
+		// first call on, one level under main.viaValue.
+		for _, re := range []string{
+			`(?m)^> goroutine\(\d+\):frame\(1\) main\.viaValue\(0\)\n > goroutine\(\d+\):frame\(2\) main\.double\(\)\n >> goroutine\(\d+\):frame\(2\) main\.double => \(\)\n>> goroutine\(\d+\):frame\(1\) main\.viaValue => \(1\)$`,
+			`(?m)^ > goroutine\(\d+\):frame\(2\) main\.double\(\)\n >> goroutine\(\d+\):frame\(2\) main\.double => \(\)\n>> goroutine\(\d+\):frame\(1\) main\.viaValue => \(3\)$`,
+		} {
+			if !regexp.MustCompile(re).MatchString(r.stderr) {
+				t.Errorf("no lines matching %s:\n%s", re, r.stderr)
+			}
+		}
+		w.check(t, "trace --follow-calls")
+	})
 	t.Run("timestamp", func(t *testing.T) {
 		r := run(t, "--timestamp", "main.tick")
 		re := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z > goroutine\(\d+\): main\.tick\(1, "tick"\)$`)
