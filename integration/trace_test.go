@@ -384,3 +384,27 @@ func TestTraceBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestTerminalTraceCommand: the terminal's own trace command (Delve's,
+// which sets the return tracepoints through the rpc2 client type itself)
+// traces calls and returns in dlv-listen's terminal, and the process is
+// let go with no tracepoint left.
+func TestTerminalTraceCommand(t *testing.T) {
+	job := testprog.Start(t, "counter", "-period", "20ms", "-workers", "1")
+	tm := startDlv(t, "attach", strconv.Itoa(job.Pid))
+	tm.Command("trace main.tick", CmdTimeout)
+	tm.SendLine("continue")
+	tm.Expect(regexp.MustCompile(`(?m)^> goroutine\(\d+\): main\.tick\(\d+, "tick"\)`), CmdTimeout)
+	tm.Expect(regexp.MustCompile(`(?m)^>> goroutine\(\d+\): main\.tick => \(\d+\)`), CmdTimeout)
+	tm.Send(CtrlC)
+	tm.WaitPrompt(CmdTimeout)
+	tm.SendLine("detach")
+	tm.Expect(fmt.Sprintf("detached from process %d", job.Pid), CmdTimeout)
+	if st := tm.Wait(CmdTimeout); st != 0 {
+		t.Fatalf("dlv-listen exited with status %d after detach", st)
+	}
+	WaitUntraced(t, job.Pid, "running", EventTimeout)
+	for i := 0; i < 10; i++ {
+		job.WaitAdvance(t, EventTimeout) // main.tick's entry and returns are clean
+	}
+}
