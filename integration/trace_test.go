@@ -408,3 +408,26 @@ func TestTerminalTraceCommand(t *testing.T) {
 		job.WaitAdvance(t, EventTimeout) // main.tick's entry and returns are clean
 	}
 }
+
+// TestTraceCtrlCInTerminal: Ctrl-C typed in the terminal of a trace that
+// launched its program ends the trace (status 0, as dlv's) and the
+// program with it.
+func TestTraceCtrlCInTerminal(t *testing.T) {
+	bin := testprog.Build(t, "counter")
+	cmd := exec.Command(dlvListen, "trace", "--exec", bin, "main.tick", "--", "-out", filepath.Join(t.TempDir(), "c"), "-period", "20ms", "-workers", "0")
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	tm := StartTerm(t, "dlv-listen trace", cmd)
+	tm.Expect(regexp.MustCompile(`(?m)^> goroutine\(\d+\): main\.tick\(2, "tick"\)`), StartTimeout)
+	var prog int
+	for _, c := range Children(tm.Pid()) {
+		prog = c
+	}
+	if prog == 0 {
+		t.Fatalf("no program under dlv-listen (%d)", tm.Pid())
+	}
+	tm.Send(CtrlC)
+	if st := tm.Wait(CmdTimeout); st != 0 {
+		t.Errorf("trace exited with status %d after Ctrl-C, want 0; output:\n%s", st, tail(tm.Output(), 20))
+	}
+	WaitGone(t, prog, EventTimeout)
+}
