@@ -33,9 +33,15 @@ type badRun struct {
 // and returns how it ended; it SIGKILLs it after timeout.
 func runBad(t *testing.T, dir string, timeout time.Duration, args ...string) badRun {
 	t.Helper()
+	return runWith(t, dlvListen, dir, timeout, args...)
+}
+
+// runWith is runBad with another debugger binary (stock dlv).
+func runWith(t *testing.T, bin, dir string, timeout time.Duration, args ...string) badRun {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, dlvListen, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TERM=dumb")
 	var stdout, stderr bytes.Buffer
@@ -48,12 +54,12 @@ func runBad(t *testing.T, dir string, timeout time.Duration, args ...string) bad
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		t.Errorf("dlv-listen %s did not exit within %v (killed); stderr %q", strings.Join(args, " "), timeout, r.stderr)
+		t.Errorf("%s %s did not exit within %v (killed); stderr %q", filepath.Base(bin), strings.Join(args, " "), timeout, r.stderr)
 		r.status = -1
 	case errors.As(err, &ee):
 		r.status = ee.ExitCode()
 	default:
-		t.Fatalf("running dlv-listen %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("running %s %s: %v", filepath.Base(bin), strings.Join(args, " "), err)
 	}
 	return r
 }

@@ -115,16 +115,18 @@ func announceJobEvents(c *rpc2.RPCClient) {
 
 // The raw_command names of dlv-listen's terminal commands (prelude.star).
 const (
-	commandJobs   = "dlv-listen.jobs"
-	commandSignal = "dlv-listen.signal"
-	commandDetach = "dlv-listen.detach"
+	commandJobs   = jobapi.CommandJobs
+	commandSignal = jobapi.CommandSignal
+	commandDetach = jobapi.CommandDetach
 )
 
-// termClient is the rpc2 client of dlv-listen's terminals (in-process and
-// connect). The Starlark commands jobs, signal and detach reach it as
-// raw_command names; it answers them with the server's job-control
-// methods (RPCServer.JobState, RPCServer.Signal) and Detach, and puts the
-// line to print in State.When.
+// termClient is the rpc2 client of connect's terminal. The Starlark
+// commands jobs, signal and detach reach it as raw_command names; it
+// answers them with the server's job-control methods (RPCServer.JobState,
+// RPCServer.Signal) and Detach, and puts the line to print in State.When,
+// so that it can say when the server is not dlv-listen. (The in-process
+// terminal is given the rpc2 client itself, which Delve's trace command
+// requires, and its server answers those names.)
 type termClient struct {
 	*rpc2.RPCClient
 }

@@ -7,6 +7,7 @@
 //	dlv-listen attach <pid> [executable]
 //	dlv-listen exec <binary> [-- args]
 //	dlv-listen debug [package] [-- args]
+//	dlv-listen trace [package] regexp [-- args]
 //	dlv-listen version
 //
 // This package is the command-line front end only: flags, building, the

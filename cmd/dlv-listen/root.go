@@ -83,7 +83,7 @@ flags are dlv's.`,
 	addServerFlags(pf, &o.server)
 
 	root.AddCommand(newAttachCommand(o), newExecCommand(o), newDebugCommand(o), newTestCommand(o), newConnectCommand(o), newVersionCommand())
-	root.AddCommand(newDapCommand(o), newCoreCommand(o), newSubstitutePathGuessHelperCommand())
+	root.AddCommand(newDapCommand(o), newCoreCommand(o), newTraceCommand(o), newSubstitutePathGuessHelperCommand())
 	return root
 }
 

@@ -48,14 +48,20 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 	launched := d.Launched()
 	d.SetNoticeFunc(func(s string) { fmt.Fprintln(os.Stdout, s) })
 
-	// Delve's terminal runs on a genuine rpc2 client (its trace command
-	// requires one), connected in-process to a JSON-RPC server over the
-	// session.
+	// Delve's terminal runs on a genuine *rpc2.RPCClient (its trace
+	// command type-asserts one to set return tracepoints), connected
+	// in-process to a JSON-RPC server over the session, which also answers
+	// the jobs, signal and detach commands of the prelude.
 	var client service.Client = d.Client()
 	if fg != nil {
 		client = fg.wrap(d)
 	}
-	rpcClient, closeClient := rpc.Pipe(rpc.NewServer(d, client))
+	srv := rpc.NewServer(d, client)
+	srv.SetCommandDetachFunc(func(line string) {
+		fmt.Println(line)
+		exitAfterDetach()
+	})
+	rpcClient, closeClient := rpc.Pipe(srv)
 	defer closeClient()
 	initFile, cleanup, err := writeInitFile(o.initFile)
 	if err != nil {
@@ -65,7 +71,7 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 	}
 	defer cleanup()
 	exitAfterDetach = func() { cleanup(); os.Exit(0) }
-	term := terminal.New(&termClient{RPCClient: rpcClient}, o.conf, !launched)
+	term := terminal.New(rpcClient, o.conf, !launched)
 	term.InitFile = initFile
 	status, err := term.Run()
 	if err != nil {

@@ -46,6 +46,9 @@ type Debugger struct {
 	targetMu sync.Mutex
 	// bpIDCounter is the last logical breakpoint ID handed out (targetMu).
 	bpIDCounter int
+	// dynamicCalls are the call instructions watched for a trace's
+	// --follow-calls (targetMu; see watchDynamicCall).
+	dynamicCalls map[uint64]bool
 
 	// runMu guards run: the resuming command in progress, if any.
 	runMu sync.Mutex

@@ -557,8 +557,8 @@ func (d *Debugger) sources(filter string) ([]string, error) {
 }
 
 // functions lists the functions matching filter; with followCalls > 0,
-// also the functions they call, followCalls levels deep (direct calls
-// only: a call through a function value is not followed).
+// also the functions they call, followCalls levels deep (see
+// calledFunctions for the calls known only at run time).
 func (d *Debugger) functions(filter string, followCalls int) ([]string, error) {
 	re, err := compileFilter(filter)
 	if err != nil {
@@ -578,7 +578,7 @@ func (d *Debugger) functions(filter string, followCalls int) ([]string, error) {
 				names = append(names, fn.Name)
 				continue
 			}
-			called, err := calledFunctions(it.Target, fn, followCalls)
+			called, err := d.calledFunctions(it.Target, fn, filter, 1, followCalls)
 			if err != nil {
 				return nil, err
 			}
@@ -587,45 +587,6 @@ func (d *Debugger) functions(filter string, followCalls int) ([]string, error) {
 	}
 	sort.Strings(names)
 	return slices.Compact(names), nil
-}
-
-// calledFunctions walks the static call graph from root, depth levels
-// (root is level 1), skipping the runtime as Delve's trace does.
-func calledFunctions(tgt *proc.Target, root *proc.Function, depth int) ([]string, error) {
-	type node struct {
-		fn    *proc.Function
-		level int
-	}
-	seen := map[string]bool{root.Name: true}
-	queue := []node{{root, 1}}
-	var names []string
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		names = append(names, n.fn.Name)
-		if n.level >= depth {
-			continue
-		}
-		text, err := proc.Disassemble(tgt.Memory(), nil, tgt.Breakpoints(), tgt.BinInfo(), n.fn.Entry, n.fn.End)
-		if err != nil {
-			return nil, fmt.Errorf("disassemble %s: %w", n.fn.Name, err)
-		}
-		for _, inst := range text {
-			if !inst.IsCall() || inst.DestLoc == nil || inst.DestLoc.Fn == nil {
-				continue
-			}
-			callee := inst.DestLoc.Fn
-			if (strings.HasPrefix(callee.Name, "runtime.") || strings.HasPrefix(callee.Name, "runtime/internal")) &&
-				callee.Name != "runtime.deferreturn" && callee.Name != "runtime.gorecover" && callee.Name != "runtime.gopanic" {
-				continue
-			}
-			if !seen[callee.Name] {
-				seen[callee.Name] = true
-				queue = append(queue, node{callee, n.level + 1})
-			}
-		}
-	}
-	return names, nil
 }
 
 func (d *Debugger) types(filter string) ([]string, error) {

@@ -185,6 +185,15 @@ func (d *Debugger) Close(kill bool) error {
 	return d.detach(kill)
 }
 
+// SetReleaseSignals sets the signals of this program on which the
+// session's process is let go at once, from any goroutine — halted, every
+// breakpoint removed, detached in its job-control state — after which the
+// signal takes its default effect and the program ends. Attach and Launch
+// set SIGTERM and SIGHUP. A front end that ends the session itself on
+// those signals (a halt, then Close, with no command in flight) sets
+// fewer, or none.
+func (d *Debugger) SetReleaseSignals(sigs ...os.Signal) { d.proc.ReleaseOnSignals(sigs...) }
+
 // Launched reports whether the session started its process (rather than
 // attached to it).
 func (d *Debugger) Launched() bool { return d.cfg.AttachPid == 0 }

@@ -107,6 +107,16 @@ type StateOut struct {
 	State DebuggerState
 }
 
+// Command names dlv-listen's servers answer in RPCServer.Command besides
+// Delve's, for a terminal that reaches them through Starlark's raw_command
+// (dlv-listen's jobs, signal and detach commands, or a script under stock
+// `dlv connect`). The answer's State.When is the line to print.
+const (
+	CommandJobs   = "dlv-listen.jobs"   // the job-control state
+	CommandSignal = "dlv-listen.signal" // send the signal named in Expr
+	CommandDetach = "dlv-listen.detach" // detach an attached process
+)
+
 // CommandOut is the answer of RPCServer.Command: rpc2.CommandOut with the
 // job state.
 type CommandOut struct {

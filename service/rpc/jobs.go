@@ -5,7 +5,9 @@ package rpc
 
 import (
 	"errors"
+	"fmt"
 
+	"github.com/go-delve/delve/service/api"
 	"github.com/go-delve/delve/service/rpc2"
 
 	"github.com/dlv-listen/dlv-listen/service/jobapi"
@@ -76,4 +78,38 @@ func (r *rpcServer) IsMulticlient(_ rpc2.IsMulticlientIn, out *rpc2.IsMulticlien
 func (s *Server) knownJobState() *jobapi.JobState {
 	js := s.d.KnownJobStatus()
 	return &js
+}
+
+// jobCommand answers dlv-listen's Command names (jobapi.CommandJobs...):
+// the line to print goes in State.When.
+func (r *rpcServer) jobCommand(cmd api.DebuggerCommand, out *rpc2.CommandOut) error {
+	d := r.s.d
+	switch cmd.Name {
+	case jobapi.CommandJobs:
+		out.State.When = d.JobStatus().Text
+	case jobapi.CommandSignal:
+		res, err := d.SendSignal(cmd.Expr)
+		if err != nil {
+			return err
+		}
+		out.State.When = res.Text
+	case jobapi.CommandDetach:
+		if d.Launched() {
+			return errors.New("detach: the program was started by the debugger; use exit to end it")
+		}
+		pid := d.Process().Pid()
+		if err := r.call("Detach", &rpc2.DetachIn{Kill: false}, &rpc2.DetachOut{}); err != nil {
+			return err
+		}
+		out.State.When = fmt.Sprintf("detached from process %d", pid)
+		r.s.mu.Lock()
+		fn := r.s.onCommandDetach
+		r.s.mu.Unlock()
+		if fn != nil {
+			fn(out.State.When)
+		} else {
+			go r.s.detached()
+		}
+	}
+	return nil
 }

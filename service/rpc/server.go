@@ -63,6 +63,8 @@ type Server struct {
 	mu          sync.Mutex
 	multiclient bool
 	onDetach    func()
+	// onCommandDetach runs after the dlv-listen.detach command.
+	onCommandDetach func(line string)
 }
 
 // NewServer returns a server on session d answering Delve's rpc2 methods
@@ -90,6 +92,15 @@ func (s *Server) SetMulticlient(on bool) {
 func (s *Server) SetDetachFunc(fn func()) {
 	s.mu.Lock()
 	s.onDetach = fn
+	s.mu.Unlock()
+}
+
+// SetCommandDetachFunc sets fn to run, with the line to print, once the
+// dlv-listen.detach command has let the process go: the in-process
+// terminal ends then. Without it the server ends as after Detach.
+func (s *Server) SetCommandDetachFunc(fn func(line string)) {
+	s.mu.Lock()
+	s.onCommandDetach = fn
 	s.mu.Unlock()
 }
 
@@ -185,6 +196,8 @@ func (r *rpcServer) Command(cmd api.DebuggerCommand, out *jobapi.CommandOut) (er
 		}
 	}()
 	switch cmd.Name {
+	case jobapi.CommandJobs, jobapi.CommandSignal, jobapi.CommandDetach:
+		return r.jobCommand(cmd, &co)
 	case api.Halt:
 		r.s.halts.Add(1)
 	case api.Continue, api.DirectionCongruentContinue:
