@@ -175,6 +175,7 @@ func (p *Process) swallowQueuedTrap(th *Thread, stop listenmode.Stop) bool {
 // untraced once the others are held are seized and stopped too
 // (adoptStrays). Tracer thread.
 func (p *Process) stopAll() error {
+	defer p.settleKids()
 	for {
 		if err := p.interruptAll(); err != nil {
 			return err
@@ -191,7 +192,7 @@ func (p *Process) stopAll() error {
 func (p *Process) interruptAll() error {
 	waiting := 0
 	for _, th := range p.threadSlice() {
-		if th.state == held {
+		if th.state == held || th.waitsForVfork() {
 			continue
 		}
 		waiting++
@@ -314,7 +315,7 @@ func (p *Process) notHeld() []*Thread {
 	defer p.threadsMu.Unlock()
 	var r []*Thread
 	for _, th := range p.threads {
-		if th.state != held {
+		if th.state != held && !th.waitsForVfork() {
 			r = append(r, th)
 		}
 	}

@@ -82,6 +82,9 @@ func (p *Process) detachOnTracer() error {
 		}
 		th.pending = nil
 	}
+	// The breakpoints are out of the memory vfork children share; they
+	// are let go, then the threads that waited for them.
+	p.releaseVforkWaiters(p.releaseKids())
 	if errBP != nil {
 		return errBP
 	}
@@ -99,6 +102,9 @@ func (p *Process) detachOnTracer() error {
 // held.
 func (p *Process) drainQueuedTraps() error {
 	for _, th := range p.threadSlice() {
+		if th.waitsForVfork() {
+			continue
+		}
 		for tries := 0; tries < 4 && th.last.Kind != listenmode.KindGroupStop && trapPending(p.pid, th.ID); tries++ {
 			if err := p.resume(th); err != nil {
 				return err

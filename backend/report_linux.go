@@ -39,6 +39,9 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	}
 	stop := listenmode.Decode(ws, code)
 	th := p.thread(tid)
+	if th == nil && tid != p.pid && p.kidReport(tid, stop) {
+		return nil, stop // a new process, not a thread of the debuggee
+	}
 	if stop.Gone() {
 		if th != nil {
 			if th.spawned && !th.announced {
@@ -73,10 +76,13 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 		th.isNew = false
 		p.copyWatchpoints(th)
 	}
-	if stop.Kind == listenmode.KindClone {
-		if msg, err := ptraceGetEventMsg(tid); err == nil {
+	switch stop.Kind {
+	case listenmode.KindClone, listenmode.KindFork, listenmode.KindVfork:
+		if msg, err := ptraceGetEventMsg(tid); err == nil && !p.created(th, int(msg), stop.Kind) {
 			p.cloned(int(msg))
 		}
+	case listenmode.KindVforkDone:
+		th.vfork = vforkWait{}
 	}
 	return th, stop
 }
@@ -159,6 +165,7 @@ func (p *Process) apply(th *Thread, act listenmode.Action) error {
 		th.state = running
 	}
 	th.invalidateRegisters()
+	th.keepVforkRegisters()
 	if err == unix.ESRCH {
 		// Killed while stopped: its exit report is on its way.
 		return nil

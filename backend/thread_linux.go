@@ -48,6 +48,9 @@ type Thread struct {
 	spawned bool
 	// announced: its creator's PTRACE_EVENT_CLONE report has been reaped.
 	announced bool
+	// vfork: the child it waits for, from PTRACE_EVENT_VFORK to
+	// PTRACE_EVENT_VFORK_DONE (fork_linux.go).
+	vfork vforkWait
 
 	regs arch // register cache, valid while held
 

@@ -1,0 +1,278 @@
+package backend_test
+
+// Child processes of the debuggee: a child made by fork(2) has a copy of
+// the parent's memory, breakpoints included, and one made by os/exec
+// (vfork) shares it until it execs. Neither may die of a breakpoint trap,
+// stay traced, or make a halt or a detach wait.
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+)
+
+// childLine is one child the forker reaped: "exec N exit 0", "fork N exit 7".
+var childLine = regexp.MustCompile(`^(exec|fork) (\d+) (.*)$`)
+
+// forkerChildren parses the forker's report of the children of rounds >=
+// from: how many of each kind, and any that did not end as it should.
+func forkerChildren(job *testprog.Job, from int) (execs, forks int, bad []string) {
+	for _, l := range strings.Split(job.Output(), "\n") {
+		m := childLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if n, _ := strconv.Atoi(m[2]); n < from {
+			continue
+		}
+		want := "exit 0"
+		if m[1] == "fork" {
+			want = "exit 7" // inChild(3): it ran the function that has the breakpoint
+			forks++
+		} else {
+			execs++
+		}
+		if m[3] != want {
+			bad = append(bad, l)
+		}
+	}
+	return execs, forks, bad
+}
+
+// tracedChildren lists the children of pid that some process traces.
+func tracedChildren(pid int) []string {
+	var r []string
+	for _, c := range childrenOf(pid) {
+		if _, tracer, err := testprog.ProcStat(c); err == nil && tracer != 0 {
+			r = append(r, fmt.Sprintf("%d (traced by %d)", c, tracer))
+		}
+	}
+	return r
+}
+
+// waitRounds waits until the forker has finished round n.
+func waitRounds(t *testing.T, job *testprog.Job, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(jcTimeout)
+	for job.Counter() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the forker did not finish round %d within %v (at %d); output:\n%s", n, jcTimeout, job.Counter(), job.Output())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestForkedChildrenKeepNoBreakpoints(t *testing.T) {
+	job := testprog.Start(t, "forker")
+	s := jcAttach(t, job)
+	from := int(job.Counter()) + 2 // rounds begun before the breakpoints were in do not count
+	// Only raw-fork children run main.inChild (in their copy of the
+	// parent's memory), only os/exec's children run
+	// runtime_AfterForkInChild (in the parent's memory, shared until
+	// exec), only the parent runs main.round.
+	s.breakAt("main.inChild")
+	s.breakAt("syscall.runtime_AfterForkInChild")
+	roundBP := s.breakAt("main.round")
+	for i := 0; i < 5; i++ {
+		s.continueAsync().atBreakpoint("main.round")
+	}
+	if err := s.tgt.ClearBreakpoint(roundBP); err != nil {
+		t.Fatalf("ClearBreakpoint(main.round): %v", err)
+	}
+	// Halts while children come and go: vfork parents wait in the kernel
+	// for their child, where PTRACE_INTERRUPT cannot stop them.
+	var slowest time.Duration
+	for i := 0; i < 20; i++ {
+		c := s.continueAsync()
+		waitRounds(t, job, job.Counter()+1)
+		start := time.Now()
+		c.halt()
+		slowest = max(slowest, time.Since(start))
+		if traced := tracedChildren(job.Pid); len(traced) > 0 {
+			// A child the kernel attached to us is let go at its first
+			// stop, or at its exec (vfork); none stays traced while the
+			// debuggee is held... except a vfork child that has not
+			// reached exec yet.
+			t.Logf("halt %d: traced children %v", i, traced)
+		}
+	}
+	t.Logf("slowest of 20 halts under fork/vfork churn: %v", slowest)
+	if slowest > time.Second {
+		t.Errorf("a halt under fork/vfork churn took %v", slowest)
+	}
+	detachStart := time.Now()
+	if err := s.grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	t.Logf("detach under churn: %v", time.Since(detachStart))
+	// The program goes on making children, untraced and unharmed.
+	waitRounds(t, job, job.Counter()+3)
+	if traced := tracedChildren(job.Pid); len(traced) > 0 {
+		t.Errorf("children still traced after detach: %v", traced)
+	}
+	if _, tracer, err := testprog.ProcStat(job.Pid); err != nil || tracer != 0 {
+		t.Errorf("debuggee after detach: tracer %d, %v", tracer, err)
+	}
+	execs, forks, bad := forkerChildren(job, from)
+	t.Logf("%d os/exec children and %d fork children since the breakpoints", execs, forks)
+	if len(bad) > 0 {
+		t.Fatalf("children that did not end normally: %q", bad)
+	}
+	if execs < 20 || forks < 20 {
+		t.Fatalf("only %d exec and %d fork children checked", execs, forks)
+	}
+}
+
+// taskStatus reads State's letter and TracerPid of thread tid of pid.
+func taskStatus(pid, tid int) (byte, int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
+	if err != nil {
+		return 0, 0
+	}
+	var state byte
+	tracer := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "State:"); ok {
+			if v = strings.TrimSpace(v); v != "" {
+				state = v[0]
+			}
+		}
+		if v, ok := strings.CutPrefix(l, "TracerPid:"); ok {
+			tracer, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return state, tracer
+}
+
+// childrenOf lists the processes whose parent is pid.
+func childrenOf(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var r []int
+	for _, e := range ents {
+		cpid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cpid))
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		if f := strings.Fields(string(b[i+1:])); len(f) >= 2 && f[1] == strconv.Itoa(pid) {
+			r = append(r, cpid)
+		}
+	}
+	return r
+}
+
+// pollFor polls cond until it holds or jcTimeout passes.
+func pollFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(jcTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, jcTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A vfork parent sleeps in the kernel until its child execs or exits,
+// where PTRACE_INTERRUPT does not stop it. Here the child stops itself
+// (SIGSTOP) first, so the parent waits for as long as the child is
+// stopped: halts and the detach must not wait for it, its registers stay
+// readable, and the child keeps its job state through the detach.
+func TestVforkParentDoesNotBlockHaltOrDetach(t *testing.T) {
+	job := testprog.Start(t, "forker", "-exec=false", "-fork=false", "-period", "5ms")
+	s := jcAttach(t, job)
+	c := s.continueAsync()
+	if err := syscall.Kill(job.Pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	var kid int
+	pollFor(t, "a stopped vfork child", func() bool {
+		for _, k := range childrenOf(job.Pid) {
+			if st, _ := taskStatus(k, k); st == 't' || st == 'T' {
+				kid = k
+				return true
+			}
+		}
+		return false
+	})
+	t.Cleanup(func() { _ = syscall.Kill(kid, syscall.SIGKILL) })
+	var waiter int
+	pollFor(t, "the parent thread in its vfork wait", func() bool {
+		for tid := range tasksOf(t, job.Pid) {
+			if st, _ := taskStatus(job.Pid, tid); st == 'D' {
+				waiter = tid
+				return true
+			}
+		}
+		return false
+	})
+	for i := 0; i < 3; i++ {
+		if i > 0 {
+			c = s.continueAsync()
+		}
+		start := time.Now()
+		c.halt()
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("halt %d with a thread in its vfork wait took %v", i, d)
+		}
+		for _, th := range s.tgt.ThreadList() {
+			if _, err := th.Registers(); err != nil {
+				t.Errorf("halt %d: registers of thread %d (vfork waiter %d): %v", i, th.ThreadID(), waiter, err)
+			}
+		}
+		if st, _ := taskStatus(job.Pid, waiter); st != 'D' {
+			t.Fatalf("halt %d: the vfork waiter %d is in state %c, want D", i, waiter, st)
+		}
+	}
+	start := time.Now()
+	if err := s.grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("detach with a thread in its vfork wait took %v", d)
+	}
+	// The child stays stopped, untraced; the parent's threads are let go
+	// (the waiter when the tracer thread exits).
+	var why string
+	untraced := func() bool {
+		if st, tr := taskStatus(kid, kid); st != 'T' || tr != 0 {
+			why = fmt.Sprintf("child %d: state %c, tracer %d", kid, st, tr)
+			return false
+		}
+		for tid := range tasksOf(t, job.Pid) {
+			if st, tr := taskStatus(job.Pid, tid); tr != 0 {
+				why = fmt.Sprintf("thread %d: state %c, tracer %d", tid, st, tr)
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(jcTimeout)
+	for !untraced() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not every task untraced %v after detach: %s", jcTimeout, why)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if st, _ := taskStatus(job.Pid, waiter); st != 'D' {
+		t.Fatalf("after detach the vfork waiter %d is in state %c, want D (its child is stopped)", waiter, st)
+	}
+	if err := syscall.Kill(kid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	pollFor(t, "the vfork child's exit reported by the parent", func() bool {
+		return regexp.MustCompile(`(?m)^vfork \d+ exit 0$`).MatchString(job.Output())
+	})
+	waitRounds(t, job, job.Counter()+2)
+}
