@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/proc/native"
+
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
@@ -69,20 +72,43 @@ func waitRounds(t *testing.T, job *testprog.Job, n int64) {
 	}
 }
 
+// breakForChildren sets breakpoints where only children go and one where
+// only the parent goes, main.round, whose address it returns, and
+// continues to main.round rounds times: only raw-fork children run
+// main.inChild (in their copy of the parent's memory), only os/exec's
+// children run runtime_AfterForkInChild (in the parent's memory, shared
+// until exec).
+func breakForChildren(t *testing.T, grp *proc.TargetGroup, rounds int) uint64 {
+	t.Helper()
+	tgt := grp.Selected
+	var roundBP uint64
+	for i, fn := range []string{"main.inChild", "syscall.runtime_AfterForkInChild", "main.round"} {
+		addrs, err := proc.FindFunctionLocation(tgt, fn, 0)
+		if err != nil || len(addrs) == 0 {
+			t.Fatalf("FindFunctionLocation(%s): %v %v", fn, addrs, err)
+		}
+		if _, err := tgt.SetBreakpoint(i+1, addrs[0], proc.UserBreakpoint, nil); err != nil {
+			t.Fatalf("SetBreakpoint(%s): %v", fn, err)
+		}
+		roundBP = addrs[0]
+	}
+	for i := 0; i < rounds; i++ {
+		if err := grp.Continue(); err != nil {
+			t.Fatalf("continue %d: %v", i, err)
+		}
+		loc, err := proc.ThreadLocation(tgt.CurrentThread())
+		if err != nil || loc.Fn == nil || loc.Fn.Name != "main.round" {
+			t.Fatalf("continue %d: stopped at %+v (%v), want main.round", i, loc, err)
+		}
+	}
+	return roundBP
+}
+
 func TestForkedChildrenKeepNoBreakpoints(t *testing.T) {
 	job := testprog.Start(t, "forker")
 	s := jcAttach(t, job)
 	from := int(job.Counter()) + 2 // rounds begun before the breakpoints were in do not count
-	// Only raw-fork children run main.inChild (in their copy of the
-	// parent's memory), only os/exec's children run
-	// runtime_AfterForkInChild (in the parent's memory, shared until
-	// exec), only the parent runs main.round.
-	s.breakAt("main.inChild")
-	s.breakAt("syscall.runtime_AfterForkInChild")
-	roundBP := s.breakAt("main.round")
-	for i := 0; i < 5; i++ {
-		s.continueAsync().atBreakpoint("main.round")
-	}
+	roundBP := breakForChildren(t, s.grp, 5)
 	if err := s.tgt.ClearBreakpoint(roundBP); err != nil {
 		t.Fatalf("ClearBreakpoint(main.round): %v", err)
 	}
@@ -275,4 +301,35 @@ func TestVforkParentDoesNotBlockHaltOrDetach(t *testing.T) {
 		return regexp.MustCompile(`(?m)^vfork \d+ exit 0$`).MatchString(job.Output())
 	})
 	waitRounds(t, job, job.Counter()+2)
+}
+
+// The same program under Delve's native backend (v1.27.2, which traces
+// clones only): the children run into the breakpoints they carry and die
+// of SIGTRAP. This records the comparison; it fails if native ever stops
+// killing them, so the comparison stays a true one.
+func TestForkedChildrenUnderNative(t *testing.T) {
+	job := testprog.Start(t, "forker")
+	// Native reaps with wait4(-1) without __WNOTHREAD: no session of ours
+	// and no other child of this test binary may start meanwhile (see
+	// bench_test.go).
+	grp, err := native.Attach(job.Pid, nil, nil)
+	if err != nil {
+		t.Fatalf("native attach %d: %v", job.Pid, err)
+	}
+	from := int(job.Counter()) + 2
+	breakForChildren(t, grp, 5)
+	if err := grp.Detach(false); err != nil {
+		t.Fatalf("native detach: %v", err)
+	}
+	waitRounds(t, job, job.Counter()+2)
+	_, _, bad := forkerChildren(job, from)
+	t.Logf("children of forker under native: %d died: %q", len(bad), bad)
+	if len(bad) == 0 {
+		t.Fatalf("no child died under native: the comparison with native no longer holds")
+	}
+	for _, l := range bad {
+		if !strings.HasSuffix(l, "signal trace/breakpoint trap") {
+			t.Errorf("under native, child %q: want death by SIGTRAP", l)
+		}
+	}
 }
