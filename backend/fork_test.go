@@ -49,6 +49,12 @@ func forkerChildren(job *testprog.Job, from int) (execs, forks int, bad []string
 	return execs, forks, bad
 }
 
+// childrenThatDied lists the forker's children that did not end normally.
+func childrenThatDied(job *testprog.Job) []string {
+	_, _, bad := forkerChildren(job, 0)
+	return bad
+}
+
 // tracedChildren lists the children of pid that some process traces.
 func tracedChildren(pid int) []string {
 	var r []string
@@ -332,4 +338,52 @@ func TestForkedChildrenUnderNative(t *testing.T) {
 			t.Errorf("under native, child %q: want death by SIGTRAP", l)
 		}
 	}
+}
+
+// forkStressChildren is how many children the stress test has the debuggee
+// start and reap: DLV_LISTEN_STRESS=full for the 1,000.
+func forkStressChildren() int {
+	if os.Getenv("DLV_LISTEN_STRESS") == "full" {
+		return 1000
+	}
+	return 100
+}
+
+// Children started and reaped by the debuggee, half with os/exec and half
+// with a raw fork, while a breakpoint in the parent is hit once per round
+// and breakpoints lie where only children go: every child exits normally,
+// every round stops exactly once, nothing hangs.
+func TestForkStress(t *testing.T) {
+	children := forkStressChildren()
+	job := testprog.Start(t, "forker", "-period", "0s")
+	s := jcAttach(t, job)
+	start := time.Now()
+	breakForChildren(t, s.grp, 1)
+	first := job.Counter()
+	rounds := children / 2 // an os/exec child and a fork child per round
+	for i := 1; i < rounds; i++ {
+		s.continueAsync().atBreakpoint("main.round")
+		// At main.round(n) the counter says n-1: one stop per round, none
+		// lost, none doubled.
+		if got, want := job.Counter(), first+int64(i); got != want {
+			t.Fatalf("stop %d: the program finished round %d, want %d", i, got, want)
+		}
+	}
+	elapsed := time.Since(start)
+	if err := s.grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	waitRounds(t, job, job.Counter()+2)
+	execs, forks, bad := forkerChildren(job, int(first)+1)
+	if len(bad) > 0 {
+		t.Fatalf("children that did not end normally: %q", bad)
+	}
+	if execs < rounds || forks < rounds {
+		t.Fatalf("%d exec and %d fork children, want at least %d of each", execs, forks, rounds)
+	}
+	if traced := tracedChildren(job.Pid); len(traced) > 0 {
+		t.Errorf("children still traced after detach: %v", traced)
+	}
+	t.Logf("%d children in %d rounds, a breakpoint stop per round: %v (%.0f children/s)",
+		2*(rounds-1), rounds-1, elapsed.Round(time.Millisecond), float64(2*(rounds-1))/elapsed.Seconds())
 }
