@@ -329,6 +329,9 @@ func (p *Process) notHeld() []*Thread {
 // thread.
 func (p *Process) settleTraps() error {
 	for _, th := range p.threadSlice() {
+		if th.unreadable() {
+			continue
+		}
 		if !th.trapped && !th.last.IsSignalDeliveryStop() && len(p.breakpoints.M) > 0 {
 			pc, err := th.pcOnTracer()
 			if err != nil {
@@ -366,10 +369,16 @@ func (p *Process) pickTrap(trap *Thread) *Thread {
 // reads only the thread table, so it serves from any goroutine while the
 // tracer owns the threads' trap fields (the program running free).
 func (p *Process) leaderOrAny() *Thread {
-	if th := p.thread(p.pid); th != nil {
+	if th := p.thread(p.pid); th != nil && !th.unreadable() {
 		return th
 	}
-	if ths := p.threadSlice(); len(ths) > 0 {
+	ths := p.threadSlice()
+	for _, th := range ths {
+		if !th.unreadable() {
+			return th
+		}
+	}
+	if len(ths) > 0 {
 		return ths[0]
 	}
 	return nil

@@ -2,8 +2,11 @@ package backend
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-delve/delve/pkg/logflags"
@@ -103,6 +106,88 @@ func (th *Thread) keepVforkRegisters() {
 	if th.vfork.kid != 0 && th.vfork.regs.cached != nil {
 		th.regs = th.vfork.regs
 	}
+}
+
+// unreadable reports whether th is a thread found in its vfork wait at
+// attach, of which no ptrace-stop was ever reaped: nothing can read its
+// registers until the wait ends.
+func (th *Thread) unreadable() bool { return th.waitsForVfork() && th.regs.cached == nil }
+
+func (th *Thread) errUnreadable() error {
+	return fmt.Errorf("thread %d waits in the kernel for its vfork child to exec or exit: its registers cannot be read until then", th.ID)
+}
+
+// noteVforkWait marks a thread just seized at attach that sleeps in its
+// vfork wait: it is not stopped with the others (no PTRACE_EVENT_VFORK of it
+// was reported, so only /proc tells). Its child, which shares the memory
+// our breakpoints go into, is seized as a kid. The thread is interrupted
+// all the same: should it not be waiting after all (the clone failed), it
+// stops like any thread, and any report of it ends the wait (reap).
+// Tracer thread.
+func (p *Process) noteVforkWait(th *Thread) {
+	if !p.inVforkWait(th.ID) {
+		return
+	}
+	th.vfork.kid = -1
+	_ = ptraceInterrupt(th.ID)
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p.pid, th.ID))
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil || p.kids.m[pid] != nil || !p.sharesMemory(pid) {
+			continue
+		}
+		if err := ptraceSeize(pid, kidOptions); err != nil {
+			continue
+		}
+		k := p.newKid(pid)
+		k.announced, k.vfork, k.seen, k.shared = true, true, true, true
+		th.vfork.kid = pid
+	}
+}
+
+// inVforkWait tells from /proc whether thread tid sleeps in a clone(2) or
+// clone3(2) with CLONE_VFORK: in wait_for_vfork_done, state D.
+func (p *Process) inVforkWait(tid int) bool {
+	if st, err := taskState(p.pid, tid); err != nil || st != 'D' {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/syscall", p.pid, tid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b)) // "nr arg1 ... arg6 sp pc"
+	if len(f) < 2 {
+		return false
+	}
+	nr, err1 := strconv.Atoi(f[0])
+	arg, err2 := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	flags := arg
+	switch nr {
+	case unix.SYS_CLONE:
+	case unix.SYS_CLONE3:
+		// arg is a struct clone_args, whose first field is the flags.
+		buf := make([]byte, 8)
+		if _, err := readProcMem(p.pid, buf, arg); err != nil {
+			return false
+		}
+		flags = binary.NativeEndian.Uint64(buf)
+	default:
+		return false
+	}
+	return flags&unix.CLONE_VFORK != 0
+}
+
+// readProcMem reads the memory of pid through /proc/PID/mem.
+func readProcMem(pid int, buf []byte, addr uint64) (int, error) {
+	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer mem.Close()
+	return mem.ReadAt(buf, int64(addr))
 }
 
 // rememberText records the original text of a software breakpoint.

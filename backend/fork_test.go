@@ -387,3 +387,66 @@ func TestForkStress(t *testing.T) {
 	t.Logf("%d children in %d rounds, a breakpoint stop per round: %v (%.0f children/s)",
 		2*(rounds-1), rounds-1, elapsed.Round(time.Millisecond), float64(2*(rounds-1))/elapsed.Seconds())
 }
+
+// Attaching while a thread sleeps in its vfork wait (its child stopped
+// before exec): only /proc says so, since no PTRACE_EVENT_VFORK of it
+// was reported. The attach must not wait for the thread to stop; its
+// registers are refused with the reason; its child is traced, kept in its
+// job state, and let go at the detach.
+func TestAttachDuringVforkWait(t *testing.T) {
+	job := testprog.Start(t, "forker", "-exec=false", "-fork=false", "-period", "5ms")
+	if err := syscall.Kill(job.Pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	var kid int
+	pollFor(t, "a stopped vfork child", func() bool {
+		for _, k := range childrenOf(job.Pid) {
+			if st, _ := taskStatus(k, k); st == 'T' {
+				kid = k
+				return true
+			}
+		}
+		return false
+	})
+	t.Cleanup(func() { _ = syscall.Kill(kid, syscall.SIGKILL) })
+	start := time.Now()
+	s := jcAttach(t, job)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("attach with a thread in its vfork wait took %v", d)
+	}
+	if _, tracer := taskStatus(kid, kid); tracer == 0 {
+		t.Errorf("the vfork child %d is not traced: our breakpoints are in the memory it shares", kid)
+	}
+	waiters := 0
+	for _, th := range s.tgt.ThreadList() {
+		if _, err := th.Registers(); err != nil {
+			if !strings.Contains(err.Error(), "vfork child") {
+				t.Errorf("registers of thread %d: %v", th.ThreadID(), err)
+			}
+			waiters++
+		}
+	}
+	if waiters != 1 {
+		t.Errorf("%d threads with unreadable registers, want the one vfork waiter", waiters)
+	}
+	c := s.continueAsync()
+	start = time.Now()
+	c.halt()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("halt with a thread in its vfork wait took %v", d)
+	}
+	if err := s.grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	pollFor(t, "the vfork child let go, still stopped", func() bool {
+		st, tracer := taskStatus(kid, kid)
+		return st == 'T' && tracer == 0
+	})
+	if err := syscall.Kill(kid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	pollFor(t, "the vfork child's exit reported by the parent", func() bool {
+		return regexp.MustCompile(`(?m)^vfork \d+ exit 0$`).MatchString(job.Output())
+	})
+	waitRounds(t, job, job.Counter()+2)
+}

@@ -144,7 +144,7 @@ func (p *Process) rerunHeldTraps() error {
 		trapped := th.trapped
 		th.trapped = false
 		th.CurrentBreakpoint.Clear()
-		if !trapped && th.last.IsSignalDeliveryStop() {
+		if (!trapped && th.last.IsSignalDeliveryStop()) || th.unreadable() {
 			continue
 		}
 		pc, err := th.pcOnTracer()

@@ -76,13 +76,16 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 		th.isNew = false
 		p.copyWatchpoints(th)
 	}
+	if stop.Kind != listenmode.KindVfork {
+		// Any report of a thread after its vfork event ends the wait
+		// (PTRACE_EVENT_VFORK_DONE, usually).
+		th.vfork = vforkWait{}
+	}
 	switch stop.Kind {
 	case listenmode.KindClone, listenmode.KindFork, listenmode.KindVfork:
 		if msg, err := ptraceGetEventMsg(tid); err == nil && !p.created(th, int(msg), stop.Kind) {
 			p.cloned(int(msg))
 		}
-	case listenmode.KindVforkDone:
-		th.vfork = vforkWait{}
 	}
 	return th, stop
 }

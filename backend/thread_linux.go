@@ -83,6 +83,9 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	if r := th.cachedRegisters(); r != nil {
 		return r, nil
 	}
+	if th.unreadable() {
+		return nil, th.errUnreadable()
+	}
 	var r proc.Registers
 	var err error
 	th.p.tr.do(func() { r, err = th.registers() })
