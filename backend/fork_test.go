@@ -8,6 +8,7 @@ package backend_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,10 +25,11 @@ import (
 // childLine is one child the forker reaped: "exec N exit 0", "fork N exit 7".
 var childLine = regexp.MustCompile(`^(exec|fork) (\d+) (.*)$`)
 
-// forkerChildren parses the forker's report of the children of rounds >=
-// from: how many of each kind, and any that did not end as it should.
-func forkerChildren(job *testprog.Job, from int) (execs, forks int, bad []string) {
-	for _, l := range strings.Split(job.Output(), "\n") {
+// forkerChildren parses the forker's report (its output) of the children
+// of rounds >= from: how many of each kind, and any that did not end as it
+// should.
+func forkerChildren(output string, from int) (execs, forks int, bad []string) {
+	for _, l := range strings.Split(output, "\n") {
 		m := childLine.FindStringSubmatch(l)
 		if m == nil {
 			continue
@@ -51,7 +53,7 @@ func forkerChildren(job *testprog.Job, from int) (execs, forks int, bad []string
 
 // childrenThatDied lists the forker's children that did not end normally.
 func childrenThatDied(job *testprog.Job) []string {
-	_, _, bad := forkerChildren(job, 0)
+	_, _, bad := forkerChildren(job.Output(), 0)
 	return bad
 }
 
@@ -152,7 +154,7 @@ func TestForkedChildrenKeepNoBreakpoints(t *testing.T) {
 	if _, tracer, err := testprog.ProcStat(job.Pid); err != nil || tracer != 0 {
 		t.Errorf("debuggee after detach: tracer %d, %v", tracer, err)
 	}
-	execs, forks, bad := forkerChildren(job, from)
+	execs, forks, bad := forkerChildren(job.Output(), from)
 	t.Logf("%d os/exec children and %d fork children since the breakpoints", execs, forks)
 	if len(bad) > 0 {
 		t.Fatalf("children that did not end normally: %q", bad)
@@ -328,7 +330,7 @@ func TestForkedChildrenUnderNative(t *testing.T) {
 		t.Fatalf("native detach: %v", err)
 	}
 	waitRounds(t, job, job.Counter()+2)
-	_, _, bad := forkerChildren(job, from)
+	_, _, bad := forkerChildren(job.Output(), from)
 	t.Logf("children of forker under native: %d died: %q", len(bad), bad)
 	if len(bad) == 0 {
 		t.Fatalf("no child died under native: the comparison with native no longer holds")
@@ -374,7 +376,7 @@ func TestForkStress(t *testing.T) {
 		t.Fatalf("detach: %v", err)
 	}
 	waitRounds(t, job, job.Counter()+2)
-	execs, forks, bad := forkerChildren(job, int(first)+1)
+	execs, forks, bad := forkerChildren(job.Output(), int(first)+1)
 	if len(bad) > 0 {
 		t.Fatalf("children that did not end normally: %q", bad)
 	}
@@ -449,4 +451,38 @@ func TestAttachDuringVforkWait(t *testing.T) {
 		return regexp.MustCompile(`(?m)^vfork \d+ exit 0$`).MatchString(job.Output())
 	})
 	waitRounds(t, job, job.Counter()+2)
+}
+
+// A launched forker, its breakpoints planted before its first child: every
+// child of every round lives.
+func TestLaunchedForkerChildren(t *testing.T) {
+	bin := testprog.Build(t, "forker")
+	dir := t.TempDir()
+	stdout := filepath.Join(dir, "stdout")
+	grp := launch(t, []string{bin, "-out", "n", "-rounds", "8", "-period", "0s"}, dir,
+		proc.OutputRedirect{Path: stdout}, proc.OutputRedirect{Path: filepath.Join(dir, "stderr")})
+	breakForChildren(t, grp, 5)
+	for i := 0; ; i++ {
+		err := grp.Continue()
+		if _, ok := err.(proc.ErrProcessExited); ok {
+			if st := err.(proc.ErrProcessExited).Status; st != 0 {
+				t.Fatalf("forker exited with status %d", st)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("continue: %v", err)
+		}
+		if i > 10 {
+			t.Fatalf("forker did not exit after its 8 rounds")
+		}
+	}
+	b, err := os.ReadFile(stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execs, forks, bad := forkerChildren(string(b), 1)
+	if len(bad) > 0 || execs != 8 || forks != 8 {
+		t.Fatalf("%d exec and %d fork children, want 8 each; failed: %q; output:\n%s", execs, forks, bad, b)
+	}
 }
