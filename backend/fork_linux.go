@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/go-delve/delve/pkg/logflags"
 	"golang.org/x/sys/unix"
@@ -44,7 +45,17 @@ import (
 //   - shared memory (vfork): its int3s are the debuggee's and stay. It is
 //     kept traced until it execs (PTRACE_O_TRACEEXEC, set on it alone) or
 //     exits, and a trap on one of our breakpoints is stepped over (lift,
-//     single-step, restore) instead of being reported. It does not stop
+//     single-step, restore) instead of being reported. It runs under
+//     PTRACE_SYSCALL: a child that asks to be traced by its parent
+//     (PTRACE_TRACEME, os/exec's SysProcAttr.Ptrace, as Delve's own launch
+//     does) would get EPERM while we trace it, so it is let go at that
+//     system call's entry, before the kernel runs it. That costs two
+//     stops per system call, and a Go child makes some seventy (signal
+//     handlers) before execve, so the usual case takes a short cut: a
+//     child of Go's os/exec (its first stop in syscall.rawVforkSyscall)
+//     runs only runtime and syscall code until execve, and when none of
+//     our breakpoints is there, it is let go at its first stop
+//     (goChildPathClear). It does not stop
 //     with the debuggee: each of its reports is handled as it is reaped and
 //     it is resumed at once, since a vfork parent sleeps in the kernel
 //     until the child execs or exits.
@@ -271,6 +282,10 @@ func (p *Process) kidStop(k *kid, stop listenmode.Stop, release bool) {
 	if !k.seen {
 		k.seen = true
 		k.shared = p.sharesMemory(k.pid)
+		if k.shared && !release && p.goChildPathClear(k.pid) {
+			p.letKidGo(k, stop)
+			return
+		}
 		if k.shared && !release {
 			if err := ptraceSetOptions(k.pid, kidOptions); err != nil && err != unix.ESRCH {
 				logflags.DebuggerLogger().Warnf("dlv-listen backend: child %d of process %d: set options: %v", k.pid, p.pid, err)
@@ -297,6 +312,9 @@ func (p *Process) kidStop(k *kid, stop listenmode.Stop, release bool) {
 		if p.stepKidOverBreakpoint(k) {
 			return
 		}
+	case stop.Kind == listenmode.KindSyscall && asksToBeTraced(k.pid):
+		p.letKidGo(k, stop)
+		return
 	case stop.Kind == listenmode.KindFork || stop.Kind == listenmode.KindVfork || stop.Kind == listenmode.KindClone:
 		if msg, err := ptraceGetEventMsg(k.pid); err == nil {
 			p.created(nil, int(msg), stop.Kind)
@@ -318,11 +336,84 @@ func (p *Process) resumeKid(k *kid, stop listenmode.Stop) {
 		// An int3 of the program's own: its SIGTRAP is the program's.
 		err = ptraceCont(k.pid, unix.SIGTRAP)
 	default:
-		err = ptraceCont(k.pid, stop.Reinject())
+		// To its next system call (see asksToBeTraced).
+		err = ptrace(unix.PTRACE_SYSCALL, k.pid, 0, uintptr(stop.Reinject()))
 	}
 	if err != nil && err != unix.ESRCH {
 		logflags.DebuggerLogger().Warnf("dlv-listen backend: resume child %d of process %d: %v", k.pid, p.pid, err)
 	}
+}
+
+// crashBreakpoints are Delve's own breakpoints in the runtime, which a
+// child reaches only when it crashes (and then it dies either way).
+// (Delve v1.27.2's createUnrecoveredPanicBreakpoint and
+// createFatalThrowBreakpoint.)
+var crashBreakpoints = map[string]bool{
+	"runtime.startpanic": true, "runtime.fatalpanic": true, "runtime.throw": true,
+	"runtime.fatal": true, "runtime.winthrow": true, "runtime.fatalsignal": true,
+}
+
+// goChildPathClear reports whether a vfork child is one of Go's os/exec
+// (its first stop is in syscall.rawVforkSyscall, right after the clone) and
+// none of our software breakpoints is in the code such a child runs until
+// execve: syscall.forkAndExecInChild1 and the runtime and syscall
+// functions it calls. While the debug information loads (the program runs
+// free) the answer is no: it is not read then. Tracer thread.
+func (p *Process) goChildPathClear(pid int) bool {
+	if p.free.on.Load() {
+		return false
+	}
+	kt := &Thread{ID: pid, p: p, state: held}
+	regs, err := kt.registers()
+	if err != nil {
+		return false
+	}
+	if fn := p.bi.PCToFunc(regs.PC()); fn == nil || fn.Name != "syscall.rawVforkSyscall" {
+		return false
+	}
+	for addr, bp := range p.planted {
+		if bp.WatchType != 0 {
+			continue // debug registers are not inherited (copy_thread)
+		}
+		fn := p.bi.PCToFunc(addr)
+		if fn == nil {
+			return false
+		}
+		if crashBreakpoints[fn.Name] {
+			continue
+		}
+		for _, pkg := range []string{"syscall.", "runtime.", "internal/runtime/", "runtime/internal/", "internal/abi."} {
+			if strings.HasPrefix(fn.Name, pkg) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// syscallInfo is the start of struct ptrace_syscall_info (Linux 5.3) up to
+// the entry's first argument.
+type syscallInfo struct {
+	Op     uint8
+	_      [3]uint8
+	Arch   uint32
+	IP, SP uint64
+	Nr     uint64
+	Arg0   uint64
+	_      [5]uint64
+}
+
+// asksToBeTraced reports whether a kid in a syscall-stop is entering
+// ptrace(PTRACE_TRACEME). PTRACE_GET_SYSCALL_INFO tells entry from exit;
+// before Linux 5.3 /proc/PID/syscall says which call the kid is in.
+func asksToBeTraced(pid int) bool {
+	var si syscallInfo
+	if err := ptrace(unix.PTRACE_GET_SYSCALL_INFO, pid, unsafe.Sizeof(si), uintptr(unsafe.Pointer(&si))); err == nil {
+		return si.Op == unix.PTRACE_SYSCALL_INFO_ENTRY && si.Nr == unix.SYS_PTRACE && si.Arg0 == unix.PTRACE_TRACEME
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", pid))
+	f := strings.Fields(string(b))
+	return err == nil && len(f) > 1 && f[0] == strconv.Itoa(unix.SYS_PTRACE) && f[1] == "0x0"
 }
 
 // letKidGo detaches a kid that sits in a ptrace-stop, giving it the signal

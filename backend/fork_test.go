@@ -22,8 +22,9 @@ import (
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 )
 
-// childLine is one child the forker reaped: "exec N exit 0", "fork N exit 7".
-var childLine = regexp.MustCompile(`^(exec|fork) (\d+) (.*)$`)
+// childLine is one child the forker reaped: "exec N exit 0", "fork N exit
+// 7", "traceme N exit 0".
+var childLine = regexp.MustCompile(`^(exec|fork|traceme) (\d+) (.*)$`)
 
 // forkerChildren parses the forker's report (its output) of the children
 // of rounds >= from: how many of each kind, and any that did not end as it
@@ -484,5 +485,48 @@ func TestLaunchedForkerChildren(t *testing.T) {
 	execs, forks, bad := forkerChildren(string(b), 1)
 	if len(bad) > 0 || execs != 8 || forks != 8 {
 		t.Fatalf("%d exec and %d fork children, want 8 each; failed: %q; output:\n%s", execs, forks, bad, b)
+	}
+}
+
+// A child that asks to be traced by its parent (PTRACE_TRACEME between
+// vfork and exec, os/exec's SysProcAttr.Ptrace, as Delve's launch does)
+// must be able to: a tracee of ours would get EPERM, and the parent's
+// cmd.Start "operation not permitted".
+func TestChildTracedByItsParent(t *testing.T) {
+	// With a breakpoint in the code the child runs before execve, it is
+	// traced until then (system call by system call); without, it is let
+	// go at its first stop.
+	for _, inPath := range []bool{true, false} {
+		t.Run(fmt.Sprintf("breakpoint in the child's path=%v", inPath), func(t *testing.T) {
+			job := testprog.Start(t, "forker", "-exec=false", "-fork=false", "-traceme")
+			s := jcAttach(t, job)
+			from := int(job.Counter()) + 2
+			if inPath {
+				breakForChildren(t, s.grp, 4)
+			} else {
+				s.breakAt("main.round")
+				for i := 0; i < 4; i++ {
+					s.continueAsync().atBreakpoint("main.round")
+				}
+			}
+			if err := s.grp.Detach(false); err != nil {
+				t.Fatalf("detach: %v", err)
+			}
+			waitRounds(t, job, job.Counter()+2)
+			var lines []string
+			for _, l := range strings.Split(job.Output(), "\n") {
+				if m := childLine.FindStringSubmatch(l); m != nil && m[1] == "traceme" {
+					if n, _ := strconv.Atoi(m[2]); n >= from {
+						lines = append(lines, l)
+						if m[3] != "exit 0" {
+							t.Errorf("child traced by its parent: %q", l)
+						}
+					}
+				}
+			}
+			if len(lines) < 4 {
+				t.Fatalf("only %d traced children checked: %q", len(lines), lines)
+			}
+		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -54,6 +55,7 @@ func main() {
 	out := flag.String("out", "", "counter file")
 	execs := flag.Bool("exec", true, "start an os/exec child each round")
 	forks := flag.Bool("fork", true, "make a raw fork(2) child each round")
+	traceme := flag.Bool("traceme", false, "start an os/exec child traced by this process (SysProcAttr.Ptrace) each round")
 	rounds := flag.Int("rounds", 0, "exit after this many rounds (0 = forever)")
 	period := flag.Duration("period", time.Millisecond, "pause between rounds")
 	flag.Parse()
@@ -83,9 +85,35 @@ func main() {
 		if *forks {
 			forkOnce(n)
 		}
+		if *traceme {
+			tracedChild(n, self)
+		}
 		writeCounter(*out, n)
 		time.Sleep(*period)
 	}
+}
+
+// tracedChild starts an os/exec child that asks to be traced by this
+// process (PTRACE_TRACEME, as Delve's launch does), takes its stop at exec,
+// lets it go and reaps it: "traceme N exit 0".
+func tracedChild(n int, self string) {
+	// ptrace requests must come from the thread the child was forked from.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd := exec.Command(self, "child")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Printf("traceme %d error %v\n", n, err)
+		return
+	}
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(cmd.Process.Pid, &ws, 0, nil); err != nil || !ws.Stopped() {
+		fmt.Printf("traceme %d error: no stop at exec (%v, %#x)\n", n, err, uint32(ws))
+	} else if err := syscall.PtraceDetach(cmd.Process.Pid); err != nil {
+		fmt.Printf("traceme %d error: detach: %v\n", n, err)
+	}
+	err := cmd.Wait()
+	report("traceme", n, cmd.ProcessState, err)
 }
 
 // forkOnce makes a child with fork(2) and no exec. In the child only the
