@@ -576,6 +576,23 @@ func (p *Process) stepKid(k *kid) (listenmode.Stop, unix.Signal) {
 	}
 }
 
+// waitVforkDone waits until deadline for the report of th that ends its
+// vfork wait, giving up early once its child is seen stopped (a child let
+// go in a signal-delivery-stop of SIGSTOP stops only after the detach).
+func (p *Process) waitVforkDone(th *Thread, deadline time.Time) (unix.WaitStatus, bool) {
+	for time.Now().Before(deadline) {
+		if ws, ok := p.waitKid(th.ID, time.Now().Add(10*time.Millisecond)); ok {
+			return ws, true
+		}
+		if kid := th.vfork.kid; kid > 0 {
+			if st, err := taskState(kid, kid); err == nil && st == 'T' {
+				return 0, false
+			}
+		}
+	}
+	return 0, false
+}
+
 // waitKid waits for the next report of tid until deadline, sleeping on
 // SIGCHLD. Tracer thread.
 func (p *Process) waitKid(tid int, deadline time.Time) (unix.WaitStatus, bool) {
@@ -673,7 +690,7 @@ func (p *Process) releaseKids() (stopped map[int]bool) {
 
 // releaseVforkWaiters detaches the threads that waited for a vfork child
 // once they come out of the wait (the child, let go, execs or exits); a
-// thread still waiting after a short while (its child is job-stopped, say)
+// thread whose child is stopped, or that still waits after a short while,
 // is left to the kernel, which detaches it when the tracer thread exits.
 // Tracer thread.
 func (p *Process) releaseVforkWaiters(stopped map[int]bool) {
@@ -685,7 +702,7 @@ func (p *Process) releaseVforkWaiters(stopped map[int]bool) {
 		if stopped[th.vfork.kid] {
 			continue // the child stays stopped: its parent waits on
 		}
-		ws, ok := p.waitKid(th.ID, deadline)
+		ws, ok := p.waitVforkDone(th, deadline)
 		if !ok {
 			continue
 		}
