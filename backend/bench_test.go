@@ -563,12 +563,24 @@ func BenchmarkListenCPU(b *testing.B) {
 // (vfork, then exec of a Go program) and a raw fork(2) child. dlv-listen
 // attaches every child to clean it and let it go (fork) or runs it traced
 // until its exec (vfork); native does not trace them. No user breakpoint
-// is set (native's children would die of them: TestForkedChildrenUnderNative).
+// is set (native's children would die of them: TestForkedChildrenUnderNative),
+// except in ours/child-path-breakpoint: one on a runtime function only
+// os/exec's children run, so each is traced until its exec, system call by
+// system call, and stepped over it.
 func BenchmarkChildren(b *testing.B) {
-	run := func(b *testing.B, kind string) {
+	run := func(b *testing.B, kind string, childBP bool) {
 		job := benchStart(b, 0, "forker", "-period", "0s")
 		if kind != "baseline" {
 			grp := benchSession(b, kind, job.Pid)
+			if childBP {
+				addrs, err := proc.FindFunctionLocation(grp.Selected, "syscall.runtime_AfterForkInChild", 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := grp.Selected.SetBreakpoint(1, addrs[0], proc.UserBreakpoint, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
 			benchContinue(b, grp, kind)
 		}
 		c0 := job.Counter()
@@ -589,8 +601,9 @@ func BenchmarkChildren(b *testing.B) {
 			}
 		}
 	}
-	b.Run("baseline", func(b *testing.B) { run(b, "baseline") })
+	b.Run("baseline", func(b *testing.B) { run(b, "baseline", false) })
 	for _, kind := range benchKinds {
-		b.Run(kind, func(b *testing.B) { run(b, kind) })
+		b.Run(kind, func(b *testing.B) { run(b, kind, false) })
 	}
+	b.Run(benchOurs+"/child-path-breakpoint", func(b *testing.B) { run(b, benchOurs, true) })
 }
