@@ -260,7 +260,9 @@ func (p *Process) seizeAll() error {
 	}
 	// A seized thread is not "new": it runs, and reports nothing unless
 	// it is group-stopped, so stopAll must interrupt it.
-	p.newThread(p.pid, false).isNew = false
+	leader := p.newThread(p.pid, false)
+	leader.isNew = false
+	p.noteVforkWait(leader)
 	tried := map[int]bool{p.pid: true}
 	for {
 		tids, err := listTasks(p.pid)
@@ -276,7 +278,9 @@ func (p *Process) seizeAll() error {
 			found = true
 			switch err := ptraceSeize(tid, ptraceOptions); err {
 			case nil:
-				p.newThread(tid, false).isNew = false
+				th := p.newThread(tid, false)
+				th.isNew = false
+				p.noteVforkWait(th)
 			case unix.ESRCH:
 				// Exited meanwhile.
 			case unix.EPERM:

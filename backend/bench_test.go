@@ -557,3 +557,53 @@ func BenchmarkListenCPU(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkChildren measures how fast a debuggee starts and reaps children
+// while it is continued: each op is one round of forker, an os/exec child
+// (vfork, then exec of a Go program) and a raw fork(2) child. dlv-listen
+// attaches every child to clean it and let it go (fork) or runs it traced
+// until its exec (vfork); native does not trace them. No user breakpoint
+// is set (native's children would die of them: TestForkedChildrenUnderNative),
+// except in ours/child-path-breakpoint: one on a runtime function only
+// os/exec's children run, so each is traced until its exec, system call by
+// system call, and stepped over it.
+func BenchmarkChildren(b *testing.B) {
+	run := func(b *testing.B, kind string, childBP bool) {
+		job := benchStart(b, 0, "forker", "-period", "0s")
+		if kind != "baseline" {
+			grp := benchSession(b, kind, job.Pid)
+			if childBP {
+				addrs, err := proc.FindFunctionLocation(grp.Selected, "syscall.runtime_AfterForkInChild", 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := grp.Selected.SetBreakpoint(1, addrs[0], proc.UserBreakpoint, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchContinue(b, grp, kind)
+		}
+		c0 := job.Counter()
+		deadline := time.Now().Add(benchTimeout + time.Duration(b.N)*100*time.Millisecond)
+		b.ResetTimer()
+		start := time.Now()
+		for job.Counter() < c0+int64(b.N) {
+			if time.Now().After(deadline) {
+				b.Fatalf("%s: %d rounds of %d after %v", kind, job.Counter()-c0, b.N, time.Since(start))
+			}
+			time.Sleep(100 * time.Microsecond) // polling the counter file
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(2*b.N)/time.Since(start).Seconds(), "children/s")
+		if kind == benchOurs {
+			if bad := childrenThatDied(job); len(bad) > 0 {
+				b.Fatalf("ours: children that did not end normally: %q", bad)
+			}
+		}
+	}
+	b.Run("baseline", func(b *testing.B) { run(b, "baseline", false) })
+	for _, kind := range benchKinds {
+		b.Run(kind, func(b *testing.B) { run(b, kind, false) })
+	}
+	b.Run(benchOurs+"/child-path-breakpoint", func(b *testing.B) { run(b, benchOurs, true) })
+}

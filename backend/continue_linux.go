@@ -177,6 +177,7 @@ func (p *Process) swallowQueuedTrap(th *Thread, stop listenmode.Stop) bool {
 // that, a stop only compares the kernel's thread count with the table's
 // (one stat(2)) and sweeps again if they differ. Tracer thread.
 func (p *Process) stopAll() error {
+	defer p.settleKids()
 	for {
 		if err := p.interruptAll(); err != nil {
 			return err
@@ -205,7 +206,7 @@ func (p *Process) stopAll() error {
 func (p *Process) interruptAll() error {
 	waiting := 0
 	for _, th := range p.threadSlice() {
-		if th.state == held {
+		if th.state == held || th.waitsForVfork() {
 			continue
 		}
 		waiting++
@@ -328,7 +329,7 @@ func (p *Process) notHeld() []*Thread {
 	defer p.threadsMu.Unlock()
 	var r []*Thread
 	for _, th := range p.threads {
-		if th.state != held {
+		if th.state != held && !th.waitsForVfork() {
 			r = append(r, th)
 		}
 	}
@@ -342,6 +343,9 @@ func (p *Process) notHeld() []*Thread {
 // thread.
 func (p *Process) settleTraps() error {
 	for _, th := range p.threadSlice() {
+		if th.unreadable() {
+			continue
+		}
 		if !th.trapped && !th.last.IsSignalDeliveryStop() && len(p.breakpoints.M) > 0 {
 			pc, err := th.pcOnTracer()
 			if err != nil {
@@ -380,10 +384,16 @@ func (p *Process) pickTrap(trap *Thread) *Thread {
 // reads only the thread table, so it serves from any goroutine while the
 // tracer owns the threads' trap fields (the program running free).
 func (p *Process) leaderOrAny() *Thread {
-	if th := p.thread(p.pid); th != nil {
+	if th := p.thread(p.pid); th != nil && !th.unreadable() {
 		return th
 	}
-	if ths := p.threadSlice(); len(ths) > 0 {
+	ths := p.threadSlice()
+	for _, th := range ths {
+		if !th.unreadable() {
+			return th
+		}
+	}
+	if len(ths) > 0 {
 		return ths[0]
 	}
 	return nil

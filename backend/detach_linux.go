@@ -82,6 +82,9 @@ func (p *Process) detachOnTracer() error {
 		}
 		th.pending = nil
 	}
+	// The breakpoints are out of the memory vfork children share; they
+	// are let go, then the threads that waited for them.
+	p.releaseVforkWaiters(p.releaseKids())
 	if errBP != nil {
 		return errBP
 	}
@@ -102,6 +105,9 @@ func (p *Process) detachOnTracer() error {
 // thread, every thread held.
 func (p *Process) drainQueuedTraps() error {
 	for _, th := range p.threadSlice() {
+		if th.waitsForVfork() {
+			continue
+		}
 		if th.checked && !th.queuedTrap && !p.usedWatchpoints {
 			// settleTraps looked at this stop: no int3's SIGTRAP waits.
 			// (A watchpoint's trap is not looked for there.) This

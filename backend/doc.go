@@ -138,6 +138,16 @@
 // Native pays the same wake per thread, plus a signal and its delivery
 // stop per thread, and two thread hand-offs per ptrace request.
 //
+// # Child processes
+//
+// With follow-exec off (the only mode so far), a process the program
+// creates is attached only to be let go without our breakpoints
+// (fork_linux.go): a fork(2) child, which has a copy of the memory and its
+// int3s, is cleaned and detached at its first stop; a vfork child
+// (os/exec), which shares the memory, is traced until its exec, its traps
+// on our breakpoints stepped over. A thread waiting in the kernel for its
+// vfork child is not waited for when the world stops.
+//
 // Job-control transitions are published to subscribers (Process.Subscribe)
 // and, under listenmode.PolicyReport, reported to proc as a stop.
 //

@@ -147,7 +147,7 @@ func (p *Process) rerunHeldTraps() error {
 		// Every path below either finds its queued trap or shows it has
 		// none (a signal-delivery-stop would have been the trap's own).
 		th.checked = true
-		if !trapped && th.last.IsSignalDeliveryStop() {
+		if (!trapped && th.last.IsSignalDeliveryStop()) || th.unreadable() {
 			continue
 		}
 		pc, err := th.pcOnTracer()

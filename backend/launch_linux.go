@@ -128,7 +128,11 @@ func (p *Process) seizeLaunched(release *os.File, path string) error {
 		return err
 	}
 	p.job = listenmode.NewTracker(p.pid)
-	if err := ptraceSeize(p.pid, ptraceOptions|unix.PTRACE_O_TRACEEXEC); err != nil {
+	// The shim's own children, should its shell make any, are not
+	// attached: this loop waits for the shim alone, and no breakpoint
+	// exists yet to take out of them.
+	shimOptions := ptraceOptions&^(unix.PTRACE_O_TRACEFORK|unix.PTRACE_O_TRACEVFORK|unix.PTRACE_O_TRACEVFORKDONE) | unix.PTRACE_O_TRACEEXEC
+	if err := ptraceSeize(p.pid, shimOptions); err != nil {
 		return fmt.Errorf("seize process %d: %w", p.pid, err)
 	}
 	if _, err := release.Write([]byte("\n")); err != nil {

@@ -17,8 +17,11 @@ import (
 // ptraceOptions are set in every PTRACE_SEIZE: follow new threads, and
 // mark syscall-stops (SIGTRAP|0x80) so the one PTRACE_SYSCALL we use (to step
 // over a syscall instruction) is told apart from a SIGTRAP. New processes
-// (fork/vfork) are not followed.
-const ptraceOptions = unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACESYSGOOD
+// (fork/vfork) are attached too, only to take our breakpoints out of them
+// and let them go (fork_linux.go); the end of a vfork parent's wait is
+// reported (TRACEVFORKDONE).
+const ptraceOptions = unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACESYSGOOD |
+	unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEVFORKDONE
 
 // Process is one debugged process. Its methods are called by proc from one
 // goroutine at a time, except RequestManualStop, Subscribe, JobState and
@@ -60,6 +63,8 @@ type Process struct {
 	// their creator's PTRACE_EVENT_CLONE report was reaped (see reap).
 	// Tracer thread only.
 	vanished map[int]struct{}
+	// kids are the processes the debuggee creates (fork_linux.go).
+	kids kids
 	// repairs records what reconcile had to correct (see Repairs).
 	repairsMu sync.Mutex
 	repairs   []string
@@ -264,6 +269,9 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 		} else if _, err = p.writeMemoryOnTracer(bp.Addr, p.bi.Arch.BreakpointInstruction()); err != nil {
 			return
 		}
+		if bp.WatchType == 0 {
+			p.rememberText(bp.Addr, bp.OriginalData)
+		}
 		p.planted[bp.Addr] = &proc.Breakpoint{Addr: bp.Addr, WatchType: bp.WatchType,
 			HWBreakIndex: bp.HWBreakIndex, OriginalData: bp.OriginalData}
 	})
@@ -344,6 +352,9 @@ func (p *Process) postExit(status int) {
 		return
 	}
 	p.exitStatus = status
+	// A vfork child keeps the memory, and our breakpoints, of a parent
+	// that is gone.
+	p.releaseKids()
 	p.exited.Store(true)
 	p.finish()
 }

@@ -39,6 +39,9 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	}
 	stop := listenmode.Decode(ws, code)
 	th := p.thread(tid)
+	if th == nil && tid != p.pid && p.kidReport(tid, stop) {
+		return nil, stop // a new process, not a thread of the debuggee
+	}
 	if stop.Gone() {
 		if th != nil {
 			if th.spawned && !th.announced {
@@ -81,8 +84,14 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 		th.isNew = false
 		p.copyWatchpoints(th)
 	}
-	if stop.Kind == listenmode.KindClone {
-		if msg, err := ptraceGetEventMsg(tid); err == nil {
+	if stop.Kind != listenmode.KindVfork {
+		// Any report of a thread after its vfork event ends the wait
+		// (PTRACE_EVENT_VFORK_DONE, usually).
+		th.vfork = vforkWait{}
+	}
+	switch stop.Kind {
+	case listenmode.KindClone, listenmode.KindFork, listenmode.KindVfork:
+		if msg, err := ptraceGetEventMsg(tid); err == nil && !p.created(th, int(msg), stop.Kind) {
 			p.cloned(int(msg))
 		}
 	}
@@ -167,6 +176,7 @@ func (p *Process) apply(th *Thread, act listenmode.Action) error {
 		th.state = running
 	}
 	th.invalidateRegisters()
+	th.keepVforkRegisters()
 	if err == unix.ESRCH {
 		// Killed while stopped: its exit report is on its way.
 		return nil

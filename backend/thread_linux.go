@@ -56,6 +56,9 @@ type Thread struct {
 	// parked: listening while the debugger is idle (idle_linux.go); it
 	// has not run since it was held, so its registers are unchanged.
 	parked bool
+	// vfork: the child it waits for, from PTRACE_EVENT_VFORK to
+	// PTRACE_EVENT_VFORK_DONE (fork_linux.go).
+	vfork vforkWait
 
 	regs arch // register cache, valid while held
 
@@ -87,6 +90,9 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	// it, so reading it here needs no hop.
 	if r := th.cachedRegisters(); r != nil {
 		return r, nil
+	}
+	if th.unreadable() {
+		return nil, th.errUnreadable()
 	}
 	var r proc.Registers
 	var err error

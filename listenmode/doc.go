@@ -6,7 +6,9 @@
 // signal, PTRACE_LISTEN, or hold it for the debugger (Policy.React and
 // Resume) — and tracks the job-control state of the whole process across
 // its threads, emitting one event per process transition, not one per
-// thread (Tracker).
+// thread (Tracker). A Job combines the states of the processes of one
+// process group the way a shell does, emitting one event when the whole
+// job stops or continues (Job).
 //
 // It makes no system call and imports no Delve package: the backend
 // observes and acts, this package decides. The kernel rules it encodes are
