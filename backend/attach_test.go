@@ -277,14 +277,15 @@ func TestAttachBreakpointsInspectDetach(t *testing.T) {
 		t.Fatalf("h = %d, want %d", h, 3*(2*last+1))
 	}
 
-	// The program ends 50 ticks from now however slowly this machine runs
+	// The program ends 400 ticks from now however slowly this machine runs
 	// it (an emulated one is 20 times slower): main's -iterations flag is
-	// changed in the program.
+	// changed in the program. (50 ticks once ended it before the check
+	// below read its memory.)
 	mainScope, err := proc.ConvertEvalScope(tgt, tgt.SelectedGoroutine().ID, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mainScope.SetVariable("*iterations", fmt.Sprint(last+50)); err != nil {
+	if err := mainScope.SetVariable("*iterations", fmt.Sprint(last+400)); err != nil {
 		t.Fatalf("set *iterations: %v", err)
 	}
 
