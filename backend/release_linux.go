@@ -25,6 +25,17 @@ type releaser struct {
 	ch      chan os.Signal
 	quit    chan struct{}
 	running atomic.Bool
+	// done is closed once a started release has let the process go.
+	done chan struct{}
+}
+
+func (r *releaser) doneChan() chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done == nil {
+		r.done = make(chan struct{})
+	}
+	return r.done
 }
 
 func (r *releaser) started() bool { return r.running.Load() }
@@ -99,12 +110,20 @@ func reraise(s syscall.Signal) {
 // breakpoint and detaches, leaving the job-control state as it is. Continue
 // then returns proc.ErrProcessDetached.
 func (p *Process) Release() {
+	if p.release.started() {
+		p.WaitRelease()
+		return
+	}
 	if ok, _ := p.Valid(); !ok {
 		return
 	}
 	// From here Valid reports the process detached, so proc, if it is in
 	// Continue, stops using it as soon as ContinueOnce returns.
-	p.release.running.Store(true)
+	if !p.release.running.CompareAndSwap(false, true) {
+		p.WaitRelease()
+		return
+	}
+	defer close(p.release.doneChan())
 	select {
 	case p.haltc <- struct{}{}:
 	default:
@@ -122,6 +141,22 @@ func (p *Process) Release() {
 		}
 	case <-time.After(releaseDeadline):
 		logflags.DebuggerLogger().Errorf("dlv-listen: release process %d: the tracer thread did not answer within %v", p.pid, releaseDeadline)
+	}
+}
+
+// WaitRelease waits until a Release started on any goroutine (a SIGTERM,
+// say) has let the process go, at most releaseDeadline; it returns at once
+// when none was started. From the start of a release the process reads as
+// detached (Valid), and proc's Detach then does nothing: a program that
+// ended the session and exited right away would leave the release half
+// done, its breakpoints planted and a trap in flight.
+func (p *Process) WaitRelease() {
+	if !p.release.started() {
+		return
+	}
+	select {
+	case <-p.release.doneChan():
+	case <-time.After(releaseDeadline):
 	}
 }
 

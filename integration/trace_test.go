@@ -241,6 +241,14 @@ func TestTraceTest(t *testing.T) {
 		t.Fatalf("trace exited with status %d, want 0; stderr:\n%s", r.status, r.stderr)
 	}
 	w.check(t, "trace --test")
+	// With --output, no default-named binary (nor the empty file that
+	// reserves such a name) is left in the working directory.
+	if left, _ := filepath.Glob(filepath.Join(moduleRoot, "debug.test*")); len(left) > 0 {
+		t.Errorf("files left in %s: %v", moduleRoot, left)
+		for _, f := range left {
+			os.Remove(f)
+		}
+	}
 	for _, re := range []string{
 		`(?m)^> goroutine\(\d+\): \S+/twotests\.alpha\(1\)$`,
 		`(?m)^>> goroutine\(\d+\): \S+/twotests\.alpha => \(2\)$`,

@@ -58,18 +58,23 @@ func (o *options) build(pkgs []string, test bool) (string, func(), error) {
 	if len(pkgs) == 1 {
 		pkg = pkgs[0]
 	}
-	name := "__debug_bin"
-	if test {
-		name = "debug.test"
-	}
-	debugname := gobuild.DefaultDebugBinaryPath(name)
-	cleanup := func() { gobuild.Remove(debugname) }
+	var debugname string
+	cleanup := func() {}
 	if o.output != "" {
 		abs, err := filepath.Abs(o.output)
 		if err != nil {
 			return "", nil, fmt.Errorf("output %s: %w", o.output, err)
 		}
-		debugname, cleanup = abs, func() {}
+		debugname = abs
+	} else {
+		// DefaultDebugBinaryPath creates the file that reserves the name:
+		// only when it is the name used, or the file is left behind.
+		name := "__debug_bin"
+		if test {
+			name = "debug.test"
+		}
+		debugname = gobuild.DefaultDebugBinaryPath(name)
+		cleanup = func() { gobuild.Remove(debugname) }
 	}
 	if err := debugger.Build(pkg, debugname, test, o.buildFlags, ""); err != nil {
 		cleanup()

@@ -657,3 +657,46 @@ func TestSigcontWhileIdleIsAnnounced(t *testing.T) {
 	s.notes.wait(t, fmt.Sprintf("process %d continued (SIGCONT)", job.Pid))
 	job.AssertFrozen(t, 300*time.Millisecond) // announced, still held
 }
+
+// TestCloseWaitsForRelease: a release on a signal (Process.Release, from
+// another goroutine, as on SIGTERM) while tracepoints are being hit ends
+// the continue at once, since the process reads as detached from then on;
+// Close, called right after, returns only once the process is let go, so
+// that a front end that exits then leaves no breakpoint or trap behind.
+func TestCloseWaitsForRelease(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	s := attach(t, job)
+	if _, err := s.c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.tick", Tracepoint: true}); err != nil {
+		t.Fatalf("tracepoint on main.tick: %v", err)
+	}
+	addrs, err := s.d.Client().FunctionReturnLocations("main.tick")
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("return locations of main.tick: %v, %v", addrs, err)
+	}
+	for _, addr := range addrs {
+		if _, err := s.c.CreateBreakpoint(&api.Breakpoint{Addr: addr, TraceReturn: true}); err != nil {
+			t.Fatalf("return tracepoint at %#x: %v", addr, err)
+		}
+	}
+	ch := s.cont()
+	s.recv(ch) // the tracepoints are being hit
+	go s.d.Process().Release()
+	for range ch {
+	}
+	if err := s.d.Close(false); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, tracer, err := testprog.ProcStat(job.Pid); err != nil || tracer != 0 {
+		t.Fatalf("Close returned with process %d traced by %d (%v)", job.Pid, tracer, err)
+	}
+	// main.tick runs every millisecond: these ticks would meet any int3
+	// left at its entry or returns, or a trap left in flight.
+	for i := 0; i < 20; i++ {
+		job.WaitAdvance(t, timeout)
+	}
+	for _, ev := range job.Events() {
+		if strings.HasPrefix(ev, "signaled") || strings.HasPrefix(ev, "exited") {
+			t.Fatalf("the process ended after the release: %q", ev)
+		}
+	}
+}

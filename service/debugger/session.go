@@ -173,6 +173,9 @@ func Core(exe, corePath string, cfg Config) (*Debugger, error) {
 // kept — or killed. A launched process is always killed, as Delve does.
 // Closing a session whose process is already gone is not an error.
 func (d *Debugger) Close(kill bool) error {
+	// A release on a signal may be letting the process go from another
+	// goroutine: the session is over only once it has.
+	d.proc.WaitRelease()
 	if d.goneErr() != nil {
 		return nil
 	}
