@@ -329,15 +329,15 @@ func (p *Process) kidStop(k *kid, stop listenmode.Stop, release bool) {
 func (p *Process) resumeKid(k *kid, stop listenmode.Stop) {
 	var err error
 	k.listening = stop.Kind == listenmode.KindGroupStop
-	switch {
-	case k.listening:
+	if k.listening {
 		err = ptraceListen(k.pid)
-	case stop.Kind == listenmode.KindBreakpoint:
-		// An int3 of the program's own: its SIGTRAP is the program's.
-		err = ptraceCont(k.pid, unix.SIGTRAP)
-	default:
+	} else {
+		sig := stop.Reinject()
+		if stop.Kind == listenmode.KindBreakpoint {
+			sig = unix.SIGTRAP // an int3 of the program's own: its SIGTRAP is the program's
+		}
 		// To its next system call (see asksToBeTraced).
-		err = ptrace(unix.PTRACE_SYSCALL, k.pid, 0, uintptr(stop.Reinject()))
+		err = ptrace(unix.PTRACE_SYSCALL, k.pid, 0, uintptr(sig))
 	}
 	if err != nil && err != unix.ESRCH {
 		logflags.DebuggerLogger().Warnf("dlv-listen backend: resume child %d of process %d: %v", k.pid, p.pid, err)
