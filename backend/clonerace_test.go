@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
+	"golang.org/x/sys/unix"
 
 	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
@@ -51,7 +52,7 @@ func cloneRaceAttaches() int {
 type cloneRaceTally struct {
 	attaches, killed, strays, failed int
 	deaths                           []string // how each killed program ended
-	failures                         []string // attaches that failed, the program unharmed
+	failures                         []string // sessions that failed (native only), the program alive
 }
 
 func TestAttachCloneRace(t *testing.T) {
@@ -76,15 +77,18 @@ func TestAttachCloneRace(t *testing.T) {
 				// Its hundred threads would load the machine for the
 				// rounds that follow.
 				job.Signal(t, syscall.SIGKILL)
-				job.WaitExit(t, 5*time.Second)
+				for deadline := time.Now().Add(testprog.Timeout(5 * time.Second)); cloneRaceDeathNow(job) == "" && time.Now().Before(deadline); {
+					time.Sleep(5 * time.Millisecond)
+				}
+				cloneRaceDeath(t, job) // reaps it if a failed native session still traces it
 			}
 		})
 	}
 	ours, native := tallies[benchOurs], tallies[benchNative]
 	t.Logf("clone race: %d attaches each to a program creating 100 threads, breakpoint on %s, 3 continues, detach:\n"+
 		"  dlv-listen: %d programs killed (%d untraced threads found and seized)\n"+
-		"  native:     %d programs killed %q; %d attaches failed (program unharmed)",
-		n, cloneRaceFunc, ours.killed, ours.strays, native.killed, native.deaths, native.failed)
+		"  native:     %d programs killed %q; %d sessions failed otherwise %q",
+		n, cloneRaceFunc, ours.killed, ours.strays, native.killed, native.deaths, native.failed, native.failures)
 	if ours.killed != 0 {
 		t.Errorf("dlv-listen lost %d of %d programs to the clone race: %q", ours.killed, ours.attaches, ours.deaths)
 	}
@@ -92,24 +96,48 @@ func TestAttachCloneRace(t *testing.T) {
 
 // cloneRaceRound attaches kind to job, sets the breakpoint, continues
 // three times, clears it and detaches. It returns how the program ended
-// if it did not survive, "" if it did.
+// if it did not survive, "" if it did. Whatever else goes wrong fails the
+// test for ours, and is counted in tally for native (the program is then
+// killed by the caller).
 func cloneRaceRound(t *testing.T, kind string, job *testprog.Job, tally *cloneRaceTally) string {
 	t.Helper()
-	grp, err := benchAttach(kind, job.Pid)
-	if err != nil {
-		if death := cloneRaceDeath(t, job); death != "" {
+	hung := false // the program was killed to end a session that hung
+	fail := func(format string, args ...any) string {
+		t.Helper()
+		if death := cloneRaceDeath(t, job); death != "" && !hung {
 			return death
 		}
+		msg := fmt.Sprintf(kind+": "+format, args...)
 		if kind == benchOurs {
-			t.Fatalf("%s: attach %d: %v", kind, job.Pid, err)
+			t.Fatal(msg)
 		}
-		// Native lists the threads once and fails when one of them has
-		// exited before it is attached: not the race counted here, but
-		// counted. The program must be let go unharmed.
 		tally.failed++
-		tally.failures = append(tally.failures, err.Error())
-		waitUntraced(t, job.Pid)
-		return cloneRaceLives(t, job)
+		tally.failures = append(tally.failures, msg)
+		t.Log(msg)
+		return ""
+	}
+	// afterDetach: the program must count on, untraced. A thread that ran
+	// free through the session may have met an int3 (Go's handler then
+	// reports SIGTRAP and exits 2).
+	afterDetach := func() string {
+		t.Helper()
+		if err := waitUntraced(job.Pid); err != nil {
+			return fail("%v", err)
+		}
+		death, err := cloneRaceLives(job)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return death
+	}
+	grp, err := benchAttach(kind, job.Pid)
+	if err != nil {
+		// Native lists the threads once and fails when one of them has
+		// exited before it is attached.
+		if death := fail("attach %d: %v", job.Pid, err); death != "" {
+			return death
+		}
+		return afterDetach()
 	}
 	detached := false
 	defer func() {
@@ -133,103 +161,135 @@ func cloneRaceRound(t *testing.T, kind string, job *testprog.Job, tally *cloneRa
 	}
 	bp, err := tgt.SetBreakpoint(0, pcs[0], proc.UserBreakpoint, nil)
 	if err != nil {
-		if death := cloneRaceDeath(t, job); death != "" {
-			return death
-		}
-		t.Fatalf("%s: set breakpoint on %s: %v", kind, cloneRaceFunc, err)
+		return fail("set breakpoint on %s: %v", cloneRaceFunc, err)
 	}
 	for c := 0; c < 3; c++ {
-		if err := cloneRaceContinue(grp); err != nil {
+		if err := cloneRaceContinue(grp, job.Pid); err != nil {
 			var exited proc.ErrProcessExited
+			if errors.Is(err, errCloneRaceHung) {
+				detached, hung = true, true // the process is gone
+				return fail("continue %d to %s: %v", c+1, cloneRaceFunc, err)
+			}
 			if errors.As(err, &exited) {
 				detached = true // nothing to detach from
 				return job.WaitExit(t, 5*time.Second)
 			}
-			if death := cloneRaceDeath(t, job); death != "" {
-				return death
-			}
-			t.Fatalf("%s: continue %d to %s: %v", kind, c+1, cloneRaceFunc, err)
+			return fail("continue %d to %s: %v", c+1, cloneRaceFunc, err)
 		}
 	}
 	if err := tgt.ClearBreakpoint(bp.Addr); err != nil {
-		if death := cloneRaceDeath(t, job); death != "" {
-			return death
-		}
-		t.Fatalf("%s: clear breakpoint: %v", kind, err)
+		return fail("clear breakpoint: %v", err)
 	}
 	detached = true
 	if err := grp.Detach(false); err != nil {
-		if death := cloneRaceDeath(t, job); death != "" {
-			return death
-		}
-		t.Fatalf("%s: detach %d: %v", kind, job.Pid, err)
+		return fail("detach %d: %v", job.Pid, err)
 	}
-	// A thread that ran free through the session may have met an int3
-	// (Go's handler then reports SIGTRAP and exits 2): the program must
-	// count on, untraced.
-	waitUntraced(t, job.Pid)
-	return cloneRaceLives(t, job)
+	return afterDetach()
 }
 
 // cloneRaceLives waits until the program counts on and returns "", or
 // until jobparent records its end and returns that.
-func cloneRaceLives(t *testing.T, job *testprog.Job) string {
-	t.Helper()
+func cloneRaceLives(job *testprog.Job) (string, error) {
 	start := job.Counter()
-	deadline := time.Now().Add(testprog.Timeout(5 * time.Second))
+	timeout := testprog.Timeout(5 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for job.Counter() <= start {
-		if death := cloneRaceDeath(t, job); death != "" {
-			return death
+		if death := cloneRaceDeathNow(job); death != "" {
+			return death, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("program %d: counter stuck at %d for %v after detach (state %q)", job.Pid, start, testprog.Timeout(5*time.Second), job.State())
+			return "", fmt.Errorf("program %d: counter stuck at %d for %v after detach (state %q)", job.Pid, start, timeout, job.State())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return cloneRaceDeath(t, job)
+	return cloneRaceDeathNow(job), nil
 }
 
+// errCloneRaceHung is cloneRaceContinue's answer when the debugger did
+// not come back, even from a halt, and the program was killed to end it.
+var errCloneRaceHung = errors.New("the debugger did not come back from a halt: the program was killed to end the session")
+
 // cloneRaceContinue continues grp, bounded: a program whose threads are
-// lost may never reach the breakpoint again.
-func cloneRaceContinue(grp *proc.TargetGroup) error {
+// lost may never reach the breakpoint again, and native's step over a
+// breakpoint can wait forever for a thread that never stops.
+func cloneRaceContinue(grp *proc.TargetGroup, pid int) error {
 	done := make(chan error, 1)
 	go func() { done <- grp.Continue() }()
+	timeout := testprog.Timeout(benchTimeout)
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(testprog.Timeout(benchTimeout)):
-		grp.RequestManualStop()
-		<-done
-		return fmt.Errorf("%s not hit within %v", cloneRaceFunc, testprog.Timeout(benchTimeout))
+	case <-time.After(timeout):
+	}
+	grp.RequestManualStop()
+	select {
+	case <-done:
+		return fmt.Errorf("%s not hit within %v", cloneRaceFunc, timeout)
+	case <-time.After(timeout):
+	}
+	unix.Kill(pid, unix.SIGKILL)
+	select {
+	case <-done:
+		return fmt.Errorf("%s not hit within %v: %w", cloneRaceFunc, timeout, errCloneRaceHung)
+	case <-time.After(timeout):
+		panic(fmt.Sprintf("the debugger of process %d did not come back even after SIGKILL", pid))
 	}
 }
 
-// cloneRaceDeath is jobparent's record of the program's end, or "" while
-// it lives. A program that is gone but not yet recorded is waited for.
+// cloneRaceDeath is how the program ended, or "" while it lives: a
+// program that is gone but not yet recorded by jobparent is waited for
+// (a zombie the debugger traces is reaped by its parent only once the
+// debugger has reaped it).
 func cloneRaceDeath(t *testing.T, job *testprog.Job) string {
 	t.Helper()
-	if st := job.State(); st == 0 || st == 'Z' || st == 'X' {
-		return job.WaitExit(t, 5*time.Second)
+	deadline := time.Now().Add(testprog.Timeout(time.Second))
+	for {
+		death := cloneRaceDeathNow(job)
+		if death == "" || !strings.HasPrefix(death, "gone") {
+			return death
+		}
+		if time.Now().After(deadline) {
+			// Traced from this process (native's session) and not reaped
+			// by it: reap it here, which also lets its parent see it.
+			var ws unix.WaitStatus
+			if pid, err := unix.Wait4(job.Pid, &ws, unix.WALL|unix.WNOHANG, nil); err == nil && pid == job.Pid {
+				if ws.Signaled() {
+					return "signaled " + unix.SignalName(ws.Signal()) + " (reaped from the debugger)"
+				}
+				return fmt.Sprintf("exited %d (reaped from the debugger)", ws.ExitStatus())
+			}
+			return death
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// cloneRaceDeathNow is jobparent's record of the program's end; "gone
+// (...)" if the program is gone or a zombie and the record is not there
+// yet; "" while it lives.
+func cloneRaceDeathNow(job *testprog.Job) string {
 	for _, ev := range job.Events() {
 		if strings.HasPrefix(ev, "signaled ") || strings.HasPrefix(ev, "exited ") {
 			return ev
 		}
 	}
+	if st := job.State(); st == 0 || st == 'Z' || st == 'X' {
+		return fmt.Sprintf("gone (state %q: dead, its tracer has not reaped it)", st)
+	}
 	return ""
 }
 
 // waitUntraced waits until nothing traces pid.
-func waitUntraced(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(testprog.Timeout(5 * time.Second))
+func waitUntraced(pid int) error {
+	timeout := testprog.Timeout(5 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for {
 		_, tracer, err := testprog.ProcStat(pid)
 		if err != nil || tracer == 0 {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("process %d still traced by %d after detach", pid, tracer)
+			return fmt.Errorf("process %d still traced by %d %v after detach", pid, tracer, timeout)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -50,6 +50,7 @@ func BenchmarkCore(b *testing.B) {
 		var clients [2]*rpc2.RPCClient
 		for k := range bins {
 			job := testprog.Start(b, "counter", "-workers", "0", "-ballast", "100")
+			job.WaitSettled(b) // before stock dlv attaches (see testprog.WaitSettled)
 			srv := startServer(b, names[k], bins[k], append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 			clients[k] = srv.dial(b)
 			b.Cleanup(func() { detachAll(b, clients[k], srv, job.Pid) })
