@@ -219,7 +219,7 @@ func (d *Debugger) state(nowait bool) (*api.DebuggerState, error) {
 // detach lets the process go, or kills it. A launched process is always
 // killed, as Delve does.
 func (d *Debugger) detach(kill bool) error {
-	d.proc.WaitRelease() // see Close
+	d.waitRelease() // see Close
 	d.targetMu.Lock()
 	defer d.targetMu.Unlock()
 	if d.cfg.AttachPid == 0 {

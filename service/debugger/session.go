@@ -175,7 +175,7 @@ func Core(exe, corePath string, cfg Config) (*Debugger, error) {
 func (d *Debugger) Close(kill bool) error {
 	// A release on a signal may be letting the process go from another
 	// goroutine: the session is over only once it has.
-	d.proc.WaitRelease()
+	d.waitRelease()
 	if d.goneErr() != nil {
 		return nil
 	}
@@ -195,7 +195,19 @@ func (d *Debugger) Close(kill bool) error {
 // set SIGTERM and SIGHUP. A front end that ends the session itself on
 // those signals (a halt, then Close, with no command in flight) sets
 // fewer, or none.
-func (d *Debugger) SetReleaseSignals(sigs ...os.Signal) { d.proc.ReleaseOnSignals(sigs...) }
+func (d *Debugger) SetReleaseSignals(sigs ...os.Signal) {
+	if !d.isCore() {
+		d.proc.ReleaseOnSignals(sigs...)
+	}
+}
+
+// waitRelease waits for a release on a signal to finish (see Close); a
+// core file has no process to release.
+func (d *Debugger) waitRelease() {
+	if !d.isCore() {
+		d.proc.WaitRelease()
+	}
+}
 
 // Launched reports whether the session started its process (rather than
 // attached to it).
