@@ -74,6 +74,29 @@ type subscribers struct {
 	mu     sync.Mutex
 	list   []*Subscription
 	closed bool
+	// held, while holding, keeps events back until release (serveParked).
+	holding bool
+	held    []listenmode.Event
+}
+
+// hold keeps the events emitted from now on until release.
+func (ss *subscribers) hold() {
+	ss.mu.Lock()
+	ss.holding = true
+	ss.mu.Unlock()
+}
+
+// release delivers the events held back, in order.
+func (ss *subscribers) release() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.holding = false
+	for _, ev := range ss.held {
+		for _, s := range ss.list {
+			s.push(ev)
+		}
+	}
+	ss.held = nil
 }
 
 func (ss *subscribers) add() *Subscription {
@@ -93,6 +116,10 @@ func (ss *subscribers) add() *Subscription {
 func (ss *subscribers) emit(ev listenmode.Event) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	if ss.holding {
+		ss.held = append(ss.held, ev)
+		return
+	}
 	for _, s := range ss.list {
 		s.push(ev)
 	}

@@ -69,17 +69,24 @@ func (p *Process) park() bool {
 // reports is held again. It reports whether any thread is still parked.
 // Tracer thread, idle.
 func (p *Process) serveParked() bool {
-	for {
-		p.tr.drainSigchld()
-		tid, ws, err := wait4(-1, true)
-		if err != nil || tid <= 0 {
-			break
-		}
-		if err := p.stopReport(tid, ws); err != nil {
-			return false // the process is gone
-		}
+	p.tr.drainSigchld()
+	tid, ws, err := wait4(-1, true)
+	if err != nil || tid <= 0 {
+		return p.anyParked()
 	}
-	return p.anyParked()
+	// A parked thread re-trapped: a SIGCONT ended the group-stop (every
+	// thread was notified), or the process is being killed. The real
+	// parent hears of a SIGCONT as the first thread passes get_signal,
+	// before the others are back in their stop, so the change is
+	// published only once every parked thread is held again: a process
+	// reported halted shows no thread on its way anywhere.
+	p.subs.hold()
+	defer p.subs.release()
+	if err := p.stopReport(tid, ws); err != nil {
+		return false // the process is gone
+	}
+	p.unpark()
+	return false
 }
 
 // unpark interrupts the parked threads back into a ptrace-stop and waits
