@@ -150,6 +150,8 @@ func trapPending(pid, tid int) bool {
 // in a process we let go of (an int3 there would kill it with SIGTRAP).
 // Tracer thread.
 func (p *Process) removeAllBreakpoints() error {
+	p.plantMu.Lock()
+	defer p.plantMu.Unlock()
 	var firstErr error
 	for addr, bp := range p.planted {
 		if bp.WatchType != 0 {

@@ -371,6 +371,8 @@ func (p *Process) goChildPathClear(pid int) bool {
 	if fn := p.bi.PCToFunc(regs.PC()); fn == nil || fn.Name != "syscall.rawVforkSyscall" {
 		return false
 	}
+	p.plantMu.Lock()
+	defer p.plantMu.Unlock()
 	for addr, bp := range p.planted {
 		if bp.WatchType != 0 {
 			continue // debug registers are not inherited (copy_thread)
@@ -460,6 +462,8 @@ func (p *Process) sharesMemory(pid int) bool {
 // cleanKid puts the original text back under every breakpoint we ever
 // planted that the kid's memory still holds. Tracer thread.
 func (p *Process) cleanKid(pid int) {
+	p.plantMu.Lock()
+	defer p.plantMu.Unlock()
 	if len(p.kids.text) == 0 {
 		return
 	}
@@ -490,14 +494,18 @@ func (p *Process) stepKidOverBreakpoint(k *kid) bool {
 	if !ours {
 		return false
 	}
+	p.plantMu.Lock()
 	orig := p.kids.text[addr]
+	p.plantMu.Unlock()
 	instr := p.bi.Arch.BreakpointInstruction()
 	if p.bi.Arch.BreakInstrMovesPC() {
 		if err := kt.setPC(addr); err != nil {
 			return false
 		}
 	}
+	p.plantMu.Lock()
 	bp, planted := p.planted[addr]
+	p.plantMu.Unlock()
 	if !planted || bp.WatchType != 0 {
 		// Erased after the kid took it: the text is back already.
 		p.resumeKid(k, listenmode.Stop{Kind: listenmode.KindEventStop})
@@ -507,11 +515,13 @@ func (p *Process) stepKidOverBreakpoint(k *kid) bool {
 		return false
 	}
 	stop, pending := p.stepKid(k)
+	p.plantMu.Lock()
 	if _, still := p.planted[addr]; still && p.alive() {
 		if _, err := p.writeMemoryOnTracer(addr, instr); err != nil {
 			logflags.DebuggerLogger().Errorf("dlv-listen backend: restore breakpoint at %#x after child %d stepped over it: %v", addr, k.pid, err)
 		}
 	}
+	p.plantMu.Unlock()
 	if stop.Gone() {
 		p.dropKid(k)
 		return true
@@ -543,7 +553,9 @@ func (p *Process) kidTrap(k *kid) (kt *Thread, addr uint64, ours bool) {
 	if p.bi.Arch.BreakInstrMovesPC() {
 		addr -= uint64(len(p.bi.Arch.BreakpointInstruction()))
 	}
+	p.plantMu.Lock()
 	_, ours = p.kids.text[addr]
+	p.plantMu.Unlock()
 	return kt, addr, ours
 }
 

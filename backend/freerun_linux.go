@@ -139,6 +139,8 @@ func (p *Process) stopFreeRun() error {
 // planted, not from proc's breakpoint map, which proc may be filling on
 // another goroutine meanwhile. Tracer thread.
 func (p *Process) rerunHeldTraps() error {
+	p.plantMu.Lock()
+	defer p.plantMu.Unlock()
 	size := uint64(p.bi.Arch.BreakpointSize())
 	for _, th := range p.threadSlice() {
 		trapped := th.trapped

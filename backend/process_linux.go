@@ -39,7 +39,12 @@ type Process struct {
 	// detach and Release: proc's BreakpointMap belongs to the goroutine
 	// running proc, and Release may run while proc iterates it. Changed
 	// on the tracer thread only, in the same request as the memory.
-	planted      map[uint64]*proc.Breakpoint
+	planted map[uint64]*proc.Breakpoint
+	// plantMu guards planted and kids.text, and makes the memory store
+	// and its record one step: a software breakpoint is written from
+	// proc's goroutine when the kernel allows it (plantDirect), and
+	// Release may take them out from another meanwhile.
+	plantMu      sync.Mutex
 	childProcess bool // launched by us, not attached
 
 	tr  *tracer
@@ -244,8 +249,15 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 			return fmt.Errorf("read original text at %#x: %w", bp.Addr, err)
 		}
 	}
+	if bp.WatchType == 0 && !p.free.on.Load() {
+		if done, err := p.plantDirect(bp.Addr, p.bi.Arch.BreakpointInstruction(), bp); done {
+			return err
+		}
+	}
 	var err error
 	p.onTracer(false, func() {
+		p.plantMu.Lock()
+		defer p.plantMu.Unlock()
 		// Release may have detached since Valid: plant nothing then.
 		if p.detached.Load() || p.release.started() {
 			err = proc.ErrProcessDetached
@@ -287,8 +299,15 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 			return err
 		}
 	}
+	if bp.WatchType == 0 && !p.free.on.Load() {
+		if done, err := p.plantDirect(bp.Addr, bp.OriginalData, nil); done {
+			return err
+		}
+	}
 	var err error
 	p.onTracer(false, func() {
+		p.plantMu.Lock()
+		defer p.plantMu.Unlock()
 		if _, ok := p.planted[bp.Addr]; !ok {
 			return // taken out by a release already
 		}
@@ -311,6 +330,43 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 		delete(p.planted, bp.Addr)
 	})
 	return err
+}
+
+// plantDirect writes a software breakpoint (bp non-nil: data is the
+// breakpoint instruction) or erases one (bp nil: data is the original
+// text) from the calling goroutine, without a hand-off to the tracer
+// thread: proc writes and erases one breakpoint per line for every next
+// and step, dozens in a row, and each hand-off costs a wake of the locked
+// tracer thread (BenchmarkTracerHandOff). A store through /proc/PID/mem
+// needs no stopped thread; only kernels built with
+// CONFIG_PROC_MEM_FORCE_PTRACE refuse a forced write from another thread
+// than the tracer, and then done is false and the caller takes the tracer
+// path. Not while the program runs free: the sweep for untraced threads
+// must come first there (WriteBreakpoint).
+func (p *Process) plantDirect(addr uint64, data []byte, bp *proc.Breakpoint) (done bool, err error) {
+	p.plantMu.Lock()
+	defer p.plantMu.Unlock()
+	if p.detached.Load() || p.release.started() {
+		if bp == nil {
+			return true, nil // taken out by the release
+		}
+		return true, proc.ErrProcessDetached
+	}
+	if bp == nil {
+		if _, ok := p.planted[addr]; !ok {
+			return true, nil // taken out by a release already
+		}
+	}
+	if _, err := p.mem.WriteAt(data, int64(addr)); err != nil {
+		return false, nil
+	}
+	if bp == nil {
+		delete(p.planted, addr)
+		return true, nil
+	}
+	p.rememberText(addr, bp.OriginalData)
+	p.planted[addr] = &proc.Breakpoint{Addr: addr, OriginalData: bp.OriginalData}
+	return true, nil
 }
 
 func (p *Process) SupportsBPF() bool { return false }

@@ -134,6 +134,8 @@ func (p *Process) newThread(tid int, spawned bool) *Thread {
 // another goroutine (a concurrent map iteration and write killed a test
 // binary once). Tracer thread.
 func (p *Process) copyWatchpoints(th *Thread) {
+	p.plantMu.Lock()
+	defer p.plantMu.Unlock()
 	for _, bp := range p.planted {
 		if bp.WatchType != 0 {
 			_ = th.writeHardwareBreakpoint(bp.Addr, bp.WatchType, bp.HWBreakIndex)
