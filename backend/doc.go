@@ -125,6 +125,14 @@
 // 49, ptrace 36, wait4 22), native 234 (futex 151, ptrace 36, wait4 14,
 // tgkill 11).
 //
+// A next or a step: proc writes a breakpoint on each line it may land on
+// and erases them after (about 55 of each per next in BenchmarkStepNext),
+// steps threads over breakpoints and continues as above. Each breakpoint
+// is one pwrite64 of /proc/PID/mem made from proc's goroutine
+// (plantDirect); it used to be handed to the tracer thread and back,
+// about 16 us each here (BenchmarkTracerHandOff), which made most of a
+// next's time.
+//
 // Where the time goes: waking a thread (PTRACE_INTERRUPT of a sleeping
 // or running thread, PTRACE_CONT of a stopped one) costs an IPI or a
 // context switch, 10 to 15 us each on the 2-CPU virtual machine this was
