@@ -71,7 +71,10 @@ func (tr *tracer) loop() {
 	_ = unix.PthreadSigmask(unix.SIG_BLOCK, &chld, nil)
 	idle := time.NewTimer(idleAfter)
 	idle.Stop()
-	parked := false
+	// parked: threads listen (idle_linux.go); tried: a park since the
+	// last request found nothing to park, so the timer is not re-armed
+	// until the next request.
+	parked, tried := false, false
 	for {
 		// The idle timer runs only when parking could help, so a
 		// running program's requests pay nothing for it.
@@ -80,7 +83,7 @@ func (tr *tracer) loop() {
 		switch {
 		case parked:
 			sigC = tr.sigchld
-		case tr.idle != nil && tr.idle.parkable():
+		case !tried && tr.idle != nil && tr.idle.parkable():
 			idle.Reset(idleAfter)
 			idleC = idle.C
 		}
@@ -91,10 +94,12 @@ func (tr *tracer) loop() {
 				tr.idle.unpark()
 				parked = false
 			}
+			tried = false
 			fn()
 			tr.done <- struct{}{}
 		case <-idleC:
 			parked = tr.idle.park()
+			tried = !parked
 		case <-sigC:
 			parked = tr.idle.serveParked()
 		case <-tr.quit:
