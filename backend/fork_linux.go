@@ -222,7 +222,7 @@ func (p *Process) created(th *Thread, tid int, kind listenmode.Kind) bool {
 		}
 		// Not the event: clone(CLONE_THREAD) with SIGCHLD as exit signal
 		// is reported as a fork.
-		if tg := tgidOf(tid); tg == 0 || tg == p.pid {
+		if !p.otherProcess(tid) {
 			return false
 		}
 		k = p.newKid(tid)
@@ -239,6 +239,21 @@ func (p *Process) created(th *Thread, tid int, kind listenmode.Kind) bool {
 		delete(p.kids.m, tid)
 	}
 	return true
+}
+
+// otherProcess reports whether task tid, one of our tracees, is not a
+// thread of the debuggee: a new process. The kernel lists a thread of
+// the debuggee at /proc/PID/task/TID, so one stat(2) answers for every new
+// thread (a CLONE report for each); only when it is missing is the task's
+// Tgid read, to tell a new process from a thread that is gone (which
+// counts as the debuggee's: its exit is reported as a thread's).
+func (p *Process) otherProcess(tid int) bool {
+	var st unix.Stat_t
+	if unix.Stat("/proc/"+strconv.Itoa(p.pid)+"/task/"+strconv.Itoa(tid), &st) == nil {
+		return false
+	}
+	tg := tgidOf(tid)
+	return tg != 0 && tg != p.pid
 }
 
 func (p *Process) newKid(pid int) *kid {
@@ -263,7 +278,7 @@ func (p *Process) kidReport(tid int, stop listenmode.Stop) bool {
 			p.vanished[tid] = struct{}{}
 			return true
 		}
-		if tg := tgidOf(tid); tg == 0 || tg == p.pid {
+		if !p.otherProcess(tid) {
 			return false
 		}
 		k = p.newKid(tid)
