@@ -359,12 +359,14 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 		return nil, fmt.Errorf("open memory of process %d: %w", p.pid, err)
 	}
 	p.mem = mem
-	grp, addTarget := proc.NewGroup(&group{p: p}, proc.NewTargetGroupConfig{
+	g := newGroup(p)
+	grp, addTarget := proc.NewGroup(g, proc.NewTargetGroupConfig{
 		DebugInfoDirs: debugInfoDirs,
 		StopReason:    reason,
 		CanDump:       true, // MemoryMap and DumpProcessNotes: dump_linux.go
 	})
 	p.grp = grp
+	g.addTarget = addTarget
 	// While the program runs free, proc's one register read in building
 	// the target (GetG, for the selected goroutine; proc ignores its
 	// error) is declined, so the rest runs before the stop too: the first

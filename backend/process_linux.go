@@ -86,6 +86,8 @@ type Process struct {
 	// haltc carries halt requests to a tracer waiting in ContinueOnce.
 	haltc chan struct{}
 	grp   *proc.TargetGroup
+	// g is the session's group of processes (targets_linux.go).
+	g *group
 
 	// free is the phase after attach in which the program runs while
 	// Delve loads its debug information (freerun_linux.go).
