@@ -84,10 +84,10 @@ func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r
 	if eventsFn != nil {
 		eventsFn(&api.Event{Kind: api.EventResumed})
 		defer eventsFn(&api.Event{Kind: api.EventStopped})
-		d.grp.SetEventsFn(func(ev *proc.Event) { eventsFn(api.ConvertEvent(ev)) })
-	} else {
-		d.grp.SetEventsFn(nil)
 	}
+	// Always set: proc tells of new processes and materialized
+	// breakpoints only to an events function.
+	d.grp.SetEventsFn(d.procEventsFn(eventsFn))
 	defer d.grp.SetEventsFn(nil)
 	d.grp.ResumeNotify(r.resumed)
 	defer d.grp.ResumeNotify(nil)

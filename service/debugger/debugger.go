@@ -32,6 +32,14 @@ type Config struct {
 	// CoreFile is the core file of a session on one (see Core); "" for a
 	// live process.
 	CoreFile string
+	// FollowExec turns follow-exec on from the start (Attach, Launch):
+	// children that exec a program whose command line matches
+	// FollowExecRegex ("" = any) become targets of the session.
+	FollowExec      bool
+	FollowExecRegex string
+	// Job makes Attach take the whole process group (job) of the pid:
+	// every member that is a Go program, and the children they start.
+	Job bool
 }
 
 // Debugger is one debugging session over one target group.
@@ -80,6 +88,12 @@ type Debugger struct {
 
 	// dumpState is the core dump in progress or the last one (dump.go).
 	dumpState proc.DumpState
+
+	targetEvents targetEvents // OnTargetEvent's receivers (targets.go)
+	procs        processSet   // the job control of every process (processes.go)
+
+	warnMu   sync.Mutex
+	warnings []string // Warnings
 }
 
 // run is one resuming command (continue, next, step, call...).
@@ -122,7 +136,7 @@ func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 		d.jobs.end() // no process, no job-control changes
 		return d, nil
 	}
-	go d.watchJobControl(p.Subscribe())
+	d.watchProcesses()
 	return d, nil
 }
 
@@ -154,30 +168,6 @@ func (d *Debugger) noticef(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	for _, fn := range fns {
 		fn(line)
-	}
-}
-
-// watchJobControl turns the backend's job-control events into notices
-// until the process is gone.
-func (d *Debugger) watchJobControl(sub *backend.Subscription) {
-	defer d.jobs.end()
-	for ev := range sub.C {
-		var text string
-		switch ev.Kind {
-		case listenmode.GroupStopBegan:
-			text = fmt.Sprintf("process %d stopped by %s (job control); it stays stopped until SIGCONT", d.pid, signalName(ev.Signal))
-		case listenmode.GroupStopEnded:
-			text = fmt.Sprintf("process %d continued (SIGCONT)", d.pid)
-		default:
-			continue
-		}
-		d.recordJobEvent(ev.Kind, signalName(ev.Signal), text)
-		d.noticef("%s", text)
-	}
-	// The subscription ends once the backend has let the process go (exit
-	// or detach), after it recorded why: Valid now says it.
-	if _, err := d.proc.Valid(); err != nil {
-		d.setGone(err)
 	}
 }
 

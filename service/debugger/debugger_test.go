@@ -510,14 +510,8 @@ func TestUnsupported(t *testing.T) {
 	if _, err := c.Restart(false); err == nil || err.Error() != "dlv-listen cannot restart a process it attached to; detach and attach again" {
 		t.Errorf("Restart: %v", err)
 	}
-	if err := c.FollowExec(true, ""); !errors.Is(err, debugger.ErrFollowExec) {
-		t.Errorf("FollowExec(true): %v", err)
-	}
-	if err := c.FollowExec(false, ""); err != nil {
-		t.Errorf("FollowExec(false): %v", err)
-	}
-	if c.Recorded() || c.IsMulticlient() || c.FollowExecEnabled() {
-		t.Errorf("Recorded/IsMulticlient/FollowExecEnabled: want false")
+	if c.Recorded() || c.IsMulticlient() {
+		t.Errorf("Recorded/IsMulticlient: want false")
 	}
 	if err := c.CallAPI("Checkpoint", &rpc2.CheckpointIn{}, &rpc2.CheckpointOut{}); !errors.Is(err, debugger.ErrNotRecording) {
 		t.Errorf("CallAPI Checkpoint: %v", err)

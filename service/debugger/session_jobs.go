@@ -51,6 +51,20 @@ func (l *jobLog) end() {
 	}
 }
 
+// lastSeq is the sequence number of the last change logged.
+func (l *jobLog) lastSeq() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seq
+}
+
+// isEnded reports whether there will be no more changes.
+func (l *jobLog) isEnded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ended
+}
+
 // JobEventsAfter returns the job-control changes with a sequence number
 // above after, and a channel closed when there are more (or when the
 // process is let go, after which there are none).
@@ -68,8 +82,8 @@ func (d *Debugger) JobEventsAfter(after uint64) ([]jobapi.JobEvent, <-chan struc
 }
 
 // recordJobEvent logs one backend job-control event with its notice text.
-func (d *Debugger) recordJobEvent(kind listenmode.EventKind, sig string, text string) {
-	ev := jobapi.JobEvent{Pid: d.pid, Text: text}
+func (d *Debugger) recordJobEvent(pid int, kind listenmode.EventKind, sig string, text string) {
+	ev := jobapi.JobEvent{Pid: pid, Text: text}
 	switch kind {
 	case listenmode.GroupStopBegan:
 		ev.Kind, ev.Signal = jobapi.EventStopped, sig

@@ -13,6 +13,4 @@ var (
 	ErrRestartUnsupported = errors.New("restart is not supported by dlv-listen yet")
 	// ErrEBPF answers eBPF tracepoints.
 	ErrEBPF = errors.New("eBPF tracing is not supported by dlv-listen")
-	// ErrFollowExec answers a request to follow exec'd children.
-	ErrFollowExec = errors.New("follow-exec is not supported by dlv-listen")
 )
