@@ -682,7 +682,6 @@ func (ss *session) onSetExpression(r *dap.SetExpressionRequest) {
 // assign sets expr to value in a scope; strings are assigned with an
 // injected call, as in dlv. On error the error response is sent.
 func (ss *session) assign(req dap.Request, goid, frame int, expr, value string) (string, error) {
-	_, c := ss.debugger()
 	target, err := ss.eval(int64(goid), frame, expr, ss.loadConfig())
 	if err != nil {
 		ss.sendError(req, UnableToSetVariable, "Unable to lookup variable", err.Error())
