@@ -182,6 +182,12 @@ func sourceLine(t *testing.T, marker string) (string, int) {
 	_, file, _, _ := runtime.Caller(0)
 	path := filepath.Join(filepath.Dir(file), "..", "..", "internal", "testprog", "src", "dapprog", "main.go")
 	path, _ = filepath.Abs(path)
+	return path, markerLine(t, path, marker)
+}
+
+// markerLine returns the line of the source file path holding marker.
+func markerLine(t *testing.T, path, marker string) int {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -190,11 +196,11 @@ func sourceLine(t *testing.T, marker string) (string, int) {
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		if strings.Contains(sc.Text(), marker) {
-			return path, n
+			return n
 		}
 	}
 	t.Fatalf("%s: no line with %q", path, marker)
-	return "", 0
+	return 0
 }
 
 func (tc *testClient) initialize() {

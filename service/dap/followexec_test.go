@@ -1,0 +1,292 @@
+//go:build linux
+
+package dap
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-dap"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+	"github.com/dlv-listen/dlv-listen/service/debugger"
+)
+
+// childprog builds testdata/childprog, the program spawner's children
+// exec in these tests, and returns its binary and the path and line of
+// its breakpoint marker.
+func childprog(t *testing.T) (bin, src string, line int) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("childprog is built with the go command: %v", err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "testdata", "childprog")
+	bin = filepath.Join(t.TempDir(), "childprog")
+	if err := debugger.Build(dir, bin, false, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	src = filepath.Join(dir, "main.go")
+	return bin, src, markerLine(t, src, "childprog: breakpoint")
+}
+
+// childLines returns spawner's "child N pid P exit S" lines in out.
+var childLineRe = regexp.MustCompile(`(?m)^child (\d+) (pid \d+ )?(exit|signal|error|status) (.*)$`)
+
+// TestFollowExecLaunch: launch spawner with followExec; its children exec
+// childprog, a program the parent does not have. A breakpoint in
+// childprog's source is unverified until a child has it, then a
+// "breakpoint" event verifies it; a "process" event names each child; the
+// stop is in the child, on a thread id of its own, with its stack and
+// variables; continue goes on, and the parent exits normally with every
+// child exited with status 3.
+func TestFollowExecLaunch(t *testing.T) {
+	childBin, childSrc, childLine := childprog(t)
+	spawner := testprog.Build(t, "spawner")
+	dir := t.TempDir()
+	stdout := filepath.Join(dir, "stdout")
+	const rounds = 2
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.LaunchRequestWithArgs(map[string]any{
+		"request": "launch", "mode": "exec", "program": spawner, "followExec": true,
+		"args":     []string{"-out", filepath.Join(dir, "counter"), "-rounds", itoa(rounds), "-period", "1ms", "-exec", childBin, "x", "y"},
+		"stdoutTo": stdout,
+	})
+	parent := expect[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
+	killAtEnd(t, parent)
+	expect[*dap.InitializedEvent](tc, timeout)
+	expect[*dap.LaunchResponse](tc, timeout)
+
+	tc.SetBreakpointsRequest(childSrc, []int{childLine})
+	bps := expect[*dap.SetBreakpointsResponse](tc, timeout).Body.Breakpoints
+	if len(bps) != 1 || bps[0].Verified || bps[0].Id == 0 || bps[0].Message != "unable to set breakpoint" {
+		t.Fatalf("breakpoint in the child's source before any child: %+v, want unverified, an id, \"unable to set breakpoint\"", bps)
+	}
+	bpID := bps[0].Id
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+
+	stop := expectEvent[*dap.StoppedEvent](tc, startTimeout)
+	if stop.Body.Reason != "breakpoint" || len(stop.Body.HitBreakpointIds) != 1 || stop.Body.HitBreakpointIds[0] != bpID {
+		t.Fatalf("stopped %+v, want at breakpoint %d", stop.Body, bpID)
+	}
+	if stop.Body.ThreadId < childThreadBase {
+		t.Errorf("stopped on thread %d: a child's goroutine has an id from %d", stop.Body.ThreadId, childThreadBase)
+	}
+	// The child and the breakpoint were announced (their events may come
+	// just after the stop: the session delivers them on its own goroutine).
+	child := expectEvent[*dap.ProcessEvent](tc, timeout).Body
+	killAtEnd(t, child.SystemProcessId)
+	if child.SystemProcessId == parent || !strings.Contains(child.Name, childBin) {
+		t.Errorf("process event %+v, want the child running %s", child, childBin)
+	}
+	bpEv := expectEvent[*dap.BreakpointEvent](tc, timeout).Body
+	if bpEv.Reason != "changed" || !bpEv.Breakpoint.Verified || bpEv.Breakpoint.Id != bpID || bpEv.Breakpoint.Line != childLine ||
+		bpEv.Breakpoint.Source == nil || bpEv.Breakpoint.Source.Path != childSrc {
+		t.Errorf("breakpoint event %+v, want changed, verified, id %d at %s:%d", bpEv, bpID, childSrc, childLine)
+	}
+
+	// threads: the parent's and the child's goroutines, named by pid, the
+	// stopped one among them.
+	tc.ThreadsRequest()
+	threads := expect[*dap.ThreadsResponse](tc, timeout).Body.Threads
+	var names []string
+	found, parentGs := false, 0
+	for _, th := range threads {
+		names = append(names, th.Name)
+		if th.Id == stop.Body.ThreadId {
+			found = strings.Contains(th.Name, "[pid "+itoa(child.SystemProcessId)+"]")
+		}
+		if strings.Contains(th.Name, "[pid "+itoa(parent)+"]") {
+			parentGs++
+		}
+	}
+	if !found || parentGs == 0 {
+		t.Fatalf("threads %q: want the stopped thread %d named [pid %d] and the parent's goroutines", names, stop.Body.ThreadId, child.SystemProcessId)
+	}
+
+	top := tc.topFrame(stop.Body.ThreadId)
+	if top.Name != "main.onlyInChild" || top.Line != childLine || top.Source == nil || top.Source.Path != childSrc {
+		t.Fatalf("top frame %s %+v:%d, want main.onlyInChild at %s:%d", top.Name, top.Source, top.Line, childSrc, childLine)
+	}
+	tc.ScopesRequest(top.Id)
+	sc := expect[*dap.ScopesResponse](tc, timeout)
+	vars := tc.variables(sc.Body.Scopes[0].VariablesReference)
+	// childprog x y: onlyInChild(len(os.Args)) = onlyInChild(3).
+	if vars["n"].Value != "3" {
+		t.Errorf("n in the child = %q, want 3 (%+v)", vars["n"].Value, vars)
+	}
+	if ev := tc.evaluate("n*2", top.Id); ev.Body.Result != "6" {
+		t.Errorf("evaluate n*2 in the child = %q, want 6", ev.Body.Result)
+	}
+	// The parent's main goroutine (thread id 1, its goroutine id) is still
+	// the parent's: main.main is in its stack.
+	tc.StackTraceRequest(1, 0, 50)
+	var parentFns []string
+	for _, f := range expect[*dap.StackTraceResponse](tc, timeout).Body.StackFrames {
+		parentFns = append(parentFns, f.Name)
+	}
+	if !strings.Contains(strings.Join(parentFns, " "), "main.main") {
+		t.Errorf("stack of the parent's goroutine 1: %q, want main.main in it", parentFns)
+	}
+
+	// Continue through every child's stop to the end.
+	for {
+		tc.ContinueRequest(stop.Body.ThreadId)
+		expect[*dap.ContinueResponse](tc, timeout)
+		m := tc.waitStopOrExit()
+		if ex, ok := m.(*dap.ExitedEvent); ok {
+			if ex.Body.ExitCode != 0 {
+				t.Errorf("parent exited with %d, want 0", ex.Body.ExitCode)
+			}
+			break
+		}
+		stop = m.(*dap.StoppedEvent)
+		if top := tc.topFrame(stop.Body.ThreadId); top.Name != "main.onlyInChild" {
+			t.Fatalf("stopped in %s, want main.onlyInChild", top.Name)
+		}
+	}
+	expectEvent[*dap.TerminatedEvent](tc, timeout)
+	out, _ := os.ReadFile(stdout)
+	lines := childLineRe.FindAllStringSubmatch(string(out), -1)
+	if len(lines) != rounds {
+		t.Fatalf("spawner output %q: want %d child lines", out, rounds)
+	}
+	for _, l := range lines {
+		if l[3] != "exit" || l[4] != "3" {
+			t.Errorf("child %s: %s %s, want exit 3", l[1], l[3], l[4])
+		}
+	}
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+}
+
+// waitStopOrExit reads until a stopped or an exited event.
+func (tc *testClient) waitStopOrExit() dap.Message {
+	tc.t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		for i, m := range tc.seen {
+			switch m.(type) {
+			case *dap.StoppedEvent, *dap.ExitedEvent:
+				tc.seen = append(tc.seen[:i:i], tc.seen[i+1:]...)
+				return m
+			}
+		}
+		m := tc.read(time.Until(deadline))
+		switch m := m.(type) {
+		case *dap.StoppedEvent, *dap.ExitedEvent:
+			return m
+		case *dap.ErrorResponse:
+			tc.t.Fatalf("error response to %s: %s", m.Command, m.Body.Error.Format)
+		case dap.EventMessage:
+			tc.seen = append(tc.seen, m)
+		}
+	}
+}
+
+// TestFollowExecBadRegex: an invalid followExecRegex fails the launch and
+// the attach with one line naming the regex, before any process is
+// started or touched.
+func TestFollowExecBadRegex(t *testing.T) {
+	spawner := testprog.Build(t, "spawner")
+	const bad = "child(["
+	check := func(er *dap.ErrorResponse) {
+		t.Helper()
+		msg := er.Body.Error.Format
+		if !strings.Contains(msg, `"`+bad+`"`) || !strings.Contains(msg, "followExecRegex") || strings.Contains(msg, "\n") {
+			t.Errorf("error %q: want one line naming followExecRegex %q", msg, bad)
+		}
+	}
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.LaunchRequestWithArgs(map[string]any{"request": "launch", "mode": "exec", "program": spawner, "followExec": true, "followExecRegex": bad,
+		"args": []string{"-out", filepath.Join(t.TempDir(), "counter")}})
+	check(expect[*dap.ErrorResponse](tc, startTimeout))
+	if pe := seenOf[*dap.ProcessEvent](tc); len(pe) != 0 {
+		t.Errorf("a process was started: %+v", pe)
+	}
+
+	job := testprog.Start(t, "spawner", "-period", "5ms")
+	tc2 := newTestClient(t)
+	tc2.initialize()
+	tc2.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": job.Pid, "followExec": true, "followExecRegex": bad})
+	check(expect[*dap.ErrorResponse](tc2, startTimeout))
+	status, _ := os.ReadFile("/proc/" + itoa(job.Pid) + "/status")
+	if !strings.Contains(string(status), "TracerPid:\t0\n") {
+		t.Errorf("the process was touched:\n%s", status)
+	}
+	job.WaitAdvance(t, timeout)
+}
+
+// TestFollowExecAttach: attach to a running spawner with followExec (dlv
+// answers "Follow exec not supported in attach request yet"): a function
+// breakpoint on childprog's main.onlyInChild, which no process has yet,
+// stops in a child; disconnect lets every process go, and the children
+// started since run to their end (status 3: no breakpoint left in any).
+func TestFollowExecAttach(t *testing.T) {
+	childBin, _, childLine := childprog(t)
+	job := testprog.Start(t, "spawner", "-period", "20ms", "-exec", childBin, "x", "y")
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": job.Pid, "followExec": true, "followExecRegex": "childprog"})
+	expectEvent[*dap.CapabilitiesEvent](tc, startTimeout)
+	expect[*dap.AttachResponse](tc, startTimeout)
+	for _, o := range seenOf[*dap.OutputEvent](tc) {
+		if strings.Contains(o.Body.Output, "not supported") {
+			t.Errorf("attach said %q", o.Body.Output)
+		}
+	}
+	tc.SetFunctionBreakpointsRequest([]dap.FunctionBreakpoint{{Name: "main.onlyInChild"}})
+	bps := expect[*dap.SetFunctionBreakpointsResponse](tc, timeout).Body.Breakpoints
+	if len(bps) != 1 || bps[0].Verified || bps[0].Id == 0 {
+		t.Fatalf("function breakpoint no process has: %+v, want unverified with an id", bps)
+	}
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+	stop := expectEvent[*dap.StoppedEvent](tc, startTimeout)
+	if stop.Body.Reason != "function breakpoint" || stop.Body.ThreadId < childThreadBase {
+		t.Fatalf("stopped %+v, want at the function breakpoint in a child", stop.Body)
+	}
+	child := expectEvent[*dap.ProcessEvent](tc, timeout).Body.SystemProcessId
+	killAtEnd(t, child)
+	if top := tc.topFrame(stop.Body.ThreadId); top.Name != "main.onlyInChild" || top.Line > childLine {
+		t.Fatalf("top frame %s:%d, want main.onlyInChild before line %d", top.Name, top.Line, childLine)
+	}
+	before := len(childLineRe.FindAllString(job.Output(), -1))
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+	expectEvent[*dap.TerminatedEvent](tc, timeout)
+
+	// The child stopped at the breakpoint and those after it end with 3.
+	deadline := time.Now().Add(timeout)
+	for {
+		lines := childLineRe.FindAllStringSubmatch(job.Output(), -1)
+		if len(lines) >= before+3 {
+			for _, l := range lines[before:] {
+				if l[3] != "exit" || l[4] != "3" {
+					t.Errorf("child %s after the detach: %s %s, want exit 3", l[1], l[3], l[4])
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("children after the detach: %q", lines[before:])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	status, _ := os.ReadFile("/proc/" + itoa(job.Pid) + "/status")
+	if !strings.Contains(string(status), "TracerPid:\t0\n") {
+		t.Errorf("the parent is still traced after disconnect:\n%s", status)
+	}
+}

@@ -1,0 +1,25 @@
+// Command childprog is the child the follow-exec tests have spawner run
+// (spawner -exec childprog ARGS): a Go program of its own, so its function
+// onlyInChild and its source file exist in no process until a child execs
+// it. It prints "childprog result R" and exits with status 3, as
+// spawner's own children do, so a status of 3 proves it ran to the end.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+var sink int
+
+//go:noinline
+func onlyInChild(n int) int {
+	r := n*7 + 1 // childprog: breakpoint
+	sink = r
+	return r
+}
+
+func main() {
+	fmt.Printf("childprog result %d\n", onlyInChild(len(os.Args)))
+	os.Exit(3)
+}
