@@ -9,11 +9,13 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-dap"
 
+	"github.com/dlv-listen/dlv-listen/internal/procguard"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
 )
@@ -289,4 +291,115 @@ func TestFollowExecAttach(t *testing.T) {
 	if !strings.Contains(string(status), "TracerPid:\t0\n") {
 		t.Errorf("the parent is still traced after disconnect:\n%s", status)
 	}
+}
+
+// startPipeline starts `pipeline produce | pipeline consume` as a job of
+// its own (one process group, the producer its leader) and returns both
+// pids and counter files. A cleanup kills the group and reaps both.
+func startPipeline(t *testing.T) (produce, consume int, produceOut, consumeOut string) {
+	t.Helper()
+	bin := testprog.Build(t, "pipeline")
+	dir := t.TempDir()
+	produceOut, consumeOut = filepath.Join(dir, "produced"), filepath.Join(dir, "consumed")
+	p := exec.Command(bin, "produce", "-out", produceOut, "-period", "5ms")
+	p.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pipe, err := p.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := procguard.Start(p); err != nil {
+		t.Fatal(err)
+	}
+	unwatch, _ := procguard.Watch(procguard.Group, p.Process.Pid)
+	c := exec.Command(bin, "consume", "-out", consumeOut)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: p.Process.Pid}
+	c.Stdin = pipe
+	err = procguard.Start(c)
+	t.Cleanup(func() {
+		_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+		_ = p.Wait()
+		if c.Process != nil {
+			_ = c.Wait()
+		}
+		unwatch()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAdvance(t, consumeOut, 0)
+	return p.Process.Pid, c.Process.Pid, produceOut, consumeOut
+}
+
+// TestAttachJob: an attach with "job": true takes both processes of a
+// pipeline (a "process" event each); a pause shows the goroutines of both,
+// named by pid; a job-control stop of the whole job is an output event per
+// process and one for the job, and so is its end; disconnect lets both go
+// on, untraced.
+func TestAttachJob(t *testing.T) {
+	produce, consume, produceOut, consumeOut := startPipeline(t)
+	pgid := produce
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": produce, "job": true})
+	expectEvent[*dap.CapabilitiesEvent](tc, startTimeout)
+	expect[*dap.AttachResponse](tc, startTimeout)
+	announced := map[int]bool{}
+	for _, pe := range seenOf[*dap.ProcessEvent](tc) {
+		announced[pe.Body.SystemProcessId] = true
+	}
+	if !announced[produce] || !announced[consume] {
+		t.Errorf("process events for %v, want %d and %d", announced, produce, consume)
+	}
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+	waitAdvance(t, consumeOut, counter(t, consumeOut))
+
+	tc.PauseRequest(1)
+	expect[*dap.PauseResponse](tc, timeout)
+	expectEvent[*dap.StoppedEvent](tc, timeout)
+	tc.ThreadsRequest()
+	seen := map[int]bool{}
+	for _, th := range expect[*dap.ThreadsResponse](tc, timeout).Body.Threads {
+		for _, pid := range []int{produce, consume} {
+			if strings.Contains(th.Name, "[pid "+itoa(pid)+"]") {
+				seen[pid] = true
+				if f := tc.topFrame(th.Id); f.Name == "" {
+					t.Errorf("thread %q: no stack", th.Name)
+				}
+			}
+		}
+	}
+	if !seen[produce] || !seen[consume] {
+		t.Fatalf("threads of %v, want the goroutines of %d and %d", seen, produce, consume)
+	}
+	tc.ContinueRequest(1)
+	expect[*dap.ContinueResponse](tc, timeout)
+
+	// SIGSTOP (not SIGTSTP, which the kernel may discard for a group it
+	// deems orphaned) to the whole job, then SIGCONT.
+	if err := syscall.Kill(-pgid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	tc.expectOutput("process "+itoa(produce)+" stopped by SIGSTOP", timeout)
+	tc.expectOutput("process "+itoa(consume)+" stopped by SIGSTOP", timeout)
+	tc.expectOutput("job "+itoa(pgid)+" stopped", timeout)
+	assertFrozen(t, produceOut)
+	if err := syscall.Kill(-pgid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	tc.expectOutput("job "+itoa(pgid)+" continued", timeout)
+	waitAdvance(t, consumeOut, counter(t, consumeOut))
+
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+	expectEvent[*dap.TerminatedEvent](tc, timeout)
+	for _, pid := range []int{produce, consume} {
+		status, _ := os.ReadFile("/proc/" + itoa(pid) + "/status")
+		if !strings.Contains(string(status), "TracerPid:\t0\n") {
+			t.Errorf("process %d still traced after disconnect:\n%s", pid, status)
+		}
+	}
+	waitAdvance(t, produceOut, counter(t, produceOut))
+	waitAdvance(t, consumeOut, counter(t, consumeOut))
 }

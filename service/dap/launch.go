@@ -403,6 +403,9 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 		for _, w := range d.Warnings() {
 			ss.output("important", w+"\n")
 		}
+		if args.Job {
+			ss.announceMembers(d)
+		}
 		ss.send(&dap.CapabilitiesEvent{Event: *ss.newEvent("capabilities"), Body: dap.CapabilitiesEventBody{Capabilities: dap.Capabilities{SupportTerminateDebuggee: true}}})
 	case "remote":
 		d, _ := ss.debugger()

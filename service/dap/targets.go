@@ -59,6 +59,24 @@ func (ss *session) onTargetEvent(ev debugger.TargetEvent) {
 	}
 }
 
+// announceMembers sends a "process" event for each process of an
+// attached job, as for each child: the editor learns every process of the
+// session.
+func (ss *session) announceMembers(d *debugger.Debugger) {
+	tgts, err := d.Client().ListTargets()
+	if err != nil {
+		return
+	}
+	for _, t := range tgts {
+		ss.send(&dap.ProcessEvent{Event: *ss.newEvent("process"), Body: dap.ProcessEventBody{
+			Name:            t.CmdLine,
+			SystemProcessId: t.Pid,
+			IsLocalProcess:  true,
+			StartMethod:     "attach",
+		}})
+	}
+}
+
 // selectThread selects, in the session, the process of DAP thread id and
 // returns the process and the goroutine id the thread stands for there.
 func (ss *session) selectThread(id int) (procGoroutine, error) {
