@@ -391,7 +391,7 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 		}
 		d, err := debugger.Attach(args.ProcessID, debugger.Config{CheckGoVersion: true, FollowExec: args.FollowExec, FollowExecRegex: args.FollowExecRegex, Job: args.Job})
 		if err != nil {
-			if errors.Is(err, unix.ESRCH) || strings.Contains(err.Error(), "no such process") {
+			if !args.Job && (errors.Is(err, unix.ESRCH) || strings.Contains(err.Error(), "no such process")) {
 				// dlv's words, which editors show.
 				fail("could not attach to pid %d: no such process", args.ProcessID)
 				return
@@ -413,15 +413,15 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 			fail("no debugger found")
 			return
 		}
+		if args.Job {
+			fail("'job' needs mode \"local\": a remote session already has its processes")
+			return
+		}
 		ss.changeStateMu.Lock()
 		_, err := ss.halt()
 		ss.changeStateMu.Unlock()
 		if err != nil {
 			fail("%v", err)
-			return
-		}
-		if args.Job {
-			fail("'job' needs mode \"local\": a remote session already has its processes")
 			return
 		}
 		if args.FollowExec {
