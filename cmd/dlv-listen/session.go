@@ -46,6 +46,7 @@ func (o *options) preflight(launch bool) error {
 // runTerminal runs Delve's terminal on session d until the user leaves it.
 func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 	launched := d.Launched()
+	printWarnings(d)
 	d.SetNoticeFunc(func(s string) { fmt.Fprintln(os.Stdout, s) })
 
 	// Delve's terminal runs on a genuine *rpc2.RPCClient (its trace
@@ -85,6 +86,14 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 		return exitError(status)
 	}
 	return nil
+}
+
+// printWarnings says on stderr what the session had to say as it started
+// (the members of a job that attach --job left alone).
+func printWarnings(d *debugger.Debugger) {
+	for _, w := range d.Warnings() {
+		fmt.Fprintf(os.Stderr, "Warning: %s\n", w)
+	}
 }
 
 // exitAfterDetach ends dlv-listen once the process is let go; set by
