@@ -187,36 +187,32 @@ func (d *Debugger) goneErr() error {
 
 // JobState returns a one-line description, e.g. "process 4242 is stopped
 // by SIGTSTP (job control)" or "process 4242 is running (no job-control
-// stop)".
-func (d *Debugger) JobState() string {
-	if d.isCore() {
-		return d.errNoProcess().Error()
-	}
-	d.probeJobState()
-	st, sig := d.proc.JobState()
-	return d.jobStateText(st, sig)
-}
+// stop)"; once the session has several processes, a line for each and
+// one for their job.
+func (d *Debugger) JobState() string { return d.JobStatus().Text }
 
-// jobStateText is JobState's line for the state st (stopping signal sig).
-func (d *Debugger) jobStateText(st listenmode.State, sig unix.Signal) string {
-	if err := d.goneErr(); err != nil {
+// processStateText is the line that says process pid's state st
+// (stopping signal sig); gone is why it is no longer debugged, nil while
+// it is.
+func processStateText(pid int, st listenmode.State, sig unix.Signal, gone error) string {
+	if gone != nil {
 		var exited proc.ErrProcessExited
 		switch {
-		case errors.As(err, &exited):
-			return fmt.Sprintf("process %d has exited with status %d", d.pid, exited.Status)
+		case errors.As(gone, &exited):
+			return fmt.Sprintf("process %d has exited with status %d", pid, exited.Status)
 		case st == listenmode.StateStopped:
-			return fmt.Sprintf("process %d is detached; it was left stopped by %s (job control)", d.pid, signalName(sig))
+			return fmt.Sprintf("process %d is detached; it was left stopped by %s (job control)", pid, signalName(sig))
 		default:
-			return fmt.Sprintf("process %d is detached", d.pid)
+			return fmt.Sprintf("process %d is detached", pid)
 		}
 	}
 	switch st {
 	case listenmode.StateStopped:
-		return fmt.Sprintf("process %d is stopped by %s (job control)", d.pid, signalName(sig))
+		return fmt.Sprintf("process %d is stopped by %s (job control)", pid, signalName(sig))
 	case listenmode.StateRunning:
-		return fmt.Sprintf("process %d is running (no job-control stop)", d.pid)
+		return fmt.Sprintf("process %d is running (no job-control stop)", pid)
 	}
-	return fmt.Sprintf("process %d: its job-control state is not known yet", d.pid)
+	return fmt.Sprintf("process %d: its job-control state is not known yet", pid)
 }
 
 // jobStopped reports whether the process is in a job-control stop, and by
@@ -266,7 +262,12 @@ func (d *Debugger) probeJobState() {
 		return
 	}
 	defer d.targetMu.Unlock()
-	_ = d.proc.ProbeJobState()
+	procs, _ := d.watched()
+	for _, w := range procs {
+		if ok, _ := w.p.Valid(); ok {
+			_ = w.p.ProbeJobState()
+		}
+	}
 }
 
 // maxSignal is the highest signal number on Linux (SIGRTMAX).

@@ -155,7 +155,11 @@ func (s *session) recv(ch <-chan *api.DebuggerState) *api.DebuggerState {
 		}
 		return st
 	case <-time.After(timeout):
-		s.t.Fatalf("Continue gave no state within %v (notices %q, job events %q)", timeout, s.notes.all(), s.job.Events())
+		var events []string
+		if s.job != nil {
+			events = s.job.Events()
+		}
+		s.t.Fatalf("Continue gave no state within %v (notices %q, job events %q)", timeout, s.notes.all(), events)
 	}
 	return nil
 }

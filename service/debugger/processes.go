@@ -8,12 +8,15 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/go-delve/delve/pkg/proc"
 
 	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/listenmode"
+	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
 
 // processSet is what the session knows of its processes' job control.
@@ -145,17 +148,26 @@ func jobEventText(ev listenmode.JobEvent) string {
 func (d *Debugger) processEnded(p *backend.Process, pid int) {
 	_, err := p.Valid()
 	var exited proc.ErrProcessExited
-	if errors.As(err, &exited) {
+	isExit := errors.As(err, &exited)
+	if isExit {
 		d.emitTarget(TargetEvent{Kind: ProcessExited, Pid: pid, ExitStatus: exited.Status})
 	}
 	s := &d.procs
 	s.mu.Lock()
-	if job := s.jobs[s.pgid[pid]]; job != nil {
-		job.Leave(pid)
+	var jev listenmode.JobEvent
+	var changed bool
+	if job := s.jobs[s.pgid[pid]]; job != nil && isExit {
+		// A process let go stays in its job, in the state it was left
+		// in; one that exited leaves it (and the others may make a
+		// stopped job now).
+		jev, changed = job.Leave(pid)
 	}
 	s.live--
 	last := s.live == 0
 	s.mu.Unlock()
+	if changed {
+		d.announceJob(jev)
+	}
 	if !last {
 		return
 	}
@@ -168,4 +180,102 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 		d.setGone(err)
 	}
 	d.jobs.end()
+}
+
+// watchedProcess is a process of the session and its process group.
+type watchedProcess struct {
+	p    *backend.Process
+	pid  int
+	pgid int
+}
+
+// watched lists every process the session has watched, in join order,
+// and whether there have been several.
+func (d *Debugger) watched() ([]watchedProcess, bool) {
+	s := &d.procs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]watchedProcess, len(s.all))
+	for i, p := range s.all {
+		out[i] = watchedProcess{p: p, pid: p.Pid(), pgid: s.pgid[p.Pid()]}
+	}
+	return out, len(out) > 1
+}
+
+// jobStatus is the state of the first process's job; first is that
+// process's own state.
+func (d *Debugger) jobStatus(procs []watchedProcess, first jobapi.ProcessState) *jobapi.Job {
+	s := &d.procs
+	s.mu.Lock()
+	pgid := s.pgid[d.pid]
+	state := listenmode.JobExited
+	if job := s.jobs[pgid]; job != nil {
+		state = job.State()
+	}
+	s.mu.Unlock()
+	j := &jobapi.Job{Pgid: pgid, State: jobStateName(state), Processes: []jobapi.ProcessState{}}
+	for _, w := range procs {
+		if w.pgid != pgid {
+			continue
+		}
+		ps := first
+		if w.pid != d.pid {
+			_, gone := w.p.Valid()
+			ps = processStatus(w.pid, w.p, gone)
+		}
+		if ps.State != jobapi.StateExited {
+			j.Processes = append(j.Processes, ps)
+		}
+	}
+	return j
+}
+
+func jobStateName(st listenmode.JobState) string {
+	switch st {
+	case listenmode.JobRunning:
+		return jobapi.StateRunning
+	case listenmode.JobStopped:
+		return jobapi.StateStopped
+	case listenmode.JobMixed:
+		return jobapi.JobMixed
+	}
+	return jobapi.StateExited
+}
+
+// jobStatusText is what the jobs command says of a session with several
+// processes: a line for the first process and for each other one that
+// has not exited, then one for the job, e.g. "job 4240 is stopped by
+// SIGTSTP: all 3 processes".
+func jobStatusText(job *jobapi.Job, procs []watchedProcess, first jobapi.ProcessState) string {
+	lines := []string{first.Text}
+	for _, w := range procs[1:] {
+		_, gone := w.p.Valid()
+		if ps := processStatus(w.pid, w.p, gone); ps.State != jobapi.StateExited {
+			lines = append(lines, ps.Text)
+		}
+	}
+	n := len(job.Processes)
+	switch job.State {
+	case jobapi.StateStopped:
+		var sigs []string
+		for _, ps := range job.Processes {
+			if ps.Signal != "" && !slices.Contains(sigs, ps.Signal) {
+				sigs = append(sigs, ps.Signal)
+			}
+		}
+		lines = append(lines, fmt.Sprintf("job %d is stopped by %s: all %d processes", job.Pgid, strings.Join(sigs, ", "), n))
+	case jobapi.StateRunning:
+		lines = append(lines, fmt.Sprintf("job %d is running: %d processes", job.Pgid, n))
+	case jobapi.JobMixed:
+		stopped := 0
+		for _, ps := range job.Processes {
+			if ps.State == jobapi.StateStopped {
+				stopped++
+			}
+		}
+		lines = append(lines, fmt.Sprintf("job %d is mixed: %d of %d processes stopped", job.Pgid, stopped, n))
+	default:
+		lines = append(lines, fmt.Sprintf("job %d has exited", job.Pgid))
+	}
+	return strings.Join(lines, "\n")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-delve/delve/pkg/proc"
 
+	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/listenmode"
 	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
@@ -109,27 +110,44 @@ func (d *Debugger) KnownJobStatus() jobapi.JobState {
 	if d.isCore() {
 		return jobapi.JobState{Pid: d.pid, State: jobapi.StateNoProcess, Text: d.errNoProcess().Error()}
 	}
-	st, sig := d.proc.JobState()
-	js := jobapi.JobState{Pid: d.pid, State: jobapi.StateUnknown}
-	if st == listenmode.StateStopped {
-		js.Signal = signalName(sig)
+	procs, several := d.watched()
+	gone := d.goneErr()
+	if gone == nil && several {
+		_, gone = d.proc.Valid() // the first process may have exited before its children
 	}
-	if err := d.goneErr(); err != nil {
+	first := processStatus(d.pid, d.proc, gone)
+	js := jobapi.JobState{Pid: first.Pid, State: first.State, Signal: first.Signal, Text: first.Text}
+	js.Job = d.jobStatus(procs, first)
+	if several {
+		js.Text = jobStatusText(js.Job, procs, first)
+	}
+	return js
+}
+
+// processStatus is the job-control state of process pid (p); gone is why
+// it is no longer debugged, nil while it is.
+func processStatus(pid int, p *backend.Process, gone error) jobapi.ProcessState {
+	st, sig := p.JobState()
+	ps := jobapi.ProcessState{Pid: pid, State: jobapi.StateUnknown}
+	if st == listenmode.StateStopped {
+		ps.Signal = signalName(sig)
+	}
+	if gone != nil {
 		var exited proc.ErrProcessExited
-		js.State = jobapi.StateDetached
-		if errors.As(err, &exited) {
-			js.State, js.Signal = jobapi.StateExited, ""
+		ps.State = jobapi.StateDetached
+		if errors.As(gone, &exited) {
+			ps.State, ps.Signal = jobapi.StateExited, ""
 		}
 	} else {
 		switch st {
 		case listenmode.StateStopped:
-			js.State = jobapi.StateStopped
+			ps.State = jobapi.StateStopped
 		case listenmode.StateRunning:
-			js.State = jobapi.StateRunning
+			ps.State = jobapi.StateRunning
 		}
 	}
-	js.Text = d.jobStateText(st, sig)
-	return js
+	ps.Text = processStateText(pid, st, sig, gone)
+	return ps
 }
 
 // SendSignal sends sig (see Signal) and answers with the confirmation and
