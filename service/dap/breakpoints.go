@@ -78,7 +78,7 @@ func (ss *session) onSetFunctionBreakpoints(r *dap.SetFunctionBreakpointsRequest
 			// With follow-exec on, a plain function name is placed by name
 			// in every process, those to come included: at addresses, it
 			// would be the current process's only (as in dlv).
-			byName := loc.LineOffset == 0 && !strings.Contains(name, ":") && d.FollowExecEnabled()
+			byName := loc.LineOffset < 0 && !strings.Contains(name, ":") && d.FollowExecEnabled()
 			locs, _, err := c.FindLocation(api.EvalScope{GoroutineID: -1}, name, true, ss.args.clientToServer)
 			if err == nil && len(locs) == 0 {
 				err = fmt.Errorf("location %q not found", name)
