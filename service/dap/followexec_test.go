@@ -403,3 +403,58 @@ func TestAttachJob(t *testing.T) {
 	waitAdvance(t, produceOut, counter(t, produceOut))
 	waitAdvance(t, consumeOut, counter(t, consumeOut))
 }
+
+// TestFollowExecChildJobControl: a followed child's job-control stop and
+// its end are output events naming the child (and the custom event, asked
+// for, carries its pid), while the parent waits for it; the child then
+// ends normally.
+func TestFollowExecChildJobControl(t *testing.T) {
+	childBin, _, _ := childprog(t)
+	spawner := testprog.Build(t, "spawner")
+	dir := t.TempDir()
+	release := filepath.Join(dir, "release")
+	stdout := filepath.Join(dir, "stdout")
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.LaunchRequestWithArgs(map[string]any{
+		"request": "launch", "mode": "exec", "program": spawner, "followExec": true, "jobControlEvents": true,
+		"args":     []string{"-out", filepath.Join(dir, "counter"), "-rounds", "1", "-exec", childBin, "hold", release},
+		"stdoutTo": stdout,
+	})
+	parent := expect[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
+	killAtEnd(t, parent)
+	expect[*dap.LaunchResponse](tc, timeout)
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+	child := expectEvent[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
+	killAtEnd(t, child)
+
+	if err := syscall.Kill(child, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	tc.expectOutput("process "+itoa(child)+" stopped by SIGSTOP", timeout)
+	if ev := expectEvent[*jobControlEvent](tc, timeout); ev.Body.Pid != child || ev.Body.State != "stopped" {
+		t.Errorf("job-control event %+v, want the child %d stopped", ev.Body, child)
+	}
+	if err := syscall.Kill(child, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	tc.expectOutput("process "+itoa(child)+" continued", timeout)
+	if ev := expectEvent[*jobControlEvent](tc, timeout); ev.Body.Pid != child || ev.Body.State != "continued" {
+		t.Errorf("job-control event %+v, want the child %d continued", ev.Body, child)
+	}
+
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ex := expectEvent[*dap.ExitedEvent](tc, startTimeout); ex.Body.ExitCode != 0 {
+		t.Errorf("parent exited with %d, want 0", ex.Body.ExitCode)
+	}
+	out, _ := os.ReadFile(stdout)
+	if l := childLineRe.FindAllStringSubmatch(string(out), -1); len(l) != 1 || l[0][3] != "exit" || l[0][4] != "3" {
+		t.Errorf("spawner output %q: want its child exited with 3", out)
+	}
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+}
