@@ -458,3 +458,59 @@ func TestFollowExecChildJobControl(t *testing.T) {
 	tc.DisconnectRequest()
 	expect[*dap.DisconnectResponse](tc, timeout)
 }
+
+// TestFollowExecSameBinary: spawner's children run spawner itself, whose
+// main.childWork only a child calls. The parent has the function, so the
+// function breakpoint is verified at once (not suspended: there is no
+// breakpoint event); with follow-exec it is placed by name, so each child
+// gets it too, and the stop is in the child, named by its pid.
+func TestFollowExecSameBinary(t *testing.T) {
+	spawner := testprog.Build(t, "spawner")
+	dir := t.TempDir()
+	stdout := filepath.Join(dir, "stdout")
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.LaunchRequestWithArgs(map[string]any{
+		"request": "launch", "mode": "exec", "program": spawner, "followExec": true, "followExecRegex": "spawner child",
+		"args":     []string{"-out", filepath.Join(dir, "counter"), "-rounds", "1"},
+		"stdoutTo": stdout,
+	})
+	parent := expect[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
+	killAtEnd(t, parent)
+	expect[*dap.LaunchResponse](tc, timeout)
+	tc.SetFunctionBreakpointsRequest([]dap.FunctionBreakpoint{{Name: "main.childWork"}})
+	if bps := expect[*dap.SetFunctionBreakpointsResponse](tc, timeout).Body.Breakpoints; len(bps) != 1 || !bps[0].Verified {
+		t.Fatalf("function breakpoint main.childWork: %+v, want verified (the parent has it)", bps)
+	}
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+	stop := expectEvent[*dap.StoppedEvent](tc, startTimeout)
+	child := expectEvent[*dap.ProcessEvent](tc, timeout).Body.SystemProcessId
+	killAtEnd(t, child)
+	if stop.Body.Reason != "function breakpoint" || stop.Body.ThreadId < childThreadBase {
+		t.Fatalf("stopped %+v, want at the function breakpoint in the child", stop.Body)
+	}
+	if top := tc.topFrame(stop.Body.ThreadId); top.Name != "main.childWork" {
+		t.Fatalf("stopped in %s, want main.childWork", top.Name)
+	}
+	tc.EvaluateRequest("dlv target list", 0, "repl")
+	list := expect[*dap.EvaluateResponse](tc, timeout).Body.Result
+	if !strings.Contains(list, "*\t"+itoa(child)+"\t") || !strings.Contains(list, "\t"+itoa(parent)+"\t") {
+		t.Errorf("dlv target list:\n%s\nwant the parent and the child, the child selected", list)
+	}
+	tc.ContinueRequest(stop.Body.ThreadId)
+	expect[*dap.ContinueResponse](tc, timeout)
+	if m, ok := tc.waitStopOrExit().(*dap.ExitedEvent); !ok || m.Body.ExitCode != 0 {
+		t.Fatalf("after continue: %+v, want the parent's exit with 0", m)
+	}
+	for _, bp := range seenOf[*dap.BreakpointEvent](tc) {
+		t.Errorf("breakpoint event %+v for a breakpoint that was never suspended", bp.Body)
+	}
+	out, _ := os.ReadFile(stdout)
+	if l := childLineRe.FindAllStringSubmatch(string(out), -1); len(l) != 1 || l[0][3] != "exit" || l[0][4] != "3" {
+		t.Errorf("spawner output %q: want its child exited with 3", out)
+	}
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+}
