@@ -276,8 +276,16 @@ type stoppedG struct {
 // stoppedGs lists the goroutines stopped at a real (not trace) breakpoint,
 // the current thread's first, in every process of the session.
 func (ss *session) stoppedGs(st *api.DebuggerState) []stoppedG {
-	d, _ := ss.debugger()
-	pids := ss.threadPids(d, st)
+	// The processes of the threads, asked of the session only when a
+	// thread other than the current one is at a breakpoint (rare).
+	var pids map[int]int
+	threadOf := func(th *api.Thread) int {
+		if pids == nil {
+			d, _ := ss.debugger()
+			pids = ss.threadPids(d, st)
+		}
+		return ss.threadOfThread(th, pids)
+	}
 	var gs []stoppedG
 	cur := st.CurrentThread
 	if cur != nil && cur.Breakpoint != nil && !cur.Breakpoint.Tracepoint {
@@ -288,14 +296,14 @@ func (ss *session) stoppedGs(st *api.DebuggerState) []stoppedG {
 	}
 	for _, th := range st.Threads {
 		if th.Function != nil && th.Function.Name() == "runtime.breakpoint" {
-			gs = append(gs, stoppedG{ss.threadOfThread(th, pids), th})
+			gs = append(gs, stoppedG{threadOf(th), th})
 			continue
 		}
 		if cur != nil && th.ID == cur.ID {
 			continue
 		}
 		if th.Breakpoint != nil && !th.Breakpoint.Tracepoint {
-			gs = append(gs, stoppedG{ss.threadOfThread(th, pids), th})
+			gs = append(gs, stoppedG{threadOf(th), th})
 		}
 	}
 	return gs

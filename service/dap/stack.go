@@ -80,15 +80,15 @@ type debuggedProcess struct {
 // one launched or attached) first; none selected in a session that
 // cannot say (a core file, an error).
 func (ss *session) processes(st *api.DebuggerState) []debuggedProcess {
-	_, c := ss.debugger()
-	tgts, err := c.ListTargets()
-	if err != nil || len(tgts) == 0 || (len(tgts) == 1 && tgts[0].Pid == c.ProcessPid()) {
+	d, c := ss.debugger()
+	pids := d.LivePids()
+	if len(pids) == 0 || (len(pids) == 1 && pids[0] == c.ProcessPid()) {
 		// One process: no selection to make, as before.
 		return []debuggedProcess{{selected: true}}
 	}
-	out := make([]debuggedProcess, 0, len(tgts))
-	for _, t := range tgts {
-		out = append(out, debuggedProcess{pid: t.Pid, selected: st != nil && t.Pid == st.Pid})
+	out := make([]debuggedProcess, 0, len(pids))
+	for _, pid := range pids {
+		out = append(out, debuggedProcess{pid: pid, selected: st != nil && pid == st.Pid})
 	}
 	return out
 }

@@ -42,3 +42,16 @@ func (d *Debugger) ThreadPids() map[int]int {
 	}
 	return out
 }
+
+// LivePids lists the pids of the session's live processes, the first one
+// (attached or launched) first: cheaper than ListTargets, which reads each
+// process's current thread.
+func (d *Debugger) LivePids() []int {
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	var out []int
+	for it := (proc.ValidTargets{Group: d.grp}); it.Next(); {
+		out = append(out, it.Pid())
+	}
+	return out
+}
