@@ -67,7 +67,11 @@ func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
 		p.g.spawned(p, k.pid, cmd)
 		return
 	}
-	if err := checkDebugInfo(k.pid, p.g.debugInfoDirs); err != nil {
+	err := checkGoProgram(k.pid)
+	if err == nil {
+		err = checkDebugInfo(k.pid, p.g.debugInfoDirs)
+	}
+	if err != nil {
 		log.Warnf("dlv-listen backend: child %d %q of process %d cannot be debugged, let go: %v", k.pid, cmd, p.pid, err)
 		p.letKidGo(k, stop)
 		return
