@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
 
@@ -85,6 +86,16 @@ func TestAttachJobPipeline(t *testing.T) {
 		}
 		_ = sh.Process.Kill()
 		_ = sh.Wait()
+		// Gone before TempDir's cleanup removes their counter files.
+		deadline := time.Now().Add(jcTimeout)
+		for _, k := range kids {
+			for time.Now().Before(deadline) {
+				if st, _, err := testprog.ProcStat(k); err != nil || st == 'Z' {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
 	})
 	pollFor(t, "both ends counting", func() bool {
 		kids = childrenOf(sh.Process.Pid)
