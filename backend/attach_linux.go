@@ -359,7 +359,7 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 		return nil, fmt.Errorf("open memory of process %d: %w", p.pid, err)
 	}
 	p.mem = mem
-	g := newGroup(p)
+	g := newGroup(p, debugInfoDirs)
 	grp, addTarget := proc.NewGroup(g, proc.NewTargetGroupConfig{
 		DebugInfoDirs: debugInfoDirs,
 		StopReason:    reason,
