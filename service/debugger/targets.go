@@ -174,6 +174,17 @@ func (d *Debugger) materializedIn(lbp *proc.LogicalBreakpoint) int {
 	return pid
 }
 
+// OnNewProcess registers fn to be called for each process that joins the
+// session from now on (a followed child), before it runs, on the
+// goroutine running the command: a front end that set something on the
+// first process (Process) sets it on the new one there. fn must not call
+// the Debugger. Nothing joins a session on a core file.
+func (d *Debugger) OnNewProcess(fn func(*backend.Process)) {
+	if !d.isCore() {
+		backend.OnNewProcess(d.grp, fn)
+	}
+}
+
 // FollowExec turns following exec'd children on or off, as Delve's
 // debugger does: with it on, a child that execs a program whose command
 // line matches regex ("" = any) becomes a new target of the session. An
