@@ -381,14 +381,12 @@ func TestAttachJob(t *testing.T) {
 	if err := syscall.Kill(-pgid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	tc.expectOutput("process "+itoa(produce)+" stopped by SIGSTOP", timeout)
-	tc.expectOutput("process "+itoa(consume)+" stopped by SIGSTOP", timeout)
-	tc.expectOutput("job "+itoa(pgid)+" stopped", timeout)
+	tc.expectOutputs(timeout, "process "+itoa(produce)+" stopped by SIGSTOP", "process "+itoa(consume)+" stopped by SIGSTOP", "job "+itoa(pgid)+" stopped")
 	assertFrozen(t, produceOut)
 	if err := syscall.Kill(-pgid, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	tc.expectOutput("job "+itoa(pgid)+" continued", timeout)
+	tc.expectOutputs(timeout, "process "+itoa(produce)+" continued", "process "+itoa(consume)+" continued", "job "+itoa(pgid)+" continued")
 	waitAdvance(t, consumeOut, counter(t, consumeOut))
 
 	tc.DisconnectRequest()
@@ -513,4 +511,14 @@ func TestFollowExecSameBinary(t *testing.T) {
 	}
 	tc.DisconnectRequest()
 	expect[*dap.DisconnectResponse](tc, timeout)
+}
+
+// expectOutputs reads until an output event holding each of subs has
+// come, in any order (those already read count).
+func (tc *testClient) expectOutputs(d time.Duration, subs ...string) {
+	tc.t.Helper()
+	deadline := time.Now().Add(d)
+	for _, sub := range subs {
+		tc.expectOutput(sub, time.Until(deadline))
+	}
 }

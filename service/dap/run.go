@@ -330,7 +330,9 @@ func (ss *session) stoppedOnBreakpoint(st *api.DebuggerState) (int, *api.Breakpo
 // stopped event, or exited and terminated events.
 func (ss *session) runUntilStopAndNotify(cmd string) {
 	st, err := ss.runUntilStop(cmd)
-	if ss.isClosed() {
+	if ss.isClosed() || ss.left() {
+		// The client has left (disconnect): the halt that ended the
+		// session is no stop to show it.
 		return
 	}
 	d, c := ss.debugger()
