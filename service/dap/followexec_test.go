@@ -497,6 +497,22 @@ func TestFollowExecSameBinary(t *testing.T) {
 	if !strings.Contains(list, "*\t"+itoa(child)+"\t") || !strings.Contains(list, "\t"+itoa(parent)+"\t") {
 		t.Errorf("dlv target list:\n%s\nwant the parent and the child, the child selected", list)
 	}
+	repl := func(cmd string) string {
+		t.Helper()
+		tc.EvaluateRequest(cmd, 0, "repl")
+		return expect[*dap.EvaluateResponse](tc, timeout).Body.Result
+	}
+	if got := repl("dlv target follow-exec"); got != "Follow exec mode is enabled" {
+		t.Errorf("dlv target follow-exec: %q", got)
+	}
+	tc.EvaluateRequest("dlv target follow-exec -on child([", 0, "repl")
+	if er := expect[*dap.ErrorResponse](tc, timeout); !strings.Contains(er.Body.Error.Format, `"child(["`) {
+		t.Errorf("dlv target follow-exec with a bad regex: %q, want the regex named", er.Body.Error.Format)
+	}
+	repl("dlv target switch " + itoa(parent))
+	if list := repl("dlv target list"); !strings.Contains(list, "*\t"+itoa(parent)+"\t") {
+		t.Errorf("dlv target list after switching to the parent:\n%s", list)
+	}
 	tc.ContinueRequest(stop.Body.ThreadId)
 	expect[*dap.ContinueResponse](tc, timeout)
 	if m, ok := tc.waitStopOrExit().(*dap.ExitedEvent); !ok || m.Body.ExitCode != 0 {

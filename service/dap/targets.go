@@ -45,6 +45,8 @@ func (ss *session) onTargetEvent(ev debugger.TargetEvent) {
 			SystemProcessId: ev.Pid,
 			IsLocalProcess:  true,
 		}})
+	case debugger.ProcessExited:
+		ss.threadIDs.forget(ev.Pid)
 	case debugger.BreakpointMaterialized:
 		bp := ev.Breakpoint
 		if bp == nil {

@@ -93,9 +93,24 @@ func (t *threadIDs) lookup(id int) (procGoroutine, error) {
 }
 
 // several reports whether a goroutine of a process other than the first
-// was ever shown: thread names then say their process.
+// was ever shown: a request's thread may then be of another process than
+// the selected one.
 func (t *threadIDs) several() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.byKey) > 0
+	return t.next > childThreadBase
+}
+
+// forget drops the ids of an exited process's goroutines: a long session
+// with many short-lived children keeps only the live ones. Ids are still
+// never handed out again.
+func (t *threadIDs) forget(pid int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, id := range t.byKey {
+		if k.pid == pid {
+			delete(t.byKey, k)
+			delete(t.byID, id)
+		}
+	}
 }

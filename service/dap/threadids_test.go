@@ -34,4 +34,11 @@ func TestThreadIDs(t *testing.T) {
 	if !ids.several() {
 		t.Error("several processes shown, several() false")
 	}
+	ids.forget(200)
+	if _, err := ids.lookup(a); err == nil {
+		t.Errorf("lookup(%d) of an exited process's goroutine: no error", a)
+	}
+	if c := ids.id(200, 1); c == a || c < childThreadBase {
+		t.Errorf("a goroutine of a new process 200 got id %d (the exited one's was %d)", c, a)
+	}
 }
