@@ -140,6 +140,17 @@ func TestFollowExecLaunch(t *testing.T) {
 		t.Errorf("stack of the parent's goroutine 1: %q, want main.main in it", parentFns)
 	}
 
+	// next in the child: it steps there, on the same thread; then select
+	// the child again (the parent's stack above selected the parent).
+	tc.NextRequest(stop.Body.ThreadId)
+	expect[*dap.NextResponse](tc, timeout)
+	if st := expectEvent[*dap.StoppedEvent](tc, timeout); st.Body.Reason != "step" || st.Body.ThreadId != stop.Body.ThreadId {
+		t.Fatalf("after next in the child: stopped %+v, want a step on thread %d", st.Body, stop.Body.ThreadId)
+	}
+	if top := tc.topFrame(stop.Body.ThreadId); top.Name != "main.onlyInChild" || top.Line != childLine+1 {
+		t.Fatalf("after next in the child at %s:%d, want main.onlyInChild:%d", top.Name, top.Line, childLine+1)
+	}
+
 	// Continue through every child's stop to the end.
 	for {
 		tc.ContinueRequest(stop.Body.ThreadId)
