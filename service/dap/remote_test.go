@@ -4,6 +4,7 @@ package dap
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,4 +125,34 @@ func closeAtEnd(t *testing.T, d *debugger.Debugger) {
 			syscallKill(d.Client().ProcessPid())
 		}
 	})
+}
+
+// TestRemoteAttachFollowExec: followExec in a remote attach turns
+// follow-exec on in the existing session; "job" is refused there before
+// anything is done, and a bad regex leaves follow-exec as it was.
+func TestRemoteAttachFollowExec(t *testing.T) {
+	bin := testprog.Build(t, "dapprog")
+	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAtEnd(t, d)
+	tc := serveExisting(t, d, Config{Log: t.Logf})
+	tc.initialize()
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote", "job": true})
+	if er := expect[*dap.ErrorResponse](tc, timeout); !strings.Contains(er.Body.Error.Format, "'job' needs mode \"local\"") {
+		t.Errorf("remote attach with job: %q", er.Body.Error.Format)
+	}
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote", "followExec": true, "followExecRegex": "a("})
+	if er := expect[*dap.ErrorResponse](tc, timeout); !strings.Contains(er.Body.Error.Format, `"a("`) {
+		t.Errorf("remote attach with a bad regex: %q", er.Body.Error.Format)
+	}
+	if d.FollowExecEnabled() {
+		t.Errorf("follow-exec on after a refused attach")
+	}
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote", "followExec": true, "followExecRegex": "dapprog"})
+	expect[*dap.AttachResponse](tc, timeout)
+	if !d.FollowExecEnabled() {
+		t.Errorf("follow-exec off after a remote attach with followExec")
+	}
 }
