@@ -54,13 +54,8 @@ func serveExisting(t *testing.T, d *debugger.Debugger, cfg Config) *testClient {
 // attach are refused there, with dlv's words; a disconnect without
 // AcceptMulti ends the session (a launched program is killed).
 func TestRemoteAttach(t *testing.T) {
-	bin := testprog.Build(t, "dapprog")
-	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, d := launchExisting(t)
 	pid := d.Client().ProcessPid()
-	closeAtEnd(t, d)
 
 	tc := serveExisting(t, d, Config{Log: t.Logf})
 	tc.initialize()
@@ -83,12 +78,7 @@ func TestRemoteAttach(t *testing.T) {
 // TestRemoteAttachAcceptMulti: with AcceptMulti the session outlives the
 // client, running, and a second client can attach.
 func TestRemoteAttachAcceptMulti(t *testing.T) {
-	bin := testprog.Build(t, "dapprog")
-	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeAtEnd(t, d)
+	_, d := launchExisting(t)
 	for round := range 2 {
 		tc := serveExisting(t, d, Config{Log: t.Logf, AcceptMulti: true})
 		tc.initialize()
@@ -131,12 +121,7 @@ func closeAtEnd(t *testing.T, d *debugger.Debugger) {
 // follow-exec on in the existing session; "job" is refused there before
 // anything is done, and a bad regex leaves follow-exec as it was.
 func TestRemoteAttachFollowExec(t *testing.T) {
-	bin := testprog.Build(t, "dapprog")
-	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeAtEnd(t, d)
+	_, d := launchExisting(t)
 	tc := serveExisting(t, d, Config{Log: t.Logf})
 	tc.initialize()
 	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote", "job": true})
@@ -155,4 +140,17 @@ func TestRemoteAttachFollowExec(t *testing.T) {
 	if !d.FollowExecEnabled() {
 		t.Errorf("follow-exec off after a remote attach with followExec")
 	}
+}
+
+// launchExisting launches dapprog in a session of its own, as a headless
+// dlv-listen does, ended when the test ends.
+func launchExisting(t *testing.T) (bin string, d *debugger.Debugger) {
+	t.Helper()
+	bin = testprog.Build(t, "dapprog")
+	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAtEnd(t, d)
+	return bin, d
 }
