@@ -230,6 +230,9 @@ func (g *group) continueAll(cctx *proc.ContinueOnceContext, live []*Process) (pr
 		}()
 	}
 	for _, p := range live {
+		p.dropStaleHalt() // before any goroutine can halt another
+	}
+	for _, p := range live {
 		start(p)
 	}
 	// proc's ResumeChan says the program runs: once every process does.
