@@ -41,6 +41,9 @@ import (
 // following reports whether follow-exec is on, and the regex a child's
 // command line must match (nil: any).
 func (g *group) following() (bool, func(string) bool) {
+	if g == nil {
+		return false, nil // attach, before the group is made
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.follow {
@@ -67,7 +70,11 @@ func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
 		p.g.spawned(p, k.pid, cmd)
 		return
 	}
-	if err := checkDebugInfo(k.pid, p.g.debugInfoDirs); err != nil {
+	err := checkGoProgram(k.pid)
+	if err == nil {
+		err = checkDebugInfo(k.pid, p.g.debugInfoDirs)
+	}
+	if err != nil {
 		log.Warnf("dlv-listen backend: child %d %q of process %d cannot be debugged, let go: %v", k.pid, cmd, p.pid, err)
 		p.letKidGo(k, stop)
 		return
