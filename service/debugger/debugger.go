@@ -93,7 +93,7 @@ type Debugger struct {
 	// materialized are the breakpoints proc materialized in a target it
 	// is adding, told once it has (targetMu; flushMaterialized).
 	materialized []*proc.LogicalBreakpoint
-	procs        processSet   // the job control of every process (processes.go)
+	procs        processSet // the job control of every process (processes.go)
 
 	warnMu   sync.Mutex
 	warnings []string // Warnings
