@@ -90,7 +90,10 @@ type Debugger struct {
 	dumpState proc.DumpState
 
 	targetEvents targetEvents // OnTargetEvent's receivers (targets.go)
-	procs        processSet   // the job control of every process (processes.go)
+	// materialized are the breakpoints proc materialized in a target it
+	// is adding, told once it has (targetMu; flushMaterialized).
+	materialized []*proc.LogicalBreakpoint
+	procs        processSet // the job control of every process (processes.go)
 
 	warnMu   sync.Mutex
 	warnings []string // Warnings

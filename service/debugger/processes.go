@@ -43,7 +43,11 @@ func (d *Debugger) watchProcesses() {
 		d.jobs.end()
 		return
 	}
-	backend.OnNewProcess(d.grp, func(p *backend.Process) { d.watchProcess(p, false) })
+	backend.OnNewProcess(d.grp, func(p *backend.Process) {
+		d.watchProcess(p, false)
+		// On proc's goroutine inside the command: targetMu is held.
+		d.flushMaterialized(p.Pid())
+	})
 }
 
 // watchProcess subscribes to p's job-control events at once (a process
