@@ -549,3 +549,22 @@ func (tc *testClient) expectOutputs(d time.Duration, subs ...string) {
 		tc.expectOutput(sub, time.Until(deadline))
 	}
 }
+
+// TestAttachJobBadPid: a whole-job attach to a pid that does not exist
+// fails with one line naming the pid.
+func TestAttachJobBadPid(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := procguard.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	gone := cmd.Process.Pid
+	_ = cmd.Wait()
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": gone, "job": true})
+	msg := expect[*dap.ErrorResponse](tc, startTimeout).Body.Error.Format
+	if !strings.Contains(msg, itoa(gone)) || strings.Contains(msg, "\n") {
+		t.Errorf("job attach to the gone pid %d: %q, want one line naming it", gone, msg)
+	}
+	t.Logf("%s", msg)
+}
