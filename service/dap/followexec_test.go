@@ -568,3 +568,71 @@ func TestAttachJobBadPid(t *testing.T) {
 	}
 	t.Logf("%s", msg)
 }
+
+// TestFollowExecManyChildren: 20 children, each followed and stopped once
+// at a breakpoint in its own code: one "process" event and one stop per
+// child (none lost, none doubled), each on a thread id of its own, and
+// every child exits with 3.
+func TestFollowExecManyChildren(t *testing.T) {
+	childBin, childSrc, childLine := childprog(t)
+	spawner := testprog.Build(t, "spawner")
+	dir := t.TempDir()
+	stdout := filepath.Join(dir, "stdout")
+	const rounds, per = 10, 2
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.LaunchRequestWithArgs(map[string]any{
+		"request": "launch", "mode": "exec", "program": spawner, "followExec": true,
+		"args":     []string{"-out", filepath.Join(dir, "counter"), "-rounds", itoa(rounds), "-per", itoa(per), "-period", "1ms", "-exec", childBin},
+		"stdoutTo": stdout,
+	})
+	parent := expect[*dap.ProcessEvent](tc, startTimeout).Body.SystemProcessId
+	killAtEnd(t, parent)
+	expect[*dap.LaunchResponse](tc, timeout)
+	tc.SetBreakpointsRequest(childSrc, []int{childLine})
+	expect[*dap.SetBreakpointsResponse](tc, timeout)
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+
+	threads := map[int]bool{}
+	for {
+		m := tc.waitStopOrExit()
+		if ex, ok := m.(*dap.ExitedEvent); ok {
+			if ex.Body.ExitCode != 0 {
+				t.Errorf("parent exited with %d", ex.Body.ExitCode)
+			}
+			break
+		}
+		stop := m.(*dap.StoppedEvent)
+		if stop.Body.Reason != "breakpoint" || threads[stop.Body.ThreadId] {
+			t.Fatalf("stop %d: %+v (threads so far %v)", len(threads)+1, stop.Body, threads)
+		}
+		threads[stop.Body.ThreadId] = true
+		tc.ContinueRequest(stop.Body.ThreadId)
+		expect[*dap.ContinueResponse](tc, timeout)
+	}
+	expectEvent[*dap.TerminatedEvent](tc, timeout)
+	children := map[int]bool{}
+	for _, pe := range seenOf[*dap.ProcessEvent](tc) {
+		if children[pe.Body.SystemProcessId] {
+			t.Errorf("two process events for %d", pe.Body.SystemProcessId)
+		}
+		children[pe.Body.SystemProcessId] = true
+	}
+	if len(threads) != rounds*per || len(children) != rounds*per {
+		t.Errorf("%d stops and %d process events, want %d each", len(threads), len(children), rounds*per)
+	}
+	out, _ := os.ReadFile(stdout)
+	lines := childLineRe.FindAllStringSubmatch(string(out), -1)
+	if len(lines) != rounds*per {
+		t.Fatalf("spawner output %q: want %d child lines", out, rounds*per)
+	}
+	for _, l := range lines {
+		if l[3] != "exit" || l[4] != "3" {
+			t.Errorf("child %s: %s %s, want exit 3", l[1], l[3], l[4])
+		}
+	}
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+}
