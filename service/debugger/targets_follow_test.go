@@ -175,6 +175,7 @@ func TestJobAttach(t *testing.T) {
 	}
 	s := attachWith(t, nil, ends[0], debugger.Config{Job: true})
 	warns := s.d.Warnings()
+	t.Logf("warnings: %q", warns)
 	if len(warns) != 1 || !strings.Contains(warns[0], fmt.Sprintf("%d (bash", pgid)) {
 		t.Errorf("warnings %q, want one naming the shell %d", warns, pgid)
 	}
@@ -201,6 +202,18 @@ func TestJobAttach(t *testing.T) {
 	}
 	if !strings.HasSuffix(js.Text, fmt.Sprintf("job %d is stopped by SIGTSTP: all 2 processes", pgid)) {
 		t.Errorf("jobs says %q", js.Text)
+	}
+	// The network clients' log names the process of each change.
+	evs, _ := s.d.JobEventsAfter(0)
+	var stopped []int
+	for _, ev := range evs {
+		if ev.Kind == jobapi.EventStopped {
+			stopped = append(stopped, ev.Pid)
+		}
+	}
+	slices.Sort(stopped)
+	if !slices.Equal(stopped, ends) {
+		t.Errorf("job events %+v: want one stop of each of %v", evs, ends)
 	}
 	if err := syscall.Kill(-pgid, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
