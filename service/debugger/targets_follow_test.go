@@ -175,6 +175,7 @@ func TestJobAttach(t *testing.T) {
 	}
 	s := attachWith(t, nil, ends[0], debugger.Config{Job: true})
 	warns := s.d.Warnings()
+	t.Logf("warnings: %q", warns)
 	if len(warns) != 1 || !strings.Contains(warns[0], fmt.Sprintf("%d (bash", pgid)) {
 		t.Errorf("warnings %q, want one naming the shell %d", warns, pgid)
 	}
@@ -202,8 +203,21 @@ func TestJobAttach(t *testing.T) {
 	if !strings.HasSuffix(js.Text, fmt.Sprintf("job %d is stopped by SIGTSTP: all 2 processes", pgid)) {
 		t.Errorf("jobs says %q", js.Text)
 	}
-	if err := syscall.Kill(-pgid, syscall.SIGCONT); err != nil {
-		t.Fatal(err)
+	// The network clients' log names the process of each change.
+	evs, _ := s.d.JobEventsAfter(0)
+	var stopped []int
+	for _, ev := range evs {
+		if ev.Kind == jobapi.EventStopped {
+			stopped = append(stopped, ev.Pid)
+		}
+	}
+	slices.Sort(stopped)
+	if !slices.Equal(stopped, ends) {
+		t.Errorf("job events %+v: want one stop of each of %v", evs, ends)
+	}
+	// signal in a job session signals the job, as the shell's fg does.
+	if line, err := s.d.Signal("CONT"); err != nil || line != fmt.Sprintf("sent SIGCONT to job %d", pgid) {
+		t.Fatalf("signal CONT: %q, %v", line, err)
 	}
 	s.notes.has(t, fmt.Sprintf("process %d continued (SIGCONT)", ends[0]), fmt.Sprintf("process %d continued (SIGCONT)", ends[1]),
 		fmt.Sprintf("job %d continued: all 2 processes", pgid))
@@ -292,5 +306,57 @@ func TestLaunchedCloseKillsEveryProcess(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+	}
+}
+
+// TestJobAttachStopped: a job stopped before the attach stays stopped
+// through attach (no job change announced: it is the state it starts in)
+// and detach.
+func TestJobAttachStopped(t *testing.T) {
+	pgid, _, _ := startJob(t)
+	ends := membersOf(t, pgid)
+	if err := syscall.Kill(-pgid, syscall.SIGTSTP); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range append([]int{pgid}, ends...) {
+		waitStat(t, pid, 'T')
+	}
+	s := attachWith(t, nil, ends[1], debugger.Config{Job: true})
+	js := s.d.JobStatus()
+	if js.Job == nil || js.Job.Pgid != pgid || js.Job.State != jobapi.StateStopped || len(js.Job.Processes) != 2 {
+		t.Fatalf("JobStatus.Job %+v, want job %d stopped with 2 processes", js.Job, pgid)
+	}
+	if want := fmt.Sprintf("job %d is stopped by SIGTSTP: all 2 processes", pgid); !strings.HasSuffix(js.Text, want) {
+		t.Errorf("jobs says %q, want it to end with %q", js.Text, want)
+	}
+	if err := s.c.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	for _, n := range s.notes.all() {
+		if strings.HasPrefix(n, "job ") {
+			t.Errorf("notice %q: the job did not change", n)
+		}
+	}
+	for _, pid := range ends {
+		waitStat(t, pid, 'T')
+		if _, tracer, _ := testprog.ProcStat(pid); tracer != 0 {
+			t.Errorf("process %d still traced by %d after detach", pid, tracer)
+		}
+	}
+}
+
+// waitStat waits until /proc/PID/stat says state.
+func waitStat(t *testing.T, pid int, state byte) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st, _, err := testprog.ProcStat(pid)
+		if err == nil && st == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d in state %c (%v), want %c", pid, st, err, state)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

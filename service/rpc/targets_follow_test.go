@@ -52,12 +52,16 @@ func TestTerminalTargets(t *testing.T) {
 	if out := run("breakpoints"); !strings.Contains(out, fmt.Sprintf("Breakpoint %d (suspended) at main.tick\n", bp.ID)) {
 		t.Errorf("breakpoints:\n%s", out)
 	}
-	run("continue")
+	cont := run("continue")
 	st, err := s.c.GetState()
 	if err != nil || st.Pid == job.Pid || st.CurrentThread == nil || st.CurrentThread.Function == nil || st.CurrentThread.Function.Name() != "main.tick" {
 		t.Fatalf("after continue: %+v, %v; want a child in main.tick", st, err)
 	}
 	child := st.Pid
+	// As stock dlv's terminal says it, from proc's event.
+	if !regexp.MustCompile(fmt.Sprintf(`Spawned new process '\S+counter -out \S+ -iterations 20' \(%d\)`, child)).MatchString(cont) {
+		t.Errorf("continue said:\n%s\nwant the spawn of %d", cont, child)
+	}
 	out := run("target list")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 || !regexp.MustCompile(fmt.Sprintf(`(?m)^\*\s+%d\s+\S+counter -out `, child)).MatchString(out) ||
