@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-delve/delve/pkg/logflags"
 	"github.com/go-delve/delve/pkg/proc"
@@ -215,12 +216,21 @@ func (g *group) continueAll(cctx *proc.ContinueOnceContext, live []*Process) (pr
 	running := 0
 	var resumeWait sync.WaitGroup
 	halting := false
+	// groupHalt is the halt one process's stop asks of the others. Like
+	// proc's manual-stop flag it outlives the token in haltc, which a
+	// step over a breakpoint at the start of a continue may take.
+	var groupHalt atomic.Bool
+	halt := func() {
+		halting = true
+		groupHalt.Store(true)
+		g.requestHalt()
+	}
 	start := func(p *Process) {
 		running++
 		resumeWait.Add(1)
 		var once sync.Once
 		rc := runCtx{
-			manualStop: cctx.GetManualStopRequested,
+			manualStop: func() bool { return groupHalt.Load() || cctx.GetManualStopRequested() },
 			resumed:    func() { once.Do(resumeWait.Done) },
 		}
 		go func() {
@@ -262,8 +272,7 @@ func (g *group) continueAll(cctx *proc.ContinueOnceContext, live []*Process) (pr
 					lastErr = r.err
 				}
 				if !halting {
-					halting = true
-					g.requestHalt()
+					halt()
 				}
 			default:
 				if report == nil || (!report.trapped && r.trapped) {
@@ -271,8 +280,7 @@ func (g *group) continueAll(cctx *proc.ContinueOnceContext, live []*Process) (pr
 					report = &rr
 				}
 				if !halting {
-					halting = true
-					g.requestHalt()
+					halt()
 				}
 			}
 		case <-g.bornc:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-delve/delve/pkg/logflags"
 	"github.com/go-delve/delve/pkg/proc"
+	"golang.org/x/sys/unix"
 )
 
 // AttachJob attaches to every process in the process group of pid (a
@@ -45,6 +46,12 @@ func AttachJob(pid int, debugInfoDirs []string) (*proc.TargetGroup, []Skipped, e
 		debug   []int
 	)
 	for _, m := range members {
+		if m != pid && (transient(m) || vforkedBy(m, members)) {
+			// A child of a member that is ending, or already gone: the
+			// job's own churn (os/exec children share their parent's
+			// process group), not a member to refuse the attach for.
+			continue
+		}
 		if err := checkAttachable(m); err != nil {
 			refused = append(refused, strings.TrimPrefix(err.Error(), "attach to "))
 			continue
@@ -79,7 +86,7 @@ func AttachJob(pid int, debugInfoDirs []string) (*proc.TargetGroup, []Skipped, e
 	}
 	g, _ := groupOf(grp)
 	for _, m := range debug[1:] {
-		if err := g.attachMember(m, grp); err != nil {
+		if err := g.attachMember(m, grp); err != nil && !transient(m) {
 			logflags.DebuggerLogger().Warnf("dlv-listen backend: job %d: member %d left alone: %v", pgid, m, err)
 			skipped = append(skipped, Skipped{Pid: m, Comm: commOf(m), Reason: err.Error()})
 		}
@@ -162,4 +169,44 @@ func checkGoProgram(pid int) error {
 	}
 	path, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 	return fmt.Errorf("process %d: %s is not a Go program", pid, strings.TrimSuffix(path, " (deleted)"))
+}
+
+// transient reports whether pid is gone or a zombie, or a child that a
+// debugged process of ours already traces (a member's child the kernel
+// attached to us, which the member's tracer lets go or follows).
+func transient(pid int) bool {
+	st := readStatus(fmt.Sprintf("/proc/%d/status", pid))
+	state := st["State"]
+	if state == "" || state[0] == 'Z' || state[0] == 'X' {
+		return true
+	}
+	tracer, _ := strconv.Atoi(st["TracerPid"])
+	return tracer != 0 && tgidOf(tracer) == os.Getpid()
+}
+
+// vforkedBy reports whether pid shares its memory with its parent, a
+// member of the job: a vfork child (os/exec) that has not exec'd yet. It
+// runs the parent's code in the parent's memory, where the parent's
+// breakpoints are; it is not a program of its own until its exec.
+func vforkedBy(pid int, members []int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(b[i+1:])) // state ppid ...
+	if len(f) < 2 {
+		return false
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	for _, m := range members {
+		if m == ppid {
+			r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(ppid), uintptr(pid), kcmpVM, 0, 0, 0)
+			return errno == 0 && r == 0
+		}
+	}
+	return false
 }
