@@ -354,12 +354,7 @@ func listTasks(pid int) ([]int, error) {
 // initialize opens the process's memory, builds the proc target group and
 // loads the executable's debug information.
 func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.StopReason) (*proc.TargetGroup, error) {
-	mem, err := openMem(p.pid)
-	if err != nil {
-		return nil, fmt.Errorf("open memory of process %d: %w", p.pid, err)
-	}
-	p.mem = mem
-	g := newGroup(p)
+	g := newGroup(p, debugInfoDirs)
 	grp, addTarget := proc.NewGroup(g, proc.NewTargetGroupConfig{
 		DebugInfoDirs: debugInfoDirs,
 		StopReason:    reason,
@@ -367,6 +362,22 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 	})
 	p.grp = grp
 	g.addTarget = addTarget
+	if err := p.becomeTarget(path, reason); err != nil {
+		return nil, err
+	}
+	return grp, nil
+}
+
+// becomeTarget makes the process a target of its group through proc's
+// AddTargetFunc: it opens its memory and loads the executable's debug
+// information. For a process attached running, the load runs while it
+// runs free, and it is stopped at the end.
+func (p *Process) becomeTarget(path string, reason proc.StopReason) error {
+	mem, err := openMem(p.pid)
+	if err != nil {
+		return fmt.Errorf("open memory of process %d: %w", p.pid, err)
+	}
+	p.mem = mem
 	// While the program runs free, proc's one register read in building
 	// the target (GetG, for the selected goroutine; proc ignores its
 	// error) is declined, so the rest runs before the stop too: the first
@@ -377,27 +388,30 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 	if !deferred {
 		current = p.pickTrap(nil)
 	}
-	tgt, err := addTarget(p, p.pid, current, path, reason, cmdline(p.pid))
+	tgt, err := p.g.addTarget(p, p.pid, current, path, reason, cmdline(p.pid))
 	p.free.declineRegs.Store(false)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if tgt == nil {
+		return fmt.Errorf("process %d was not made a target (follow-exec is off)", p.pid)
 	}
 	if err := linutil.ElfUpdateSharedObjects(p); err != nil {
-		return nil, err
+		return err
 	}
 	if deferred {
 		p.warmGoroutineLookup()
 		// Now stop, and select the goroutine as proc would have.
 		if err := p.stopFreeRun(); err != nil {
-			return nil, err
+			return err
 		}
 		if th := tgt.CurrentThread(); th != nil {
 			if err := tgt.SwitchThread(th.ThreadID()); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return grp, nil
+	return nil
 }
 
 // explainLoadError names the executable when its debug information is what

@@ -16,11 +16,40 @@ import (
 // process exits, a halt is requested, or (under PolicyReport) a group-stop
 // begins. It follows the contract of proc.ProcessGroup.ContinueOnce.
 func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, proc.StopReason, error) {
+	rc := runCtx{manualStop: cctx.GetManualStopRequested, resumed: func() {
+		if cctx.ResumeChan != nil {
+			close(cctx.ResumeChan)
+			cctx.ResumeChan = nil
+		}
+	}}
+	trap, _, err := p.run(rc)
+	if err != nil {
+		if _, exited := err.(proc.ErrProcessExited); exited {
+			return nil, proc.StopExited, err
+		}
+		return nil, proc.StopUnknown, err
+	}
+	return trap, proc.StopUnknown, nil
+}
+
+// runCtx is what one process's continue needs of proc's
+// ContinueOnceContext: whether a manual stop was asked for, and a way to
+// say the threads run. A group of several processes gives each its own
+// (group_linux.go).
+type runCtx struct {
+	manualStop func() bool
+	resumed    func()
+}
+
+// run is continueOnce for one process of the group: it returns the thread
+// to report and whether it trapped (false: it was halted), or the error
+// that ended the process or the continue.
+func (p *Process) run(rc runCtx) (*Thread, bool, error) {
 	if ok, err := p.Valid(); !ok {
-		return nil, proc.StopExited, err
+		return nil, false, err
 	}
 	if err := p.needStopped(); err != nil {
-		return nil, proc.StopUnknown, err
+		return nil, false, err
 	}
 	// A halt token left from a request proc already honoured between two
 	// ContinueOnce calls is stale; a new one is caught by the flag below.
@@ -30,6 +59,7 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 	}
 	var (
 		trap           *Thread
+		trapped        bool
 		err            error
 		reportHalt     bool
 		releaseStarted bool
@@ -39,28 +69,28 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 			releaseStarted = true
 			return
 		}
-		trap, reportHalt, err = p.continueOnTracer(cctx)
+		trap, trapped, reportHalt, err = p.continueOnTracer(rc)
 	}) {
 		releaseStarted = true // the session ended meanwhile
 	}
 	if releaseStarted {
-		return nil, proc.StopUnknown, proc.ErrProcessDetached
+		return nil, false, proc.ErrProcessDetached
 	}
 	if err != nil {
-		return nil, proc.StopUnknown, err
+		return nil, false, err
 	}
 	if err := linutil.ElfUpdateSharedObjects(p); err != nil {
-		return nil, proc.StopUnknown, err
+		return nil, false, err
 	}
 	if reportHalt && p.grp != nil {
 		// A group-stop under PolicyReport, or an intercepted signal: make
 		// proc end Continue with a manual stop.
 		_ = p.grp.RequestManualStop()
 	}
-	return trap, proc.StopUnknown, nil
+	return trap, trapped, nil
 }
 
-func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread, reportHalt bool, err error) {
+func (p *Process) continueOnTracer(rc runCtx) (trap *Thread, trapped, reportHalt bool, err error) {
 	// Threads sitting on a breakpoint step over it first. A thread halted
 	// inside a system call has nothing to step over yet: it will execute
 	// the syscall instruction again and meet the breakpoint after it, as
@@ -75,7 +105,7 @@ func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread
 		}
 		if err := p.stepInstruction(th); err != nil {
 			if _, stopped := err.(*ErrJobStopped); !stopped {
-				return nil, false, err
+				return nil, false, false, err
 			}
 			// The step did not run: the thread joined a group-stop. It
 			// keeps its breakpoint and steps over it after SIGCONT.
@@ -83,34 +113,31 @@ func (p *Process) continueOnTracer(cctx *proc.ContinueOnceContext) (trap *Thread
 		}
 		th.CurrentBreakpoint.Clear()
 	}
-	if cctx.GetManualStopRequested() {
-		return p.pickTrap(nil), false, nil
+	if rc.manualStop() {
+		return p.pickTrap(nil), false, false, nil
 	}
 	for _, th := range p.threadSlice() {
 		if th.state == held {
 			if err := p.resume(th); err != nil {
-				return nil, false, err
+				return nil, false, false, err
 			}
 		}
 		if th.state != held {
 			th.CurrentBreakpoint.Clear()
 		}
 	}
-	if cctx.ResumeChan != nil {
-		close(cctx.ResumeChan)
-		cctx.ResumeChan = nil
-	}
+	rc.resumed()
 	trap, reportHalt, err = p.waitForTrap()
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if err := p.stopAll(); err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if err := p.settleTraps(); err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
-	return p.pickTrap(trap), reportHalt, nil
+	return p.pickTrap(trap), trap != nil, reportHalt, nil
 }
 
 // waitForTrap handles reports while the process runs. It returns the thread

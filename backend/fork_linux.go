@@ -294,21 +294,27 @@ func (p *Process) kidStop(k *kid, stop listenmode.Stop, release bool) {
 		p.dropKid(k)
 		return
 	}
+	following, _ := p.g.following()
 	if !k.seen {
 		k.seen = true
 		k.shared = p.sharesMemory(k.pid)
-		if k.shared && !release && p.goChildPathClear(k.pid) {
+		if k.shared && !release && !following && p.goChildPathClear(k.pid) {
 			p.letKidGo(k, stop)
 			return
 		}
-		if k.shared && !release {
+		if !k.shared && !release && following {
+			// Kept until it execs (exec_linux.go), with its own memory
+			// cleaned of our breakpoints now.
+			p.cleanKid(k.pid)
+		}
+		if (k.shared || following) && !release {
 			if err := ptraceSetOptions(k.pid, kidOptions); err != nil && err != unix.ESRCH {
 				logflags.DebuggerLogger().Warnf("dlv-listen backend: child %d of process %d: set options: %v", k.pid, p.pid, err)
 			}
 		}
 	}
 	switch {
-	case release || !k.shared:
+	case release || (!k.shared && !following):
 		if stop.Kind == listenmode.KindBreakpoint {
 			// Our trap, with the text back under it: the kid runs the
 			// instruction again, with no SIGTRAP.
@@ -321,9 +327,10 @@ func (p *Process) kidStop(k *kid, stop listenmode.Stop, release bool) {
 		return
 	case stop.Kind == listenmode.KindExec:
 		// A new program, with memory of its own and none of our traps.
-		p.letKidGo(k, stop)
+		p.kidExec(k, stop)
 		return
-	case stop.Kind == listenmode.KindBreakpoint:
+	case stop.Kind == listenmode.KindBreakpoint && k.shared:
+		// (A copy's traps were cleaned: one now is the program's own.)
 		if p.stepKidOverBreakpoint(k) {
 			return
 		}
@@ -542,7 +549,7 @@ func (p *Process) stepKidOverBreakpoint(k *kid) bool {
 		return true
 	}
 	if stop.Kind == listenmode.KindExec {
-		p.letKidGo(k, stop)
+		p.kidExec(k, stop)
 		return true
 	}
 	if pending != 0 {

@@ -88,6 +88,8 @@ type Process struct {
 	grp   *proc.TargetGroup
 	// g is the session's group of processes (targets_linux.go).
 	g *group
+	// cmd is the command line of a child handed over after exec.
+	cmd string
 
 	// free is the phase after attach in which the program runs while
 	// Delve loads its debug information (freerun_linux.go).
@@ -224,6 +226,10 @@ func (p *Process) Valid() (bool, error) {
 func (p *Process) RequestManualStop(cctx *proc.ContinueOnceContext) error {
 	if ok, err := p.Valid(); !ok {
 		return err
+	}
+	if p.g != nil {
+		p.g.requestHalt() // every process of the group stops
+		return nil
 	}
 	select {
 	case p.haltc <- struct{}{}:
@@ -375,11 +381,16 @@ func (p *Process) SupportsBPF() bool { return false }
 
 func (p *Process) StartCallInjection() (func(), error) { return func() {}, nil }
 
-// FollowExec: following execve into a new program is not supported.
+// FollowExec turns following exec'd children on or off (exec_linux.go);
+// proc's TargetGroup.FollowExec calls it for every target. The regex, if
+// any, is set after it by the package's FollowExec.
 func (p *Process) FollowExec(enable bool) error {
-	if enable {
-		return errors.New("follow-exec is not supported by dlv-listen")
+	if p.g == nil {
+		return errors.New("follow-exec: process is not part of a group")
 	}
+	p.g.mu.Lock()
+	p.g.follow, p.g.followRx = enable, nil
+	p.g.mu.Unlock()
 	return nil
 }
 

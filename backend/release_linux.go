@@ -108,8 +108,38 @@ func reraise(s syscall.Signal) {
 // Release detaches from the process from any goroutine, even while another
 // goroutine waits in Continue: it halts the process, removes every
 // breakpoint and detaches, leaving the job-control state as it is. Continue
-// then returns proc.ErrProcessDetached.
+// then returns proc.ErrProcessDetached. Releasing the first process of a
+// session (the one attached or launched) releases every other process of
+// it too (followed children, members of a job), at once: none may be left
+// traced or holding a breakpoint.
 func (p *Process) Release() {
+	others := p.groupOthers()
+	var wg sync.WaitGroup
+	for _, o := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o.releaseOne()
+		}()
+	}
+	p.releaseOne()
+	wg.Wait()
+}
+
+// groupOthers returns the other processes of p's group when p is its
+// first process, else none.
+func (p *Process) groupOthers() []*Process {
+	if p.g == nil {
+		return nil
+	}
+	ps := p.g.processes()
+	if len(ps) < 2 || ps[0] != p {
+		return nil
+	}
+	return ps[1:]
+}
+
+func (p *Process) releaseOne() {
 	if p.release.started() {
 		p.WaitRelease()
 		return
@@ -151,6 +181,9 @@ func (p *Process) Release() {
 // ended the session and exited right away would leave the release half
 // done, its breakpoints planted and a trap in flight.
 func (p *Process) WaitRelease() {
+	for _, o := range p.groupOthers() {
+		o.WaitRelease()
+	}
 	if !p.release.started() {
 		return
 	}

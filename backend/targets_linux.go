@@ -90,17 +90,6 @@ func groupOf(grp *proc.TargetGroup) (*group, bool) {
 	return p.g, true
 }
 
-// AttachJob attaches to every process in the process group of pid (a
-// job), as Attach does to one, and follows the children they start
-// (follow-exec on, any program). Members that are not Go programs with
-// debug information are left untouched and returned as skipped; a member
-// that cannot be traced (another user's, already traced, a zombie) fails
-// the whole attach with one error naming each such pid and why, and every
-// member is left as it was.
-func AttachJob(pid int, debugInfoDirs []string) (*proc.TargetGroup, []Skipped, error) {
-	return nil, nil, fmt.Errorf("attach --job %d: not implemented yet", pid)
-}
-
 // Pgid is the process group (job) the process belongs to, from
 // /proc/PID/stat; 0 once it is gone.
 func (p *Process) Pgid() int { return pgidOf(p.pid) }

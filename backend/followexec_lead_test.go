@@ -1,0 +1,139 @@
+package backend_test
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/go-delve/delve/pkg/proc"
+
+	"github.com/dlv-listen/dlv-listen/backend"
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+)
+
+// TestFollowExecStopsInChild: with follow-exec on, a child the debuggee
+// starts with os/exec becomes a target and stops at a breakpoint in a
+// function only children run; the parent and every child go on normally.
+func TestFollowExecStopsInChild(t *testing.T) {
+	job := testprog.Start(t, "spawner", "-period", "20ms")
+	s := jcAttach(t, job)
+	if err := backend.FollowExec(s.grp, true, ""); err != nil {
+		t.Fatalf("FollowExec: %v", err)
+	}
+	lbp := &proc.LogicalBreakpoint{LogicalID: 1, HitCount: map[int64]uint64{}, Set: proc.SetBreakpoint{FunctionName: "main.childWork"}}
+	s.grp.LogicalBreakpoints[1] = lbp
+	if err := s.grp.SetBreakpointEnabled(lbp, true); err != nil {
+		t.Fatalf("enable breakpoint: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := s.grp.Continue(); err != nil {
+			t.Fatalf("continue %d: %v", i, err)
+		}
+		tgt := s.grp.TargetForThread(s.grp.Selected.CurrentThread().ThreadID())
+		var trap *proc.Target
+		for _, tt := range s.grp.Targets() {
+			if ok, _ := tt.Valid(); !ok {
+				continue
+			}
+			for _, th := range tt.ThreadList() {
+				if th.Breakpoint().Breakpoint != nil {
+					trap = tt
+				}
+			}
+		}
+		if trap == nil {
+			t.Fatalf("continue %d: no thread at a breakpoint (selected %d)", i, tgt.Pid())
+		}
+		loc, err := proc.ThreadLocation(trap.CurrentThread())
+		if err != nil || loc.Fn == nil || loc.Fn.Name != "main.childWork" {
+			t.Fatalf("continue %d: stopped at %+v (%v)", i, loc, err)
+		}
+		if trap.Pid() == job.Pid {
+			t.Fatalf("continue %d: stopped in the parent", i)
+		}
+		t.Logf("continue %d: child %d at main.childWork, %d targets", i, trap.Pid(), len(s.grp.Targets()))
+	}
+	if err := s.grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	waitRounds(t, job, job.Counter()+3)
+	for _, l := range strings.Split(job.Output(), "\n") {
+		if strings.HasPrefix(l, "child ") && strings.Contains(l, " pid ") && !strings.HasSuffix(l, "exit 3") {
+			t.Errorf("child did not end normally: %s", l)
+		}
+	}
+}
+
+// TestAttachJobPipeline attaches to both Go ends of a shell pipeline at
+// once, stops at a breakpoint in the second, and detaches from both.
+func TestAttachJobPipeline(t *testing.T) {
+	bin := testprog.Build(t, "pipeline")
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	sh := exec.Command("/bin/sh", "-c", bin+" produce -out "+a+" | "+bin+" consume -out "+b)
+	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	t.Cleanup(func() {
+		for _, k := range kids {
+			_ = syscall.Kill(k, syscall.SIGKILL)
+		}
+		_ = sh.Process.Kill()
+		_ = sh.Wait()
+	})
+	pollFor(t, "both ends counting", func() bool {
+		kids = childrenOf(sh.Process.Pid)
+		return len(kids) == 2 && testprog.ReadCounter(a) > 2 && testprog.ReadCounter(b) > 2
+	})
+	grp, skipped, err := backend.AttachJob(kids[0], nil)
+	if err != nil {
+		t.Fatalf("AttachJob: %v", err)
+	}
+	t.Logf("skipped: %+v", skipped)
+	if len(skipped) != 1 || skipped[0].Pid != sh.Process.Pid {
+		t.Errorf("skipped %+v, want the shell %d", skipped, sh.Process.Pid)
+	}
+	ps := backend.Processes(grp)
+	if len(ps) != 2 {
+		t.Fatalf("%d processes, want 2", len(ps))
+	}
+	lbp := &proc.LogicalBreakpoint{LogicalID: 1, HitCount: map[int64]uint64{}, Set: proc.SetBreakpoint{FunctionName: "main.consume"}}
+	grp.LogicalBreakpoints[1] = lbp
+	if err := grp.SetBreakpointEnabled(lbp, true); err != nil {
+		t.Fatalf("enable breakpoint: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := grp.Continue(); err != nil {
+			t.Fatalf("continue %d: %v", i, err)
+		}
+		var where []string
+		for _, tt := range grp.Targets() {
+			for _, th := range tt.ThreadList() {
+				if bp := th.Breakpoint().Breakpoint; bp != nil {
+					where = append(where, strings.TrimSpace(fmt.Sprintf("%d:%s", tt.Pid(), bp.FunctionName)))
+				}
+			}
+		}
+		t.Logf("continue %d: at %v", i, where)
+		if len(where) == 0 {
+			t.Fatalf("continue %d: no thread at a breakpoint", i)
+		}
+	}
+	if err := grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	for _, k := range kids {
+		if _, tracer, err := testprog.ProcStat(k); err != nil || tracer != 0 {
+			t.Errorf("process %d after detach: tracer %d, %v", k, tracer, err)
+		}
+	}
+	na, nb := testprog.ReadCounter(a), testprog.ReadCounter(b)
+	pollFor(t, "both ends counting after detach", func() bool {
+		return testprog.ReadCounter(a) > na+2 && testprog.ReadCounter(b) > nb+2
+	})
+}
