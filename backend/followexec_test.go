@@ -539,3 +539,33 @@ func TestFollowExecStress(t *testing.T) {
 		})
 	}
 }
+
+// Attaching while the debuggee starts children one after another: the
+// program runs while its debug information loads, and a child it makes
+// meanwhile is reported before the session's group exists. Each attach
+// must come back, each detach let every process go, every child exit 3.
+func TestAttachWhileSpawning(t *testing.T) {
+	job := testprog.Start(t, "spawner", "-period", "0s")
+	first := 0
+	for i := 0; i < 10; i++ {
+		grp, err := backend.Attach(job.Pid, nil, nil)
+		if err != nil {
+			t.Fatalf("attach %d: %v", i, err)
+		}
+		if i == 0 {
+			byN, _ := spawnerChildren(job.Output())
+			first = len(byN) + 1
+		}
+		if err := grp.Detach(false); err != nil {
+			t.Fatalf("detach %d: %v", i, err)
+		}
+		pollFor(t, "the spawner untraced", func() bool {
+			_, tracer, err := testprog.ProcStat(job.Pid)
+			return err == nil && tracer == 0
+		})
+	}
+	byN, _ := spawnerChildren(job.Output())
+	last := len(byN) + 2
+	waitSpawnerChild(t, job, last)
+	checkSpawnerChildren(t, job, first, last, "exit 3")
+}
