@@ -17,7 +17,11 @@ func newAttachCommand(o *options) *cobra.Command {
 		Long: `Attach to an already running process and begin debugging it.
 
 The process keeps its job-control state: attaching to a stopped process leaves
-it stopped, and it is announced whenever it is stopped or continued.`,
+it stopped, and it is announced whenever it is stopped or continued.
+
+With --job, every process of pid's process group (a shell job such as
+'./a | ./b') is attached, and the job is announced when all of its processes
+stop or continue.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fmt.Errorf("you must provide a PID")
@@ -36,6 +40,8 @@ it stopped, and it is announced whenever it is stopped or continued.`,
 		},
 	}
 	addContinueFlag(cmd, &o.server)
+	addFollowExecFlags(cmd, &o.follow)
+	cmd.Flags().BoolVar(&o.follow.job, "job", false, "Attach to every process of pid's process group (its shell job) and follow the children they start; members that are not Go programs are left alone.")
 	return cmd
 }
 

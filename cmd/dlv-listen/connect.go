@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/rpc"
 	"os"
-	"strings"
 
 	"github.com/go-delve/delve/pkg/logflags"
 	"github.com/go-delve/delve/pkg/terminal"
@@ -57,7 +55,7 @@ func (o *options) connect(addr string) error {
 		fmt.Fprintf(os.Stderr, "dlv-listen: connect to %s: %v\n", addr, err)
 		return exitError(1)
 	}
-	client := rpc2.NewClientFromConn(conn)
+	client := relayClient(conn)
 	// A server that refuses us (another user's, or busy with its one
 	// client) closes the connection: say so rather than start a terminal.
 	if err := client.CallAPI("GetVersion", api.GetVersionIn{}, &api.GetVersionOut{}); err != nil {
@@ -74,7 +72,6 @@ func (o *options) connect(addr string) error {
 		}
 	}
 	go announceJobEvents(client)
-	tc := &termClient{RPCClient: client}
 	initFile, cleanup, err := writeInitFile(o.initFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
@@ -82,7 +79,7 @@ func (o *options) connect(addr string) error {
 	}
 	defer cleanup()
 	exitAfterDetach = func() { cleanup(); os.Exit(0) }
-	term := terminal.New(tc, o.conf, false)
+	term := terminal.New(client, o.conf, false)
 	term.InitFile = initFile
 	status, err := term.Run()
 	if err != nil {
@@ -111,78 +108,4 @@ func announceJobEvents(c *rpc2.RPCClient) {
 			fmt.Println(ev.Text)
 		}
 	}
-}
-
-// The raw_command names of dlv-listen's terminal commands (prelude.star).
-const (
-	commandJobs   = jobapi.CommandJobs
-	commandSignal = jobapi.CommandSignal
-	commandDetach = jobapi.CommandDetach
-)
-
-// termClient is the rpc2 client of connect's terminal. The Starlark
-// commands jobs, signal and detach reach it as raw_command names; it
-// answers them with the server's job-control methods (RPCServer.JobState,
-// RPCServer.Signal) and Detach, and puts the line to print in State.When,
-// so that it can say when the server is not dlv-listen. (The in-process
-// terminal is given the rpc2 client itself, which Delve's trace command
-// requires, and its server answers those names.)
-type termClient struct {
-	*rpc2.RPCClient
-}
-
-func (c *termClient) CallAPI(method string, args, reply any) error {
-	if method != "Command" {
-		return c.RPCClient.CallAPI(method, args, reply)
-	}
-	cmd, ok := args.(*api.DebuggerCommand)
-	out, okOut := reply.(*rpc2.CommandOut)
-	if !ok || cmd == nil || !okOut {
-		return c.RPCClient.CallAPI(method, args, reply)
-	}
-	switch cmd.Name {
-	case commandJobs:
-		var js jobapi.JobStateOut
-		if err := c.RPCClient.CallAPI("JobState", jobapi.JobStateIn{}, &js); err != nil {
-			return noJobControl("jobs", err)
-		}
-		out.State.When = js.JobState.Text
-		return nil
-	case commandSignal:
-		var so jobapi.SignalOut
-		if err := c.RPCClient.CallAPI("Signal", jobapi.SignalIn{Signal: cmd.Expr}, &so); err != nil {
-			return noJobControl("signal", err)
-		}
-		out.State.When = so.Text
-		return nil
-	case commandDetach:
-		return c.detach()
-	}
-	return c.RPCClient.CallAPI(method, args, reply)
-}
-
-// detach lets the process go (breakpoints removed, job state kept) and
-// ends dlv-listen: the terminal has no detach of its own, and a Starlark
-// command cannot end it.
-func (c *termClient) detach() error {
-	if !c.AttachedToExistingProcess() {
-		return fmt.Errorf("detach: the program was started by the debugger; use exit to end it")
-	}
-	pid := c.ProcessPid()
-	if err := c.Detach(false); err != nil {
-		return err
-	}
-	fmt.Printf("detached from process %d\n", pid)
-	exitAfterDetach()
-	return nil
-}
-
-// noJobControl words the error of a job-control method that the server
-// lacks (stock dlv answers an unknown method).
-func noJobControl(cmd string, err error) error {
-	var serr rpc.ServerError
-	if errors.As(err, &serr) && (strings.Contains(err.Error(), "unknown method") || strings.Contains(err.Error(), "can't find method")) {
-		return fmt.Errorf("%s: the server is not dlv-listen and has no job control", cmd)
-	}
-	return err
 }

@@ -29,3 +29,18 @@ func addServerFlags(pf *pflag.FlagSet, f *serverFlags) {
 func addContinueFlag(cmd *cobra.Command, f *serverFlags) {
 	cmd.Flags().BoolVar(&f.continueOnStart, "continue", false, "Continue the debugged process on start.")
 }
+
+// followFlags are the flags that follow exec'd children from the start
+// (what `target follow-exec -on [regex]` does later), and attach's --job.
+type followFlags struct {
+	on    bool
+	regex string
+	job   bool
+}
+
+// addFollowExecFlags adds --follow-exec and --follow-exec-regex to a
+// command that starts a session.
+func addFollowExecFlags(cmd *cobra.Command, f *followFlags) {
+	cmd.Flags().BoolVar(&f.on, "follow-exec", false, "Follow child processes: a child that execs a Go program becomes a new target (as 'target follow-exec -on').")
+	cmd.Flags().StringVar(&f.regex, "follow-exec-regex", "", "Follow only the children whose command line matches this regular expression (implies --follow-exec).")
+}

@@ -72,6 +72,7 @@ func (o *options) serveHeadless(start func() (*debugger.Debugger, error)) error 
 		fmt.Fprintf(os.Stderr, "dlv-listen: %v\n", err)
 		return exitError(1)
 	}
+	printWarnings(d)
 	d.SetNoticeFunc(func(s string) { logf("%s", s) })
 
 	var once sync.Once

@@ -35,6 +35,7 @@ from the 'signal SIGCONT' command).`,
 	}
 	cmd.Flags().StringVar(&o.tty, "tty", "", "TTY to use for the target program")
 	addContinueFlag(cmd, &o.server)
+	addFollowExecFlags(cmd, &o.follow)
 	return cmd
 }
 
@@ -54,6 +55,7 @@ package name and it will compile that package instead.`,
 	cmd.Flags().StringVar(&o.output, "output", "", "Output path for the binary.")
 	cmd.Flags().StringVar(&o.tty, "tty", "", "TTY to use for the target program")
 	addContinueFlag(cmd, &o.server)
+	addFollowExecFlags(cmd, &o.follow)
 	return cmd
 }
 
@@ -119,8 +121,11 @@ func (o *options) launchConfig() (debugger.LaunchConfig, error) {
 // debuggerConfig is the session part of dlv's flags.
 func (o *options) debuggerConfig(exe string) debugger.Config {
 	return debugger.Config{
-		Executable:     exe,
-		CheckGoVersion: o.checkGoVersion,
-		DebugInfoDirs:  o.conf.DebugInfoDirectories,
+		Executable:      exe,
+		CheckGoVersion:  o.checkGoVersion,
+		DebugInfoDirs:   o.conf.DebugInfoDirectories,
+		FollowExec:      o.follow.on || o.follow.regex != "",
+		FollowExecRegex: o.follow.regex,
+		Job:             o.follow.job,
 	}
 }

@@ -24,6 +24,7 @@ type options struct {
 	output                                                        string
 	conf                                                          *config.Config
 	server                                                        serverFlags
+	follow                                                        followFlags
 }
 
 // exitError carries the exit status of a command that already said why.

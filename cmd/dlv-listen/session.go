@@ -46,6 +46,7 @@ func (o *options) preflight(launch bool) error {
 // runTerminal runs Delve's terminal on session d until the user leaves it.
 func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 	launched := d.Launched()
+	printWarnings(d)
 	d.SetNoticeFunc(func(s string) { fmt.Fprintln(os.Stdout, s) })
 
 	// Delve's terminal runs on a genuine *rpc2.RPCClient (its trace
@@ -56,7 +57,7 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 	if fg != nil {
 		client = fg.wrap(d)
 	}
-	srv := rpc.NewServer(d, client)
+	srv := rpc.NewServer(d, refusalsSaid{client})
 	srv.SetCommandDetachFunc(func(line string) {
 		fmt.Println(line)
 		exitAfterDetach()
@@ -85,6 +86,28 @@ func (o *options) runTerminal(d *debugger.Debugger, fg *foreground) error {
 		return exitError(status)
 	}
 	return nil
+}
+
+// refusalsSaid is the terminal's client. Delve's terminal ignores the
+// error of FollowExec ('target follow-exec -on REGEX' says nothing when
+// the regex is invalid): it is printed here, as the terminal prints a
+// command's error.
+type refusalsSaid struct{ service.Client }
+
+func (c refusalsSaid) CallAPI(method string, args, reply any) error {
+	err := c.Client.CallAPI(method, args, reply)
+	if err != nil && method == "FollowExec" {
+		fmt.Fprintf(os.Stderr, "Command failed: %v\n", err)
+	}
+	return err
+}
+
+// printWarnings says on stderr what the session had to say as it started
+// (the members of a job that attach --job left alone).
+func printWarnings(d *debugger.Debugger) {
+	for _, w := range d.Warnings() {
+		fmt.Fprintf(os.Stderr, "Warning: %s\n", w)
+	}
 }
 
 // exitAfterDetach ends dlv-listen once the process is let go; set by

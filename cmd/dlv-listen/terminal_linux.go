@@ -6,6 +6,7 @@ import (
 	"github.com/go-delve/delve/service/api"
 	"golang.org/x/sys/unix"
 
+	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/listenmode"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
 )
@@ -86,9 +87,14 @@ func (f *foreground) follow(d *debugger.Debugger) {
 // wrap returns d's client with terminal handoff around every command that
 // runs the program.
 func (f *foreground) wrap(d *debugger.Debugger) *handoffClient {
-	p := d.Process()
-	p.SetGroupStopPolicy(listenmode.PolicyReport)
-	p.InterceptSignals(unix.SIGINT)
+	// The children it execs and the debugger follows share its process
+	// group, hence the terminal: the same for them.
+	owner := func(p *backend.Process) {
+		p.SetGroupStopPolicy(listenmode.PolicyReport)
+		p.InterceptSignals(unix.SIGINT)
+	}
+	owner(d.Process())
+	d.OnNewProcess(owner)
 	f.follow(d)
 	return &handoffClient{Client: d.Client(), fg: f}
 }

@@ -29,6 +29,7 @@ in that package instead. Flags for the test binary go after '--', for example
 	cmd.Flags().StringVar(&o.output, "output", "", "Output path for the binary.")
 	cmd.Flags().StringVar(&o.tty, "tty", "", "TTY to use for the target program")
 	addContinueFlag(cmd, &o.server)
+	addFollowExecFlags(cmd, &o.follow)
 	return cmd
 }
 

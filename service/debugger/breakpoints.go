@@ -38,16 +38,28 @@ func (d *Debugger) createBreakpointNamed(req *api.Breakpoint, locExpr string, su
 	}
 
 	pid := d.grp.Selected.Pid()
+	several := len(d.grp.Targets()) > 1
 	var set proc.SetBreakpoint
 	switch {
 	case req.TraceReturn:
+		if several {
+			return nil, ErrNotImplementedWithMultitarget
+		}
 		set.PidAddrs = []proc.PidAddr{{Pid: pid, Addr: req.Addr}}
 	case req.File != "":
 		set.File, set.Line = req.File, req.Line
 	case req.FunctionName != "":
 		set.FunctionName, set.Line = req.FunctionName, req.Line
 	case len(req.Addrs) > 0:
-		for _, addr := range req.Addrs {
+		// With several processes each address says whose it is, as
+		// FindLocation gave it (api.Location.PCPids).
+		if several && len(req.Addrs) != len(req.AddrPid) {
+			return nil, errors.New("mismatched length in addrs and addrpid")
+		}
+		for i, addr := range req.Addrs {
+			if several {
+				pid = req.AddrPid[i]
+			}
 			set.PidAddrs = append(set.PidAddrs, proc.PidAddr{Pid: pid, Addr: addr})
 		}
 	case req.Addr != 0:
@@ -251,6 +263,9 @@ func (d *Debugger) clearBreakpoint(id int, name string, addr uint64) (*api.Break
 	defer d.targetMu.Unlock()
 	var lbp *proc.LogicalBreakpoint
 	if name == "" && id == 0 && addr != 0 {
+		if len(d.grp.Targets()) > 1 {
+			return nil, ErrNotImplementedWithMultitarget
+		}
 		bp := d.grp.Selected.Breakpoints().M[addr]
 		if bp == nil || bp.Logical == nil {
 			return nil, fmt.Errorf("no breakpoint at address %#x", addr)
@@ -323,6 +338,9 @@ func (d *Debugger) createWatchpoint(scope api.EvalScope, expr string, wtype api.
 // returns: its RET instructions and its calls to runtime.deferreturn.
 // targetMu held.
 func (d *Debugger) functionReturnLocationsLocked(fnName string) ([]uint64, error) {
+	if len(d.grp.Targets()) > 1 {
+		return nil, ErrNotImplementedWithMultitarget
+	}
 	tgt := d.grp.Selected
 	fns, err := tgt.BinInfo().FindFunction(fnName)
 	if err != nil {

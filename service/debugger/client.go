@@ -482,19 +482,15 @@ func (c *Client) CoreDumpWait(msec int) api.DumpState {
 // CoreDumpCancel cancels the dump in progress.
 func (c *Client) CoreDumpCancel() error { return c.d.dumpCancel() }
 
-// ListTargets lists the debugged processes (always one).
+// ListTargets lists the debugged processes that are still alive.
 func (c *Client) ListTargets() ([]api.Target, error) { return c.d.targets(), nil }
 
-// FollowExec: enabling is not supported, disabling is a no-op.
-func (c *Client) FollowExec(enable bool, regex string) error {
-	if enable {
-		return ErrFollowExec
-	}
-	return nil
-}
+// FollowExec turns following exec'd children on or off (regex "" = any
+// command line).
+func (c *Client) FollowExec(enable bool, regex string) error { return c.d.FollowExec(enable, regex) }
 
-// FollowExecEnabled is false.
-func (c *Client) FollowExecEnabled() bool { return false }
+// FollowExecEnabled reports whether follow-exec is on.
+func (c *Client) FollowExecEnabled() bool { return c.d.FollowExecEnabled() }
 
 // Disconnect does nothing: an in-process client has no connection, and the
 // session is not shared (a caller that wants to let the process go calls

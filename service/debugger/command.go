@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/service/api"
+
+	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
 // command runs one api.DebuggerCommand, as Delve's Debugger.Command does.
@@ -84,10 +86,10 @@ func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r
 	if eventsFn != nil {
 		eventsFn(&api.Event{Kind: api.EventResumed})
 		defer eventsFn(&api.Event{Kind: api.EventStopped})
-		d.grp.SetEventsFn(func(ev *proc.Event) { eventsFn(api.ConvertEvent(ev)) })
-	} else {
-		d.grp.SetEventsFn(nil)
 	}
+	// Always set: proc tells of new processes and materialized
+	// breakpoints only to an events function.
+	d.grp.SetEventsFn(d.procEventsFn(eventsFn))
 	defer d.grp.SetEventsFn(nil)
 	d.grp.ResumeNotify(r.resumed)
 	defer d.grp.ResumeNotify(nil)
@@ -239,8 +241,15 @@ func (d *Debugger) detach(kill bool) error {
 	if kill {
 		return nil
 	}
-	if stopped, sig := d.jobStopped(); stopped {
-		d.noticef("process %d left stopped by %s (job control)", d.pid, signalName(sig))
+	// Say each process that was let go in a job-control stop.
+	procs, _ := d.watched()
+	for _, w := range procs {
+		if _, err := w.p.Valid(); !errors.Is(err, proc.ErrProcessDetached) {
+			continue // exited before
+		}
+		if st, sig := w.p.JobState(); st == listenmode.StateStopped {
+			d.noticef("process %d left stopped by %s (job control)", w.pid, signalName(sig))
+		}
 	}
 	return nil
 }

@@ -8,11 +8,12 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/service/api"
 
-	"github.com/dlv-listen/dlv-listen/listenmode"
+	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
 
 // AddNoticeFunc adds a receiver of the session's notices besides the one
@@ -45,33 +46,48 @@ type JobEvent struct {
 	Signal string
 }
 
-// SubscribeJobEvents delivers the debuggee's job-control changes, in
-// order, until the process is let go or cancel is called. The channel is
-// closed then.
+// SubscribeJobEvents delivers the job-control changes of every process of
+// the session, in order, until the last process is let go or cancel is
+// called. The channel is closed then.
 func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
-	if d.isCore() {
-		out := make(chan JobEvent)
-		close(out)
-		return out, func() {}
-	}
-	sub := d.proc.Subscribe()
 	out := make(chan JobEvent, 16)
+	quit := make(chan struct{})
+	var once sync.Once
+	cancel := func() { once.Do(func() { close(quit) }) }
+	// Only the changes from now on.
+	next := d.jobs.lastSeq()
 	go func() {
 		defer close(out)
-		for ev := range sub.C {
-			var je JobEvent
-			switch ev.Kind {
-			case listenmode.GroupStopBegan:
-				je = JobEvent{Pid: d.pid, Stopped: true, Signal: signalName(ev.Signal)}
-			case listenmode.GroupStopEnded:
-				je = JobEvent{Pid: d.pid, Stopped: false, Signal: "SIGCONT"}
-			default:
+		for {
+			evs, more := d.JobEventsAfter(next)
+			for _, ev := range evs {
+				next = ev.Seq
+				je := JobEvent{Pid: ev.Pid, Stopped: ev.Kind == jobapi.EventStopped, Signal: ev.Signal}
+				if !je.Stopped {
+					je.Signal = "SIGCONT"
+				}
+				select {
+				case out <- je:
+				case <-quit:
+					return
+				}
+			}
+			if len(evs) > 0 {
 				continue
 			}
-			out <- je
+			select {
+			case <-more:
+				if d.jobs.isEnded() {
+					if evs, _ := d.JobEventsAfter(next); len(evs) == 0 {
+						return
+					}
+				}
+			case <-quit:
+				return
+			}
 		}
 	}()
-	return out, sub.Close
+	return out, cancel
 }
 
 // JobStopped reports whether the debuggee is in a job-control stop, and

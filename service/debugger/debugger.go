@@ -32,6 +32,14 @@ type Config struct {
 	// CoreFile is the core file of a session on one (see Core); "" for a
 	// live process.
 	CoreFile string
+	// FollowExec turns follow-exec on from the start (Attach, Launch):
+	// children that exec a program whose command line matches
+	// FollowExecRegex ("" = any) become targets of the session.
+	FollowExec      bool
+	FollowExecRegex string
+	// Job makes Attach take the whole process group (job) of the pid:
+	// every member that is a Go program, and the children they start.
+	Job bool
 }
 
 // Debugger is one debugging session over one target group.
@@ -80,6 +88,12 @@ type Debugger struct {
 
 	// dumpState is the core dump in progress or the last one (dump.go).
 	dumpState proc.DumpState
+
+	targetEvents targetEvents // OnTargetEvent's receivers (targets.go)
+	procs        processSet   // the job control of every process (processes.go)
+
+	warnMu   sync.Mutex
+	warnings []string // Warnings
 }
 
 // run is one resuming command (continue, next, step, call...).
@@ -122,7 +136,7 @@ func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 		d.jobs.end() // no process, no job-control changes
 		return d, nil
 	}
-	go d.watchJobControl(p.Subscribe())
+	d.watchProcesses()
 	return d, nil
 }
 
@@ -157,30 +171,6 @@ func (d *Debugger) noticef(format string, args ...any) {
 	}
 }
 
-// watchJobControl turns the backend's job-control events into notices
-// until the process is gone.
-func (d *Debugger) watchJobControl(sub *backend.Subscription) {
-	defer d.jobs.end()
-	for ev := range sub.C {
-		var text string
-		switch ev.Kind {
-		case listenmode.GroupStopBegan:
-			text = fmt.Sprintf("process %d stopped by %s (job control); it stays stopped until SIGCONT", d.pid, signalName(ev.Signal))
-		case listenmode.GroupStopEnded:
-			text = fmt.Sprintf("process %d continued (SIGCONT)", d.pid)
-		default:
-			continue
-		}
-		d.recordJobEvent(ev.Kind, signalName(ev.Signal), text)
-		d.noticef("%s", text)
-	}
-	// The subscription ends once the backend has let the process go (exit
-	// or detach), after it recorded why: Valid now says it.
-	if _, err := d.proc.Valid(); err != nil {
-		d.setGone(err)
-	}
-}
-
 func (d *Debugger) setGone(err error) {
 	d.goneMu.Lock()
 	if d.gone == nil {
@@ -197,36 +187,32 @@ func (d *Debugger) goneErr() error {
 
 // JobState returns a one-line description, e.g. "process 4242 is stopped
 // by SIGTSTP (job control)" or "process 4242 is running (no job-control
-// stop)".
-func (d *Debugger) JobState() string {
-	if d.isCore() {
-		return d.errNoProcess().Error()
-	}
-	d.probeJobState()
-	st, sig := d.proc.JobState()
-	return d.jobStateText(st, sig)
-}
+// stop)"; once the session has several processes, a line for each and
+// one for their job.
+func (d *Debugger) JobState() string { return d.JobStatus().Text }
 
-// jobStateText is JobState's line for the state st (stopping signal sig).
-func (d *Debugger) jobStateText(st listenmode.State, sig unix.Signal) string {
-	if err := d.goneErr(); err != nil {
+// processStateText is the line that says process pid's state st
+// (stopping signal sig); gone is why it is no longer debugged, nil while
+// it is.
+func processStateText(pid int, st listenmode.State, sig unix.Signal, gone error) string {
+	if gone != nil {
 		var exited proc.ErrProcessExited
 		switch {
-		case errors.As(err, &exited):
-			return fmt.Sprintf("process %d has exited with status %d", d.pid, exited.Status)
+		case errors.As(gone, &exited):
+			return fmt.Sprintf("process %d has exited with status %d", pid, exited.Status)
 		case st == listenmode.StateStopped:
-			return fmt.Sprintf("process %d is detached; it was left stopped by %s (job control)", d.pid, signalName(sig))
+			return fmt.Sprintf("process %d is detached; it was left stopped by %s (job control)", pid, signalName(sig))
 		default:
-			return fmt.Sprintf("process %d is detached", d.pid)
+			return fmt.Sprintf("process %d is detached", pid)
 		}
 	}
 	switch st {
 	case listenmode.StateStopped:
-		return fmt.Sprintf("process %d is stopped by %s (job control)", d.pid, signalName(sig))
+		return fmt.Sprintf("process %d is stopped by %s (job control)", pid, signalName(sig))
 	case listenmode.StateRunning:
-		return fmt.Sprintf("process %d is running (no job-control stop)", d.pid)
+		return fmt.Sprintf("process %d is running (no job-control stop)", pid)
 	}
-	return fmt.Sprintf("process %d: its job-control state is not known yet", d.pid)
+	return fmt.Sprintf("process %d: its job-control state is not known yet", pid)
 }
 
 // jobStopped reports whether the process is in a job-control stop, and by
@@ -276,7 +262,12 @@ func (d *Debugger) probeJobState() {
 		return
 	}
 	defer d.targetMu.Unlock()
-	_ = d.proc.ProbeJobState()
+	procs, _ := d.watched()
+	for _, w := range procs {
+		if ok, _ := w.p.Valid(); ok {
+			_ = w.p.ProbeJobState()
+		}
+	}
 }
 
 // maxSignal is the highest signal number on Linux (SIGRTMAX).

@@ -74,14 +74,30 @@ func Build(pkg, out string, test bool, buildFlags, wd string) error {
 // Attach starts a session on the running process pid. The backend checks
 // the pid (exists, ours to trace, a Go program with debug information)
 // before it touches the process. cfg.AttachPid is set to pid; an empty
-// cfg.Executable becomes /proc/<pid>/exe.
+// cfg.Executable becomes /proc/<pid>/exe. With cfg.Job the session takes
+// every process of pid's process group and follows the children they
+// start; the members left alone are named in one of Warnings. With
+// cfg.FollowExec, follow-exec is on from the start.
 func Attach(pid int, cfg Config) (*Debugger, error) {
 	if cfg.Executable != "" {
 		if _, err := os.Stat(cfg.Executable); err != nil {
 			return nil, fmt.Errorf("attach %d: executable %w", pid, err)
 		}
 	}
-	grp, err := backend.Attach(pid, nil, cfg.DebugInfoDirs)
+	// A bad regex is refused before any process is touched.
+	if err := checkFollowRegex(cfg.FollowExec || cfg.Job, cfg.FollowExecRegex); err != nil {
+		return nil, err
+	}
+	var (
+		grp     *proc.TargetGroup
+		skipped []backend.Skipped
+		err     error
+	)
+	if cfg.Job {
+		grp, skipped, err = backend.AttachJob(pid, cfg.DebugInfoDirs)
+	} else {
+		grp, err = backend.Attach(pid, nil, cfg.DebugInfoDirs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -89,21 +105,54 @@ func Attach(pid int, cfg Config) (*Debugger, error) {
 	if cfg.Executable == "" {
 		cfg.Executable = fmt.Sprintf("/proc/%d/exe", pid)
 	}
-	d, err := New(grp, cfg)
+	d, err := startSession(grp, cfg)
 	if err != nil {
-		// Nothing was changed in the process yet: let it go as it was.
+		// Nothing was changed in the processes yet: let them go as they were.
 		_ = grp.Detach(false)
 		return nil, fmt.Errorf("attach %d: %w", pid, err)
+	}
+	if len(skipped) > 0 {
+		d.addWarning("%s", skippedWarning(pid, skipped))
 	}
 	return d, nil
 }
 
+// skippedWarning is the one line that names the members of a job that
+// an attach left alone, and why.
+func skippedWarning(pid int, skipped []backend.Skipped) string {
+	parts := make([]string, len(skipped))
+	for i, s := range skipped {
+		parts[i] = fmt.Sprintf("%d (%s: %s)", s.Pid, s.Comm, s.Reason)
+	}
+	noun := "processes"
+	if len(skipped) == 1 {
+		noun = "process"
+	}
+	return fmt.Sprintf("attach --job %d: left %d %s of the job undebugged: %s", pid, len(skipped), noun, strings.Join(parts, ", "))
+}
+
+// startSession makes the session on a new group and turns follow-exec on
+// if cfg asks (a whole job is followed whatever it asks, with its regex).
+func startSession(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
+	if cfg.FollowExec || cfg.Job {
+		if err := backend.FollowExec(grp, true, cfg.FollowExecRegex); err != nil {
+			return nil, err
+		}
+	}
+	return New(grp, cfg)
+}
+
 // Launch starts argv[0] (looked up in PATH) held at its first instruction
 // and a session on it. cfg.AttachPid is cleared, cfg.Executable and
-// cfg.ProcessArgs are set from argv.
+// cfg.ProcessArgs are set from argv. With cfg.FollowExec, follow-exec is
+// on from the start; cfg.Job means nothing here.
 func Launch(argv []string, lc LaunchConfig, cfg Config) (*Debugger, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("launch: no program given")
+	}
+	cfg.Job = false
+	if err := checkFollowRegex(cfg.FollowExec, cfg.FollowExecRegex); err != nil {
+		return nil, err
 	}
 	if len(lc.TTY) > 0 && (lc.Redirects != [3]string{}) {
 		return nil, errors.New("launch: can not use -r and --tty together")
@@ -138,7 +187,7 @@ func Launch(argv []string, lc LaunchConfig, cfg Config) (*Debugger, error) {
 	cfg.AttachPid = 0
 	cfg.Executable = abs
 	cfg.ProcessArgs = argv
-	d, err := New(grp, cfg)
+	d, err := startSession(grp, cfg)
 	if err != nil {
 		_ = grp.Detach(true)
 		return nil, fmt.Errorf("launch %s: %w", abs, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-delve/delve/pkg/proc"
 
+	"github.com/dlv-listen/dlv-listen/backend"
 	"github.com/dlv-listen/dlv-listen/listenmode"
 	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
@@ -51,6 +52,20 @@ func (l *jobLog) end() {
 	}
 }
 
+// lastSeq is the sequence number of the last change logged.
+func (l *jobLog) lastSeq() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seq
+}
+
+// isEnded reports whether there will be no more changes.
+func (l *jobLog) isEnded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ended
+}
+
 // JobEventsAfter returns the job-control changes with a sequence number
 // above after, and a channel closed when there are more (or when the
 // process is let go, after which there are none).
@@ -68,8 +83,8 @@ func (d *Debugger) JobEventsAfter(after uint64) ([]jobapi.JobEvent, <-chan struc
 }
 
 // recordJobEvent logs one backend job-control event with its notice text.
-func (d *Debugger) recordJobEvent(kind listenmode.EventKind, sig string, text string) {
-	ev := jobapi.JobEvent{Pid: d.pid, Text: text}
+func (d *Debugger) recordJobEvent(pid int, kind listenmode.EventKind, sig string, text string) {
+	ev := jobapi.JobEvent{Pid: pid, Text: text}
 	switch kind {
 	case listenmode.GroupStopBegan:
 		ev.Kind, ev.Signal = jobapi.EventStopped, sig
@@ -95,27 +110,44 @@ func (d *Debugger) KnownJobStatus() jobapi.JobState {
 	if d.isCore() {
 		return jobapi.JobState{Pid: d.pid, State: jobapi.StateNoProcess, Text: d.errNoProcess().Error()}
 	}
-	st, sig := d.proc.JobState()
-	js := jobapi.JobState{Pid: d.pid, State: jobapi.StateUnknown}
-	if st == listenmode.StateStopped {
-		js.Signal = signalName(sig)
+	procs, several := d.watched()
+	gone := d.goneErr()
+	if gone == nil && several {
+		_, gone = d.proc.Valid() // the first process may have exited before its children
 	}
-	if err := d.goneErr(); err != nil {
+	first := processStatus(d.pid, d.proc, gone)
+	js := jobapi.JobState{Pid: first.Pid, State: first.State, Signal: first.Signal, Text: first.Text}
+	js.Job = d.jobStatus(procs, first)
+	if several {
+		js.Text = jobStatusText(js.Job, procs, first)
+	}
+	return js
+}
+
+// processStatus is the job-control state of process pid (p); gone is why
+// it is no longer debugged, nil while it is.
+func processStatus(pid int, p *backend.Process, gone error) jobapi.ProcessState {
+	st, sig := p.JobState()
+	ps := jobapi.ProcessState{Pid: pid, State: jobapi.StateUnknown}
+	if st == listenmode.StateStopped {
+		ps.Signal = signalName(sig)
+	}
+	if gone != nil {
 		var exited proc.ErrProcessExited
-		js.State = jobapi.StateDetached
-		if errors.As(err, &exited) {
-			js.State, js.Signal = jobapi.StateExited, ""
+		ps.State = jobapi.StateDetached
+		if errors.As(gone, &exited) {
+			ps.State, ps.Signal = jobapi.StateExited, ""
 		}
 	} else {
 		switch st {
 		case listenmode.StateStopped:
-			js.State = jobapi.StateStopped
+			ps.State = jobapi.StateStopped
 		case listenmode.StateRunning:
-			js.State = jobapi.StateRunning
+			ps.State = jobapi.StateRunning
 		}
 	}
-	js.Text = d.jobStateText(st, sig)
-	return js
+	ps.Text = processStateText(pid, st, sig, gone)
+	return ps
 }
 
 // SendSignal sends sig (see Signal) and answers with the confirmation and

@@ -13,6 +13,8 @@ var (
 	ErrRestartUnsupported = errors.New("restart is not supported by dlv-listen yet")
 	// ErrEBPF answers eBPF tracepoints.
 	ErrEBPF = errors.New("eBPF tracing is not supported by dlv-listen")
-	// ErrFollowExec answers a request to follow exec'd children.
-	ErrFollowExec = errors.New("follow-exec is not supported by dlv-listen")
+	// ErrNotImplementedWithMultitarget answers, as Delve's debugger does,
+	// what is not done with several processes (return tracepoints, a
+	// breakpoint cleared by address).
+	ErrNotImplementedWithMultitarget = errors.New("not implemented for multiple targets")
 )

@@ -42,18 +42,51 @@ const (
 // GetEvents answers. Delve's kinds are 0 to 5.
 const EventJobControl = 64
 
-// JobState is the debuggee's job-control state.
+// Job states besides StateRunning, StateStopped and StateExited.
+const (
+	JobMixed = "mixed" // some processes of the job are stopped, others run
+)
+
+// JobState is the debuggee's job-control state: the first process's (the
+// one attached or launched), and its whole job's.
 type JobState struct {
 	Pid    int
 	State  string // one of the State constants
 	Signal string `json:",omitempty"` // the stopping signal, e.g. "SIGTSTP", when State is "stopped" (or was, for "detached")
-	Text   string // one line, e.g. "process 4242 is stopped by SIGTSTP (job control)"
+	// Text is one line, e.g. "process 4242 is stopped by SIGTSTP (job
+	// control)"; once the session has more than one process, a line per
+	// process and one for the job.
+	Text string
+	// Job is the process group (shell job) of the first process, made of
+	// the session's processes in it; absent on a core file.
+	Job *Job `json:",omitempty"`
 }
 
-// JobEvent is one change of the debuggee's job-control state.
+// Job is the job-control state of a process group.
+type Job struct {
+	Pgid int
+	// State is StateRunning (no process stopped), StateStopped (every
+	// process stopped: what a shell calls Stopped), JobMixed or
+	// StateExited (none left).
+	State string
+	// Processes are the session's processes in the job that have not
+	// exited, in the order they joined the session.
+	Processes []ProcessState
+}
+
+// ProcessState is one process's job-control state.
+type ProcessState struct {
+	Pid    int
+	State  string // one of the State constants
+	Signal string `json:",omitempty"` // the stopping signal, when State is "stopped"
+	Text   string // e.g. "process 4242 is stopped by SIGTSTP (job control)"
+}
+
+// JobEvent is one change of the job-control state of a process of the
+// session.
 type JobEvent struct {
 	Seq    uint64 // 1, 2, ... in the order of the changes
-	Pid    int
+	Pid    int    // the process that changed
 	Kind   string // EventStopped or EventContinued
 	Signal string `json:",omitempty"` // the stopping signal of a stop
 	Text   string // one line, e.g. "process 4242 stopped by SIGTSTP (job control); it stays stopped until SIGCONT"
