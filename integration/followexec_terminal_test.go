@@ -67,24 +67,23 @@ func fePrintInt(t *testing.T, d *Debugger, expr string) int {
 func feCheckTargets(t *testing.T, d *Debugger, parent, child int, childArgs string) {
 	t.Helper()
 	out := d.Command("target list", CmdTimeout)
-	childLine := regexp.MustCompile(fmt.Sprintf(`(?m)^\*\s+%d\s+\S*%s$`, child, regexp.QuoteMeta(childArgs)))
+	childLine := regexp.MustCompile(fmt.Sprintf(`(?m)^\*\s+%d\s+.*%s$`, child, regexp.QuoteMeta(childArgs)))
 	parentLine := regexp.MustCompile(fmt.Sprintf(`(?m)^\s+%d\s+\S+`, parent))
 	if !childLine.MatchString(out) || !parentLine.MatchString(out) {
 		t.Fatalf("target list: %q; want the child %d (selected, %q) and the parent %d", out, child, childArgs, parent)
 	}
 }
 
-// feSwitchToParent types `target switch PARENT` and checks the threads are
-// then the parent's.
-func feSwitchToParent(t *testing.T, d *Debugger, parent, child int) {
+// feSwitchToParent types `target switch PARENT` and checks the current
+// thread is then the parent's (`threads` lists the threads of every
+// process, the current one marked).
+func feSwitchToParent(t *testing.T, d *Debugger, parent int) {
 	t.Helper()
 	if out := d.Command(fmt.Sprintf("target switch %d", parent), CmdTimeout); strings.TrimSpace(out) != "" {
 		t.Fatalf("target switch %d: %q", parent, out)
 	}
-	out := d.Command("threads", CmdTimeout)
-	if !regexp.MustCompile(fmt.Sprintf(`Thread %d at`, parent)).MatchString(out) ||
-		regexp.MustCompile(fmt.Sprintf(`Thread %d at`, child)).MatchString(out) {
-		t.Fatalf("threads after target switch %d: %q; want the parent's threads (thread %d), not the child's (%d)", parent, out, parent, child)
+	if out := d.Command("threads", CmdTimeout); !regexp.MustCompile(fmt.Sprintf(`(?m)^\* Thread %d at`, parent)).MatchString(out) {
+		t.Fatalf("threads after target switch %d: %q; want the parent's thread %d current", parent, out, parent)
 	}
 }
 
@@ -114,32 +113,56 @@ func feSpawnerEnd(t *testing.T, job *testprog.Job, pid int) string {
 	}
 }
 
-// A breakpoint on main.childWork, which only the spawner's children run:
-// the stop is in a child, `print n` evaluates there, `target list` shows
-// both, `target switch` goes back to the parent; after the detach the
-// child ran childWork to its end (exit 3).
-func TestFollowExecTerminal(t *testing.T) {
-	job := testprog.Start(t, "spawner", "-period", "20ms")
-	d := Attach(t, job.Pid, DebuggerOptions{})
-	feFollowOn(t, d)
-	d.Break(t, "main.childWork")
-	child, cmdline := feStopInChild(t, d, job.Pid, "main.childWork")
-	n := fePrintInt(t, d, "n")
-	if !strings.HasSuffix(cmdline, fmt.Sprintf(" child %d", n)) {
-		t.Errorf("the child's command line %q does not say child %d", cmdline, n)
-	}
-	feCheckTargets(t, d, job.Pid, child, fmt.Sprintf(" child %d", n))
-	feSwitchToParent(t, d, job.Pid, child)
-	feDetach(t, d, job)
-	if end := feSpawnerEnd(t, job, child); end != "exit 3" {
-		t.Fatalf("child %d: %s, want exit 3", child, end)
+// A breakpoint set in the parent on a function its children also have
+// (main.childWork: the spawner's children run its own program) stays the
+// parent's, as in stock dlv, whose terminal binds a breakpoint it found to
+// the addresses and pid it found it at: every child is spawned, announced
+// and runs childWork to its end (exit 3), the stops are all the parent's
+// (main.round). Run under dlv-listen and stock dlv.
+func TestFollowExecParentBreakpointStaysInParent(t *testing.T) {
+	for _, f := range []Flavor{FlavorDlvListen, FlavorStockDlv} {
+		t.Run(string(f), func(t *testing.T) {
+			job := testprog.Start(t, "spawner", "-period", "5ms")
+			if f == FlavorStockDlv {
+				StockDlv(t)
+				job.WaitSettled(t)
+			}
+			d := Attach(t, job.Pid, DebuggerOptions{Flavor: f, Settled: true})
+			feFollowOn(t, d)
+			d.Break(t, "main.childWork")
+			d.Break(t, "main.round")
+			var spawned []int
+			for i := 0; i < 4; i++ {
+				d.Continue(t)
+				m := d.Expect(regexp.MustCompile(`(?s)(.*)> \[Breakpoint (\d+)\] (\S+)\(\)`), StartTimeout)
+				if m[2] != "2" || m[3] != "main.round" || feSwitchRe.MatchString(m[1]) {
+					t.Fatalf("%s: stop %d at breakpoint %s in %s, after %q; want main.round in the parent", f, i, m[2], m[3], m[1])
+				}
+				for _, sm := range regexp.MustCompile(`Spawned new process '[^']*' \((\d+)\)`).FindAllStringSubmatch(m[1], -1) {
+					pid, _ := strconv.Atoi(sm[1])
+					spawned = append(spawned, pid)
+				}
+				d.WaitPrompt(CmdTimeout)
+			}
+			if len(spawned) < 3 {
+				t.Fatalf("%s: %d children announced in 4 rounds: %v", f, len(spawned), spawned)
+			}
+			feDetach(t, d, job)
+			for _, pid := range spawned {
+				if end := feSpawnerEnd(t, job, pid); end != "exit 3" {
+					t.Errorf("%s: child %d: %s, want exit 3", f, pid, end)
+				}
+			}
+		})
 	}
 }
 
-// A breakpoint on a function the parent does not have (its children run
-// the counter): the terminal offers a suspended breakpoint, which stops in
-// the child once it has the function, at each call there.
-func TestFollowExecTerminalSuspended(t *testing.T) {
+// A breakpoint on a function only the children have (they run the
+// counter): the terminal offers a suspended breakpoint, which stops in the
+// child once it has the function; `print n` evaluates in the child,
+// `target list` shows parent and child, `target switch` goes back to the
+// parent; after the detach the child runs to its end (exit 0).
+func TestFollowExecTerminal(t *testing.T) {
 	counterBin := Program(t, "counter")
 	out := filepath.Join(t.TempDir(), "child-counter")
 	job := testprog.Start(t, "spawner", "-period", "20ms", "-exec", counterBin, "--",
@@ -162,7 +185,7 @@ func TestFollowExecTerminalSuspended(t *testing.T) {
 	if n := fePrintInt(t, d, "n"); n != 2 {
 		t.Fatalf("second stop: n = %d, want 2 (in child %d)", n, child)
 	}
-	feSwitchToParent(t, d, job.Pid, child)
+	feSwitchToParent(t, d, job.Pid)
 	feDetach(t, d, job)
 	if end := feSpawnerEnd(t, job, child); end != "exit 0" {
 		t.Fatalf("child %d: %s, want exit 0", child, end)
