@@ -114,6 +114,21 @@ func expectAll(t testing.TB, tm *Term, mark int, res ...*regexp.Regexp) {
 	}
 }
 
+// expectJobNotice waits for each member's notice and the job's, and
+// checks the job's comes after every member's: the job changed once all of
+// its processes had.
+func expectJobNotice(t testing.TB, tm *Term, mark int, job *regexp.Regexp, members ...*regexp.Regexp) {
+	t.Helper()
+	expectAll(t, tm, mark, append([]*regexp.Regexp{job}, members...)...)
+	out := tm.Since(mark)
+	at := job.FindStringIndex(out)[0]
+	for _, re := range members {
+		if re.FindStringIndex(out)[0] > at {
+			t.Errorf("the job's notice /%s/ came before a member's /%s/:\n%s", job, re, out)
+		}
+	}
+}
+
 // groupMembers lists the live processes of process group pgid.
 func groupMembers(pgid int) []int {
 	var r []int
