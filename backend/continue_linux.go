@@ -22,6 +22,7 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 			cctx.ResumeChan = nil
 		}
 	}}
+	p.dropStaleHalt()
 	trap, _, err := p.run(rc)
 	if err != nil {
 		if _, exited := err.(proc.ErrProcessExited); exited {
@@ -30,6 +31,18 @@ func (p *Process) continueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, pro
 		return nil, proc.StopUnknown, err
 	}
 	return trap, proc.StopUnknown, nil
+}
+
+// dropStaleHalt forgets a halt token left from a request proc already
+// honoured between two ContinueOnce calls, or from a group halt that found
+// the process stopped already; a new request is caught by the manual-stop
+// flag, which continueOnTracer checks. Called before the continue starts,
+// so a halt sent after it is not lost.
+func (p *Process) dropStaleHalt() {
+	select {
+	case <-p.haltc:
+	default:
+	}
 }
 
 // runCtx is what one process's continue needs of proc's
@@ -50,12 +63,6 @@ func (p *Process) run(rc runCtx) (*Thread, bool, error) {
 	}
 	if err := p.needStopped(); err != nil {
 		return nil, false, err
-	}
-	// A halt token left from a request proc already honoured between two
-	// ContinueOnce calls is stale; a new one is caught by the flag below.
-	select {
-	case <-p.haltc:
-	default:
 	}
 	var (
 		trap           *Thread

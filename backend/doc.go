@@ -148,13 +148,22 @@
 //
 // # Child processes
 //
-// With follow-exec off (the only mode so far), a process the program
-// creates is attached only to be let go without our breakpoints
-// (fork_linux.go): a fork(2) child, which has a copy of the memory and its
-// int3s, is cleaned and detached at its first stop; a vfork child
-// (os/exec), which shares the memory, is traced until its exec, its traps
-// on our breakpoints stepped over. A thread waiting in the kernel for its
-// vfork child is not waited for when the world stops.
+// With follow-exec off, a process the program creates is attached only to
+// be let go without our breakpoints (fork_linux.go): a fork(2) child,
+// which has a copy of the memory and its int3s, is cleaned and detached at
+// its first stop; a vfork child (os/exec), which shares the memory, is
+// traced until its exec, its traps on our breakpoints stepped over. A
+// thread waiting in the kernel for its vfork child is not waited for when
+// the world stops.
+//
+// With follow-exec on, every child is traced (and a fork child cleaned)
+// until its exec, then handed to a Process of its own with its own tracer
+// thread and made a target of proc's group (exec_linux.go); one the regex
+// does not match, or that is not a Go program with debug information, is
+// let go there. AttachJob makes every Go member of a process group a
+// target the same way (job_linux.go). The group resumes its processes
+// together and stops them together (group_linux.go): each runs its own
+// continue on its own tracer, and the first to stop halts the others.
 //
 // Job-control transitions are published to subscribers (Process.Subscribe)
 // and, under listenmode.PolicyReport, reported to proc as a stop.

@@ -41,6 +41,9 @@ import (
 // following reports whether follow-exec is on, and the regex a child's
 // command line must match (nil: any).
 func (g *group) following() (bool, func(string) bool) {
+	if g == nil {
+		return false, nil // attach, before the group is made
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.follow {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
 
@@ -85,6 +86,16 @@ func TestAttachJobPipeline(t *testing.T) {
 		}
 		_ = sh.Process.Kill()
 		_ = sh.Wait()
+		// Gone before TempDir's cleanup removes their counter files.
+		deadline := time.Now().Add(jcTimeout)
+		for _, k := range kids {
+			for time.Now().Before(deadline) {
+				if st, _, err := testprog.ProcStat(k); err != nil || st == 'Z' {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
 	})
 	pollFor(t, "both ends counting", func() bool {
 		kids = childrenOf(sh.Process.Pid)
@@ -136,4 +147,72 @@ func TestAttachJobPipeline(t *testing.T) {
 	pollFor(t, "both ends counting after detach", func() bool {
 		return testprog.ReadCounter(a) > na+2 && testprog.ReadCounter(b) > nb+2
 	})
+}
+
+// TestFollowExecLetsGo: children that the regex does not match, and
+// children that run a program that is not Go, are let go at exec and end
+// normally; proc hears of each unmatched one.
+func TestFollowExecLetsGo(t *testing.T) {
+	for _, tc := range []struct {
+		name, regex string
+		args        []string
+		status      string
+	}{
+		{"regex", "no-such-program", nil, "exit 3"},
+		{"not-go", "", []string{"-exec", "/bin/true"}, "exit 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job := testprog.Start(t, "spawner", append([]string{"-period", "5ms"}, tc.args...)...)
+			s := jcAttach(t, job)
+			var spawned []int
+			s.grp.SetEventsFn(func(ev *proc.Event) {
+				if ev.Kind == proc.EventProcessSpawned {
+					spawned = append(spawned, ev.ProcessSpawnedEventDetails.PID)
+				}
+			})
+			if err := backend.FollowExec(s.grp, true, tc.regex); err != nil {
+				t.Fatalf("FollowExec: %v", err)
+			}
+			roundBP := breakOn(t, s.grp, "main.round")
+			for i := 0; i < 10; i++ {
+				if err := s.grp.Continue(); err != nil {
+					t.Fatalf("continue %d: %v", i, err)
+				}
+			}
+			if n := len(backend.Processes(s.grp)); n != 1 {
+				t.Errorf("%d processes, want only the parent", n)
+			}
+			t.Logf("spawned events: %d", len(spawned))
+			if tc.regex != "" && len(spawned) < 8 {
+				t.Errorf("%d spawned events for 10 rounds", len(spawned))
+			}
+			_ = s.tgt.ClearBreakpoint(roundBP)
+			if err := s.grp.Detach(false); err != nil {
+				t.Fatalf("detach: %v", err)
+			}
+			waitRounds(t, job, job.Counter()+2)
+			n := 0
+			for _, l := range strings.Split(job.Output(), "\n") {
+				if strings.HasPrefix(l, "child ") && strings.Contains(l, " pid ") {
+					n++
+					if !strings.HasSuffix(l, tc.status) {
+						t.Errorf("child did not end normally: %s", l)
+					}
+				}
+			}
+			t.Logf("%d children", n)
+		})
+	}
+}
+
+func breakOn(t *testing.T, grp *proc.TargetGroup, fn string) uint64 {
+	t.Helper()
+	addrs, err := proc.FindFunctionLocation(grp.Selected, fn, 0)
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("FindFunctionLocation(%s): %v %v", fn, addrs, err)
+	}
+	if _, err := grp.Selected.SetBreakpoint(100, addrs[0], proc.UserBreakpoint, nil); err != nil {
+		t.Fatalf("SetBreakpoint(%s): %v", fn, err)
+	}
+	return addrs[0]
 }

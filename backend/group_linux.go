@@ -43,6 +43,8 @@ type group struct {
 	// unfollowed are exec'd children let go, to be announced to proc
 	// (mu).
 	unfollowed []spawn
+	// killed: proc detached a target with kill (a launched session).
+	killed bool
 }
 
 // spawn is an exec'd child that was not followed.
@@ -228,6 +230,9 @@ func (g *group) continueAll(cctx *proc.ContinueOnceContext, live []*Process) (pr
 		}()
 	}
 	for _, p := range live {
+		p.dropStaleHalt() // before any goroutine can halt another
+	}
+	for _, p := range live {
 		start(p)
 	}
 	// proc's ResumeChan says the program runs: once every process does.
@@ -313,6 +318,9 @@ func (g *group) StepInstruction(tid int) error {
 }
 
 func (g *group) Detach(pid int, kill bool) error {
+	g.mu.Lock()
+	g.killed = g.killed || kill
+	g.mu.Unlock()
 	p := g.process(pid)
 	if p == nil {
 		return nil
@@ -320,4 +328,24 @@ func (g *group) Detach(pid int, kill bool) error {
 	return p.detachOrKill(kill)
 }
 
-func (g *group) Close() error { return nil }
+// Close ends the session after proc detached every target: a child handed
+// over after exec that was not made a target yet (it execs while the group
+// was stopping) is let go, or killed with the rest.
+func (g *group) Close() error {
+	g.dropNewborn()
+	return nil
+}
+
+// dropNewborn lets go (or kills, when the session killed its processes)
+// every process handed over and not adopted yet.
+func (g *group) dropNewborn() {
+	g.mu.Lock()
+	nb, kill := g.newborn, g.killed
+	g.newborn = nil
+	g.mu.Unlock()
+	for _, np := range nb {
+		if err := np.detachOrKill(kill); err != nil {
+			logflags.DebuggerLogger().Errorf("dlv-listen backend: let child %d go: %v", np.pid, err)
+		}
+	}
+}

@@ -124,6 +124,9 @@ func (p *Process) Release() {
 	}
 	p.releaseOne()
 	wg.Wait()
+	if p.g != nil && p.g.processes()[0] == p {
+		p.g.dropNewborn() // handed over after exec, not a target yet
+	}
 }
 
 // groupOthers returns the other processes of p's group when p is its
