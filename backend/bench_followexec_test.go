@@ -11,6 +11,7 @@ package backend_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,7 +118,9 @@ func benchStopAt(b *testing.B, grp *proc.TargetGroup, kind string, parentPid int
 // debugger takes the new program as a target (its debug information
 // loaded, the breakpoint enabled in it) and the child runs to childWork.
 // What follows the exec is most of it; the stop in the parent is not
-// timed. Also reported: median-ns.
+// timed. Also reported: median-ns, and back-median-ns, the median of the
+// untimed way back: from the child's stop, through its exit and the
+// parent's wait, to the parent's next stop at main.round.
 func BenchmarkFollowExecChildStop(b *testing.B) {
 	for _, kind := range benchKinds {
 		b.Run(kind, func(b *testing.B) {
@@ -151,11 +154,14 @@ func BenchmarkFollowExecChildStop(b *testing.B) {
 				}
 			}
 			durs := make([]time.Duration, 0, b.N)
+			var backs []time.Duration // from the child's stop to the parent's next
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if i > 0 {
 					b.StopTimer()
+					t0 := time.Now()
 					benchStopAt(b, grp, kind, job.Pid, true, "main.round")
+					backs = append(backs, time.Since(t0))
 					b.StartTimer()
 				}
 				t0 := time.Now()
@@ -164,6 +170,10 @@ func BenchmarkFollowExecChildStop(b *testing.B) {
 			}
 			b.StopTimer()
 			benchMedian(b, durs)
+			if len(backs) > 0 {
+				slices.Sort(backs)
+				b.ReportMetric(float64(backs[len(backs)/2].Nanoseconds()), "back-median-ns")
+			}
 		})
 	}
 }
