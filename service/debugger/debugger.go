@@ -190,7 +190,7 @@ func (d *Debugger) goneErr() error {
 
 // JobState returns a one-line description, e.g. "process 4242 is stopped
 // by SIGTSTP (job control)" or "process 4242 is running (no job-control
-// stop)"; once the session has several processes, a line for each and
+// stop)"; while the session has several processes, a line for each and
 // one for their job.
 func (d *Debugger) JobState() string { return d.JobStatus().Text }
 

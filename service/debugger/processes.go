@@ -166,6 +166,12 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 		// stopped job now).
 		jev, changed = job.Leave(pid)
 	}
+	if isExit && p != d.proc {
+		// Nothing more to say of an exited child (the first process
+		// stays: the session's answers name it).
+		s.all = slices.DeleteFunc(s.all, func(q *backend.Process) bool { return q == p })
+		delete(s.pgid, pid)
+	}
 	s.live--
 	last := s.live == 0
 	s.mu.Unlock()
