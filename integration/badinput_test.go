@@ -222,6 +222,43 @@ func TestBadInput(t *testing.T) {
 					}
 				}
 			}},
+		{name: "attach invalid follow-exec regex", want: `invalid follow-exec regex "child\(": `, setup: func(t *testing.T) ([]string, func(*testing.T, badRun)) {
+			job := testprog.Start(t, "counter")
+			st, _, _ := testprog.ProcStat(job.Pid)
+			return []string{"attach", strconv.Itoa(job.Pid), "--follow-exec-regex", "child(", noTerm}, func(t *testing.T, r badRun) {
+				assertUntouched(t, job.Pid, st, 0)
+				job.WaitAdvance(t, 5*time.Second)
+			}
+		}},
+		{name: "exec invalid follow-exec regex", want: `invalid follow-exec regex "\[x": `, setup: func(t *testing.T) ([]string, func(*testing.T, badRun)) {
+			counter := NewCounter(t)
+			return []string{"exec", "--follow-exec", "--follow-exec-regex", "[x", counterBin, noTerm, "--", "-out", counter.Path}, func(t *testing.T, r badRun) {
+				if c := counter.Value(); c != -1 {
+					t.Errorf("the program ran: counter %d", c)
+				}
+			}
+		}},
+		{name: "attach --job unknown pid", want: `\b999999\b`, setup: func(t *testing.T) ([]string, func(*testing.T, badRun)) {
+			if _, err := os.Stat("/proc/999999"); err == nil {
+				t.Skip("pid 999999 exists here")
+			}
+			return []string{"attach", "--job", "999999", noTerm}, nil
+		}},
+		{name: "attach --job zombie", want: `zombie`, setup: func(t *testing.T) ([]string, func(*testing.T, badRun)) {
+			// A child of ours that exited and is not reaped yet.
+			z := exec.Command("true")
+			if err := z.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pid := z.Process.Pid
+			t.Cleanup(func() { z.Wait() })
+			WaitState(t, pid, 'Z', 5*time.Second)
+			return []string{"attach", "--job", strconv.Itoa(pid), noTerm}, func(t *testing.T, r badRun) {
+				if !regexp.MustCompile(fmt.Sprintf(`\b%d\b`, pid)).MatchString(r.stderr) {
+					t.Errorf("the error does not name the zombie %d: %q", pid, r.stderr)
+				}
+			}
+		}},
 		{name: "unknown command", want: `unknown command "frob" for "dlv-listen"`, setup: func(t *testing.T) ([]string, func(*testing.T, badRun)) {
 			return []string{"frob"}, nil
 		}},

@@ -91,6 +91,7 @@ func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r
 	// breakpoints only to an events function.
 	d.grp.SetEventsFn(d.procEventsFn(eventsFn))
 	defer d.grp.SetEventsFn(nil)
+	defer d.flushMaterialized(0) // any proc told of without a new process
 	d.grp.ResumeNotify(r.resumed)
 	defer d.grp.ResumeNotify(nil)
 

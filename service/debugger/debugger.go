@@ -90,7 +90,10 @@ type Debugger struct {
 	dumpState proc.DumpState
 
 	targetEvents targetEvents // OnTargetEvent's receivers (targets.go)
-	procs        processSet   // the job control of every process (processes.go)
+	// materialized are the breakpoints proc materialized in a target it
+	// is adding, told once it has (targetMu; flushMaterialized).
+	materialized []*proc.LogicalBreakpoint
+	procs        processSet // the job control of every process (processes.go)
 
 	warnMu   sync.Mutex
 	warnings []string // Warnings
@@ -187,7 +190,7 @@ func (d *Debugger) goneErr() error {
 
 // JobState returns a one-line description, e.g. "process 4242 is stopped
 // by SIGTSTP (job control)" or "process 4242 is running (no job-control
-// stop)"; once the session has several processes, a line for each and
+// stop)"; while the session has several processes, a line for each and
 // one for their job.
 func (d *Debugger) JobState() string { return d.JobStatus().Text }
 
@@ -242,16 +245,32 @@ func (d *Debugger) Signal(sig string) (string, error) {
 		// The pid may belong to another process by now.
 		return "", fmt.Errorf("cannot send %s: process %d is no longer debugged (%v)", signalName(s), d.pid, gone)
 	}
-	if err := unix.Kill(d.pid, s); err != nil {
-		if err == unix.ESRCH {
-			return "", fmt.Errorf("send %s to process %d: no such process", signalName(s), d.pid)
+	// A whole-job session signals the job, as a shell's kill %1 or fg
+	// does: every process of the group, debugged or not.
+	target, what := d.pid, fmt.Sprintf("process %d", d.pid)
+	if d.cfg.Job {
+		if pgid := d.jobPgid(); pgid > 0 {
+			target, what = -pgid, fmt.Sprintf("job %d", pgid)
 		}
-		return "", fmt.Errorf("send %s to process %d: %w", signalName(s), d.pid, err)
+	}
+	if err := unix.Kill(target, s); err != nil {
+		if err == unix.ESRCH {
+			return "", fmt.Errorf("send %s to %s: no such process", signalName(s), what)
+		}
+		return "", fmt.Errorf("send %s to %s: %w", signalName(s), what, err)
 	}
 	// A SIGCONT to a process we hold is otherwise seen only at the next
 	// resume; the probe publishes it now (and its notice).
 	d.probeJobState()
-	return fmt.Sprintf("sent %s to process %d", signalName(s), d.pid), nil
+	return fmt.Sprintf("sent %s to %s", signalName(s), what), nil
+}
+
+// jobPgid is the process group of the first process, as read when it
+// joined the session.
+func (d *Debugger) jobPgid() int {
+	d.procs.mu.Lock()
+	defer d.procs.mu.Unlock()
+	return d.procs.pgid[d.pid]
 }
 
 // probeJobState has the backend re-read the job state of a held process.

@@ -43,7 +43,11 @@ func (d *Debugger) watchProcesses() {
 		d.jobs.end()
 		return
 	}
-	backend.OnNewProcess(d.grp, func(p *backend.Process) { d.watchProcess(p, false) })
+	backend.OnNewProcess(d.grp, func(p *backend.Process) {
+		d.watchProcess(p, false)
+		// On proc's goroutine inside the command: targetMu is held.
+		d.flushMaterialized(p.Pid())
+	})
 }
 
 // watchProcess subscribes to p's job-control events at once (a process
@@ -161,6 +165,12 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 		// in; one that exited leaves it (and the others may make a
 		// stopped job now).
 		jev, changed = job.Leave(pid)
+	}
+	if isExit && p != d.proc {
+		// Nothing more to say of an exited child (the first process
+		// stays: the session's answers name it).
+		s.all = slices.DeleteFunc(s.all, func(q *backend.Process) bool { return q == p })
+		delete(s.pgid, pid)
 	}
 	s.live--
 	last := s.live == 0

@@ -144,14 +144,10 @@ func (d *Debugger) procEventsFn(eventsFn func(*api.Event)) func(*proc.Event) {
 				d.emitTarget(TargetEvent{Kind: ProcessSpawned, Pid: det.PID, Cmdline: det.Cmdline, WillFollow: det.WillFollow})
 			}
 		case proc.EventBreakpointMaterialized:
+			// proc says it while it adds the new target, which is not in
+			// the group yet: the event goes out once it is (flushMaterialized).
 			if det := ev.BreakpointMaterializedEventDetails; det != nil && det.Breakpoint != nil {
-				lbp := det.Breakpoint
-				d.emitTarget(TargetEvent{
-					Kind:         BreakpointMaterialized,
-					Pid:          d.materializedIn(lbp),
-					BreakpointID: lbp.LogicalID,
-					Breakpoint:   d.convertBreakpoint(lbp),
-				})
+				d.materialized = append(d.materialized, det.Breakpoint)
 			}
 		}
 		if eventsFn != nil {
@@ -160,18 +156,20 @@ func (d *Debugger) procEventsFn(eventsFn func(*api.Event)) func(*proc.Event) {
 	}
 }
 
-// materializedIn is the newest target that has a physical breakpoint of
-// lbp: proc raises the event while adding that target. targetMu held.
-func (d *Debugger) materializedIn(lbp *proc.LogicalBreakpoint) int {
-	pid := 0
-	for it := (proc.ValidTargets{Group: d.grp}); it.Next(); {
-		for _, bp := range it.Breakpoints().M {
-			if bp.Logical == lbp {
-				pid = it.Pid()
-			}
+// flushMaterialized sends the BreakpointMaterialized events of the
+// breakpoints proc materialized while it added a target: pid is that
+// target's process (0 = not known, at the end of a command), now in the
+// group, so the breakpoint's addresses include it. targetMu held.
+func (d *Debugger) flushMaterialized(pid int) {
+	for _, lbp := range d.materialized {
+		abp := d.convertBreakpoint(lbp)
+		at := pid
+		if at == 0 && len(abp.AddrPid) > 0 {
+			at = abp.AddrPid[len(abp.AddrPid)-1]
 		}
+		d.emitTarget(TargetEvent{Kind: BreakpointMaterialized, Pid: at, BreakpointID: lbp.LogicalID, Breakpoint: abp})
 	}
-	return pid
+	d.materialized = nil
 }
 
 // OnNewProcess registers fn to be called for each process that joins the

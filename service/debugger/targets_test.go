@@ -37,6 +37,27 @@ func attachWith(t *testing.T, job *testprog.Job, pid int, cfg debugger.Config) *
 	return s
 }
 
+// has waits until every line of want has been noticed, in any order
+// (processes of a job change at once; their notices may come in any
+// order).
+func (n *notices) has(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		all := n.all()
+		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return slices.Contains(all, w) })
+		if len(missing) == 0 {
+			return
+		}
+		select {
+		case <-n.wake:
+		case <-deadline.C:
+			t.Fatalf("no notices %q within %v; notices: %q", missing, timeout, all)
+		}
+	}
+}
+
 // targetEvents records a session's target events.
 type targetEvents struct {
 	mu   sync.Mutex
