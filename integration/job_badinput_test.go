@@ -97,6 +97,9 @@ func TestJobAttachSkipsNonGo(t *testing.T) {
 		t.Errorf("the consumer %d is not traced", j.Pid)
 	}
 	d.Continue(t)
+	// Halt once it runs (TestHaltRightAfterContinue is about a Ctrl-C
+	// before that).
+	WaitProc(t, j.Pid, "running under the debugger", EventTimeout, func(pi ProcInfo) bool { return pi.Class() == "running" })
 	d.Halt(t)
 	d.Detach(t)
 	WaitUntraced(t, j.Pid, "running", EventTimeout)
