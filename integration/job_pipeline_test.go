@@ -94,3 +94,43 @@ func TestJobPipelineStoppedBeforeAttach(t *testing.T) {
 		t.Fatalf("the shell reports a member's death: %q", out)
 	}
 }
+
+// Breakpoints in both programs of the job: main.consume stops in the
+// consumer, main.produce in the producer (the terminal switches to it);
+// each evaluates there; after clearall and the detach both run on. Both
+// ends run the same program, so each break makes one breakpoint per
+// process, as stock dlv's terminal does with several targets.
+func TestJobPipelineBreakpoints(t *testing.T) {
+	sh := StartShell(t, "bash")
+	p := startPipelineJob(t, sh)
+	d := attachJob(t, p.Cons)
+	if out := d.Command("target list", CmdTimeout); !regexp.MustCompile(fmt.Sprintf(`(?m)^\s+%d\s+\S*pipeline produce`, p.Prod)).MatchString(out) ||
+		!regexp.MustCompile(fmt.Sprintf(`(?m)^\*\s+%d\s+\S*pipeline consume`, p.Cons)).MatchString(out) {
+		t.Fatalf("target list after attach --job %d: %q, want both ends, the consumer selected", p.Cons, out)
+	}
+	d.Break(t, "main.consume")
+	d.Continue(t)
+	d.Expect(regexp.MustCompile(`> \[Breakpoint \d+\] main\.consume\(\)`), CmdTimeout)
+	d.WaitPrompt(CmdTimeout)
+	if n := fePrintInt(t, d, "n"); n < 1 {
+		t.Fatalf("consume's n = %d", n)
+	}
+	d.Command("clearall", CmdTimeout)
+	d.Break(t, "main.produce")
+	d.Continue(t)
+	m := d.Expect(feSwitchRe, CmdTimeout)
+	if m[1] != fmt.Sprint(p.Cons) || m[2] != fmt.Sprint(p.Prod) {
+		t.Fatalf("switched from %s to %s, want from the consumer %d to the producer %d", m[1], m[2], p.Cons, p.Prod)
+	}
+	d.Expect(regexp.MustCompile(`> \[Breakpoint \d+\] main\.produce\(\)`), CmdTimeout)
+	d.WaitPrompt(CmdTimeout)
+	if n := fePrintInt(t, d, "n"); n < 1 {
+		t.Fatalf("produce's n = %d", n)
+	}
+	d.Command("clearall", CmdTimeout)
+	d.Detach(t)
+	for _, pid := range p.pids() {
+		WaitUntraced(t, pid, "running", EventTimeout)
+	}
+	p.running(t)
+}
