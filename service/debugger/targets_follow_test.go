@@ -173,7 +173,8 @@ func TestJobAttach(t *testing.T) {
 	if len(ends) != 2 {
 		t.Fatalf("process group %d: members %v, want the two ends", pgid, ends)
 	}
-	s := attachWith(t, nil, ends[0], debugger.Config{Job: true})
+	// Through the shell's pid, a member the attach leaves alone.
+	s := attachWith(t, nil, pgid, debugger.Config{Job: true})
 	warns := s.d.Warnings()
 	t.Logf("warnings: %q", warns)
 	if len(warns) != 1 || !strings.Contains(warns[0], fmt.Sprintf("%d (bash", pgid)) {
