@@ -428,3 +428,29 @@ func TestFollowExecChildrenEvents(t *testing.T) {
 		t.Errorf("job after %d children: %+v", len(exited()), js.Job)
 	}
 }
+
+// TestHitCountsAddUp: a breakpoint by function name is put in each
+// followed child; its hit count adds the hits of every process.
+func TestHitCountsAddUp(t *testing.T) {
+	job := testprog.Start(t, "spawner", "-per", "1", "-period", "1ms")
+	s := attachWith(t, job, job.Pid, debugger.Config{FollowExec: true})
+	first := stopInChild(t, s, job.Pid)
+	st := s.recv(s.cont())
+	if st.Err != nil || st.Pid == first || st.Pid == job.Pid {
+		t.Fatalf("second stop: %s in %d (%v), want another child than %d", describe(st), st.Pid, st.Err, first)
+	}
+	bps, err := s.c.ListBreakpoints(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bp := range bps {
+		if bp.FunctionName != "main.childWork" {
+			continue
+		}
+		if bp.TotalHitCount != 2 || !slices.Contains(bp.AddrPid, st.Pid) || !slices.Contains(bp.AddrPid, job.Pid) || slices.Contains(bp.AddrPid, first) {
+			t.Errorf("breakpoint %+v: want 2 hits, addresses in the parent %d and the live child %d (not the exited %d)", bp, job.Pid, st.Pid, first)
+		}
+		return
+	}
+	t.Fatalf("no breakpoint on main.childWork in %+v", bps)
+}
