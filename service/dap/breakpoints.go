@@ -30,10 +30,13 @@ type bpLocation struct {
 	line       int
 	addr       uint64
 	addrs      []uint64
-	goid       int64
-	frame      int
-	expr       string
-	wtype      api.WatchType
+	// function: a function breakpoint placed by name in every process
+	// (follow-exec), rather than at addresses of one.
+	function string
+	goid     int64 // a DAP thread id
+	frame    int
+	expr     string
+	wtype    api.WatchType
 }
 
 func (ss *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
@@ -53,7 +56,7 @@ func (ss *session) onSetBreakpoints(r *dap.SetBreakpointsRequest) {
 }
 
 func (ss *session) onSetFunctionBreakpoints(r *dap.SetFunctionBreakpointsRequest) {
-	_, c := ss.debugger()
+	d, c := ss.debugger()
 	want := r.Arguments.Breakpoints
 	bps := ss.setBreakpoints(ss.matchingBreakpoints(func(bp *api.Breakpoint) bool { return strings.HasPrefix(bp.Name, functionBpPrefix) }), len(want),
 		func(i int) bpMetadata {
@@ -65,18 +68,29 @@ func (ss *session) onSetFunctionBreakpoints(r *dap.SetFunctionBreakpointsRequest
 			if err != nil {
 				return nil, err
 			}
-			if loc, ok := spec.(*locspec.NormalLocationSpec); !ok || loc.FuncBase == nil {
+			loc, ok := spec.(*locspec.NormalLocationSpec)
+			if !ok || loc.FuncBase == nil {
 				return nil, fmt.Errorf("breakpoint name %q could not be parsed as a function. name must be in the format 'funcName', 'funcName:line' or 'fileName:line'", name)
 			}
 			if name[0] == '.' {
 				return nil, errors.New("breakpoint names that are relative paths are not supported")
 			}
+			// With follow-exec on, a plain function name is placed by name
+			// in every process, those to come included: at addresses, it
+			// would be the current process's only (as in dlv).
+			byName := loc.LineOffset < 0 && !strings.Contains(name, ":") && d.FollowExecEnabled()
 			locs, _, err := c.FindLocation(api.EvalScope{GoroutineID: -1}, name, true, ss.args.clientToServer)
-			if err != nil {
-				return nil, err
+			if err == nil && len(locs) == 0 {
+				err = fmt.Errorf("location %q not found", name)
 			}
-			if len(locs) == 0 {
-				return nil, fmt.Errorf("location %q not found", name)
+			switch {
+			case byName && err == nil && locs[0].Function != nil:
+				return &bpLocation{function: locs[0].Function.Name()}, nil
+			case byName:
+				// No process has it yet: suspended until one has.
+				return &bpLocation{function: name}, nil
+			case err != nil:
+				return nil, err
 			}
 			return &bpLocation{addr: locs[0].PC, addrs: locs[0].PCs}, nil
 		})
@@ -235,8 +249,10 @@ func (ss *session) setBreakpoints(existing map[string]*api.Breakpoint, total int
 			}
 		}
 	}
+	// As dlv: a breakpoint no process has a location for yet is kept
+	// (suspended) when new code can come: a plugin, or a followed child.
 	fns, _ := c.ListFunctions(`^plugin\.Open$`, 0)
-	suspended := len(fns) > 0
+	suspended := len(fns) > 0 || d.FollowExecEnabled()
 	for i := range total {
 		want := meta(i)
 		if _, ok := existing[want.name]; ok {
@@ -248,10 +264,10 @@ func (ss *session) setBreakpoints(existing map[string]*api.Breakpoint, total int
 			if seen[want.name] {
 				err = errors.New("breakpoint already exists")
 			} else {
-				bp := &api.Breakpoint{Name: want.name, File: where.file, Line: where.line, Addr: where.addr, Addrs: where.addrs, Cond: want.condition, HitCond: want.hitCondition}
+				bp := &api.Breakpoint{Name: want.name, File: where.file, Line: where.line, FunctionName: where.function, Addr: where.addr, Addrs: where.addrs, Cond: want.condition, HitCond: want.hitCondition}
 				if err = setLogMessage(bp, want.logMessage); err == nil {
 					if where.watchpoint {
-						got, err = c.CreateWatchpoint(api.EvalScope{GoroutineID: where.goid, Frame: where.frame}, where.expr, where.wtype)
+						got, err = ss.createWatchpoint(where)
 						if err == nil {
 							got.Name, got.Cond, got.HitCond = bp.Name, bp.Cond, bp.HitCond
 							err = d.AmendBreakpointNamed(got)
@@ -266,6 +282,17 @@ func (ss *session) setBreakpoints(existing map[string]*api.Breakpoint, total int
 		ss.fillBreakpoint(&out[i], err, got)
 	}
 	return out
+}
+
+// createWatchpoint sets a data breakpoint in the scope of where, whose
+// goroutine is a DAP thread id.
+func (ss *session) createWatchpoint(where *bpLocation) (*api.Breakpoint, error) {
+	k, err := ss.selectThread(int(where.goid))
+	if err != nil {
+		return nil, err
+	}
+	_, c := ss.debugger()
+	return c.CreateWatchpoint(api.EvalScope{GoroutineID: k.goid, Frame: where.frame}, where.expr, where.wtype)
 }
 
 func (ss *session) fillBreakpoint(out *dap.Breakpoint, err error, got *api.Breakpoint) {
@@ -374,6 +401,7 @@ func parseLogPoint(msg string) (*logMessage, error) {
 
 // handleLogPoints prints the message of every logpoint a thread stopped at.
 func (ss *session) handleLogPoints(st *api.DebuggerState) {
+	var pids map[int]int
 	for _, th := range st.Threads {
 		bp := th.Breakpoint
 		if bp == nil || !bp.Tracepoint {
@@ -383,9 +411,13 @@ func (ss *session) handleLogPoints(st *api.DebuggerState) {
 		if !ok {
 			continue
 		}
+		if pids == nil {
+			d, _ := ss.debugger()
+			pids = ss.threadPids(d, st)
+		}
 		vals := make([]any, len(lm.args))
 		for i, e := range lm.args {
-			vals[i] = ss.evalToString(th.GoroutineID, e)
+			vals[i] = ss.evalToString(ss.threadOfThread(th, pids), e)
 		}
 		ss.send(&dap.OutputEvent{Event: *ss.newEvent("output"), Body: dap.OutputEventBody{
 			Category: "stdout",
@@ -396,9 +428,9 @@ func (ss *session) handleLogPoints(st *api.DebuggerState) {
 	}
 }
 
-func (ss *session) evalToString(goid int64, expr string) string {
-	_, c := ss.debugger()
-	v, err := c.EvalVariable(api.EvalScope{GoroutineID: goid}, expr, ss.apiLoadConfig())
+// evalToString evaluates expr in the goroutine of DAP thread id thread.
+func (ss *session) evalToString(thread int, expr string) string {
+	v, err := ss.eval(int64(thread), 0, expr, ss.apiLoadConfig())
 	if err != nil {
 		return fmt.Sprintf("{eval err: %e}", err)
 	}

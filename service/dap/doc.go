@@ -18,4 +18,13 @@
 // custom event dlvListenJobControl. The custom request dlvListenSignal and
 // the repl commands "dlv jobs" and "dlv signal SIG" let a user continue a
 // stopped process from the editor.
+//
+// Several processes (targets.go, threadids.go): the launch and attach
+// attributes followExec and followExecRegex follow exec'd children as dlv
+// does (dlv refuses them in attach), an attach with "job": true takes every
+// process of a job; each child gets a "process" event, a breakpoint no
+// process has yet is unverified until a child gives it a location (then a
+// "breakpoint" event), and the threads, stacks and variables of every
+// process are shown, each goroutine under a DAP thread id unique in the
+// session.
 package dap

@@ -236,7 +236,7 @@ func (ss *session) onLaunch(r *dap.LaunchRequest) {
 		ss.forwardOutput(readers[1], "stderr")
 	}
 	argv := append([]string{bin}, args.Args...)
-	d, err := debugger.Launch(argv, lc, debugger.Config{CheckGoVersion: true})
+	d, err := debugger.Launch(argv, lc, debugger.Config{CheckGoVersion: true, FollowExec: args.FollowExec, FollowExecRegex: args.FollowExecRegex})
 	if err != nil {
 		closeAll(readers)
 		ss.removeBinary()
@@ -250,9 +250,6 @@ func (ss *session) onLaunch(r *dap.LaunchRequest) {
 		IsLocalProcess:  true,
 		StartMethod:     "launch",
 	}})
-	if args.FollowExec {
-		ss.output("important", "Failed to enable follow exec: dlv-listen does not follow exec yet\n")
-	}
 	ss.send(&dap.InitializedEvent{Event: *ss.newEvent("initialized")})
 	ss.send(&dap.LaunchResponse{Response: *ss.newResponse(r.Request)})
 	ss.warnAboutTrimpath()
@@ -339,6 +336,14 @@ func (ss *session) start(d *debugger.Debugger) {
 	ss.mu.Lock()
 	ss.d, ss.c = d, d.Client()
 	ss.mu.Unlock()
+	ss.watch(d)
+}
+
+// watch starts forwarding d's job-control notices and events and its
+// process and breakpoint events.
+func (ss *session) watch(d *debugger.Debugger) {
+	ss.threadIDs.init(d.Client().ProcessPid())
+	ss.watchTargets(d)
 	ss.watchJobControl(d)
 }
 
@@ -358,9 +363,6 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 	}
 	fail := func(format string, a ...any) {
 		ss.sendShowUserError(r.Request, FailedToAttach, "Failed to attach", fmt.Sprintf(format, a...))
-	}
-	if args.FollowExec {
-		ss.output("important", "Follow exec not supported in attach request yet.")
 	}
 	if err := ss.args.apply(args.commonConfig); err != nil {
 		fail("invalid debug configuration - %v", err)
@@ -387,9 +389,9 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 			fail("The 'processId' or 'waitFor' attribute is missing in debug configuration")
 			return
 		}
-		d, err := debugger.Attach(args.ProcessID, debugger.Config{CheckGoVersion: true})
+		d, err := debugger.Attach(args.ProcessID, debugger.Config{CheckGoVersion: true, FollowExec: args.FollowExec, FollowExecRegex: args.FollowExecRegex, Job: args.Job})
 		if err != nil {
-			if errors.Is(err, unix.ESRCH) || strings.Contains(err.Error(), "no such process") {
+			if !args.Job && (errors.Is(err, unix.ESRCH) || strings.Contains(err.Error(), "no such process")) {
 				// dlv's words, which editors show.
 				fail("could not attach to pid %d: no such process", args.ProcessID)
 				return
@@ -398,11 +400,21 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 			return
 		}
 		ss.start(d)
+		for _, w := range d.Warnings() {
+			ss.output("important", w+"\n")
+		}
+		if args.Job {
+			ss.announceMembers(d)
+		}
 		ss.send(&dap.CapabilitiesEvent{Event: *ss.newEvent("capabilities"), Body: dap.CapabilitiesEventBody{Capabilities: dap.Capabilities{SupportTerminateDebuggee: true}}})
 	case "remote":
 		d, _ := ss.debugger()
 		if d == nil {
 			fail("no debugger found")
+			return
+		}
+		if args.Job {
+			fail("'job' needs mode \"local\": a remote session already has its processes")
 			return
 		}
 		ss.changeStateMu.Lock()
@@ -412,7 +424,13 @@ func (ss *session) onAttach(r *dap.AttachRequest) {
 			fail("%v", err)
 			return
 		}
-		ss.watchJobControl(d)
+		if args.FollowExec {
+			if err := d.FollowExec(true, args.FollowExecRegex); err != nil {
+				fail("%v", err)
+				return
+			}
+		}
+		ss.watch(d)
 		if ss.srv.cfg.AcceptMulti || !d.Launched() {
 			ss.send(&dap.CapabilitiesEvent{Event: *ss.newEvent("capabilities"), Body: dap.CapabilitiesEventBody{Capabilities: dap.Capabilities{SupportTerminateDebuggee: true}}})
 		}
@@ -518,7 +536,6 @@ func (ss *session) endSession(kill bool) error {
 	ss.mu.Lock()
 	d, ended := ss.d, ss.ended
 	ss.ended = true
-	stopJobs := ss.stopJobs
 	ss.mu.Unlock()
 	if d == nil || ended {
 		return nil
@@ -537,9 +554,7 @@ func (ss *session) endSession(kill bool) error {
 	if errors.As(err, &exited) {
 		err = nil
 	}
-	if stopJobs != nil {
-		stopJobs()
-	}
+	ss.stopWatching()
 	return err
 }
 

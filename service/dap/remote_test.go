@@ -4,6 +4,7 @@ package dap
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,13 +54,8 @@ func serveExisting(t *testing.T, d *debugger.Debugger, cfg Config) *testClient {
 // attach are refused there, with dlv's words; a disconnect without
 // AcceptMulti ends the session (a launched program is killed).
 func TestRemoteAttach(t *testing.T) {
-	bin := testprog.Build(t, "dapprog")
-	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, d := launchExisting(t)
 	pid := d.Client().ProcessPid()
-	closeAtEnd(t, d)
 
 	tc := serveExisting(t, d, Config{Log: t.Logf})
 	tc.initialize()
@@ -82,12 +78,7 @@ func TestRemoteAttach(t *testing.T) {
 // TestRemoteAttachAcceptMulti: with AcceptMulti the session outlives the
 // client, running, and a second client can attach.
 func TestRemoteAttachAcceptMulti(t *testing.T) {
-	bin := testprog.Build(t, "dapprog")
-	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeAtEnd(t, d)
+	_, d := launchExisting(t)
 	for round := range 2 {
 		tc := serveExisting(t, d, Config{Log: t.Logf, AcceptMulti: true})
 		tc.initialize()
@@ -124,4 +115,42 @@ func closeAtEnd(t *testing.T, d *debugger.Debugger) {
 			syscallKill(d.Client().ProcessPid())
 		}
 	})
+}
+
+// TestRemoteAttachFollowExec: followExec in a remote attach turns
+// follow-exec on in the existing session; "job" is refused there before
+// anything is done, and a bad regex leaves follow-exec as it was.
+func TestRemoteAttachFollowExec(t *testing.T) {
+	_, d := launchExisting(t)
+	tc := serveExisting(t, d, Config{Log: t.Logf})
+	tc.initialize()
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote", "job": true})
+	if er := expect[*dap.ErrorResponse](tc, timeout); !strings.Contains(er.Body.Error.Format, "'job' needs mode \"local\"") {
+		t.Errorf("remote attach with job: %q", er.Body.Error.Format)
+	}
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote", "followExec": true, "followExecRegex": "a("})
+	if er := expect[*dap.ErrorResponse](tc, timeout); !strings.Contains(er.Body.Error.Format, `"a("`) {
+		t.Errorf("remote attach with a bad regex: %q", er.Body.Error.Format)
+	}
+	if d.FollowExecEnabled() {
+		t.Errorf("follow-exec on after a refused attach")
+	}
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "remote", "followExec": true, "followExecRegex": "dapprog"})
+	expect[*dap.AttachResponse](tc, timeout)
+	if !d.FollowExecEnabled() {
+		t.Errorf("follow-exec off after a remote attach with followExec")
+	}
+}
+
+// launchExisting launches dapprog in a session of its own, as a headless
+// dlv-listen does, ended when the test ends.
+func launchExisting(t *testing.T) (bin string, d *debugger.Debugger) {
+	t.Helper()
+	bin = testprog.Build(t, "dapprog")
+	d, err := debugger.Launch([]string{bin, "-period", "1ms"}, debugger.LaunchConfig{}, debugger.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAtEnd(t, d)
+	return bin, d
 }

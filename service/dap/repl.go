@@ -71,9 +71,17 @@ If regex is specified only the source files matching it will be returned.`
 If regex is specified only the types matching it will be returned.`
 	msgTarget = `Manages child process debugging.
 
+	target follow-exec [-on [regex]] [-off]
+
+Enables or disables follow exec mode. When follow exec mode Delve will automatically attach to new child processes executed by the target process. An optional regular expression can be passed to 'target follow-exec', only child processes with a command line matching the regular expression will be followed.
+
 	target list
 
-List currently attached processes.`
+List currently attached processes.
+
+	target switch [pid]
+
+Switches to the specified process.`
 	msgExamineMemory = `Examine raw memory at the given address.
 
 	examinemem [-fmt <format>] [-count|-len <count>] [-size <size>] <address>
@@ -169,25 +177,74 @@ func (ss *session) replTypes(_, _ int, filter string) (string, error) {
 	return strings.Join(types, "\n"), nil
 }
 
+// replTarget is dlv's "target" command: list, follow-exec, switch.
 func (ss *session) replTarget(_, _ int, args string) (string, error) {
-	_, c := ss.debugger()
-	switch strings.TrimSpace(args) {
+	d, c := ss.debugger()
+	argv := config.Split2PartsBySpace(strings.TrimSpace(args))
+	switch argv[0] {
 	case "list":
 		tgts, err := c.ListTargets()
 		if err != nil {
 			return "", err
 		}
+		cur := 0
+		if st, err := c.GetStateNonBlocking(); err == nil {
+			cur = st.Pid
+		}
 		var b strings.Builder
-		for i, t := range tgts {
+		for _, t := range tgts {
 			sel := ""
-			if i == 0 {
+			if t.Pid == cur {
 				sel = "*"
 			}
 			fmt.Fprintf(&b, "%s\t%d\t%s\n", sel, t.Pid, t.CmdLine)
 		}
 		return b.String(), nil
 	case "follow-exec":
-		return "Follow exec mode is disabled", nil
+		if len(argv) == 1 {
+			if d.FollowExecEnabled() {
+				return "Follow exec mode is enabled", nil
+			}
+			return "Follow exec mode is disabled", nil
+		}
+		argv = config.Split2PartsBySpace(argv[1])
+		switch argv[0] {
+		case "-on":
+			regex := ""
+			if len(argv) == 2 {
+				regex = argv[1]
+			}
+			if err := d.FollowExec(true, regex); err != nil {
+				return "", err
+			}
+			if regex != "" {
+				return fmt.Sprintf("Follow exec mode enabled with regex %q", regex), nil
+			}
+			return "Follow exec mode enabled", nil
+		case "-off":
+			if len(argv) > 1 {
+				return "", errors.New("too many arguments")
+			}
+			if err := d.FollowExec(false, ""); err != nil {
+				return "", err
+			}
+			return "Follow exec mode disabled", nil
+		}
+		return "", fmt.Errorf("unknown argument %q to 'target follow-exec'", argv[0])
+	case "switch":
+		if len(argv) < 2 {
+			return "", errors.New("not enough arguments for 'target switch'")
+		}
+		pid, err := strconv.Atoi(argv[1])
+		if err != nil {
+			return "", fmt.Errorf("target switch %q: not a pid", argv[1])
+		}
+		if err := ss.selectProcess(pid); err != nil {
+			return "", fmt.Errorf("could not find target %d", pid)
+		}
+		// The editor's view follows: the selection marks change.
+		ss.invalidated("threads")
+		return "", nil
 	}
 	return "", fmt.Errorf("unknown target command")
 }

@@ -56,12 +56,16 @@ func (ss *session) onStep(req dap.Request, kind stepKind, threadID int, granular
 	go func() {
 		defer ss.recoverPanic(req.Seq)
 		_, c := ss.debugger()
-		if _, err := c.SwitchGoroutine(int64(threadID)); err != nil {
+		k, err := ss.selectThread(threadID)
+		if err == nil {
+			_, err = c.SwitchGoroutine(k.goid)
+		}
+		if err != nil {
 			ss.runningCmd.Store(false)
 			stopped := &dap.StoppedEvent{Event: *ss.newEvent("stopped")}
 			stopped.Body.AllThreadsStopped = true
 			if st, err := c.GetState(); err == nil {
-				stopped.Body.ThreadId = int(stoppedGoroutineID(st))
+				stopped.Body.ThreadId = ss.stoppedThread(st)
 			}
 			stopped.Body.Reason = "error"
 			stopped.Body.Text = err.Error()
@@ -262,59 +266,73 @@ func stoppedGoroutineID(st *api.DebuggerState) int64 {
 	return 0
 }
 
+// stoppedG is a goroutine stopped at a breakpoint: its DAP thread id and
+// the thread it runs on.
+type stoppedG struct {
+	thread int
+	th     *api.Thread
+}
+
 // stoppedGs lists the goroutines stopped at a real (not trace) breakpoint,
-// the current thread's first.
-func (ss *session) stoppedGs(st *api.DebuggerState) []int64 {
-	var gs []int64
+// the current thread's first, in every process of the session.
+func (ss *session) stoppedGs(st *api.DebuggerState) []stoppedG {
+	// The processes of the threads, asked of the session only when a
+	// thread other than the current one is at a breakpoint (rare).
+	var pids map[int]int
+	threadOf := func(th *api.Thread) int {
+		if pids == nil {
+			d, _ := ss.debugger()
+			pids = ss.threadPids(d, st)
+		}
+		return ss.threadOfThread(th, pids)
+	}
+	var gs []stoppedG
 	cur := st.CurrentThread
 	if cur != nil && cur.Breakpoint != nil && !cur.Breakpoint.Tracepoint {
-		gs = append(gs, cur.GoroutineID)
+		gs = append(gs, stoppedG{ss.threadOf(st.Pid, cur.GoroutineID), cur})
 	}
 	if st.StopReason == proc.StopHardcodedBreakpoint.String() {
-		gs = append(gs, stoppedGoroutineID(st))
+		gs = append(gs, stoppedG{ss.stoppedThread(st), cur})
 	}
 	for _, th := range st.Threads {
 		if th.Function != nil && th.Function.Name() == "runtime.breakpoint" {
-			gs = append(gs, th.GoroutineID)
+			gs = append(gs, stoppedG{threadOf(th), th})
 			continue
 		}
 		if cur != nil && th.ID == cur.ID {
 			continue
 		}
 		if th.Breakpoint != nil && !th.Breakpoint.Tracepoint {
-			gs = append(gs, th.GoroutineID)
+			gs = append(gs, stoppedG{threadOf(th), th})
 		}
 	}
 	return gs
 }
 
-// stoppedOnBreakpoint returns the first goroutine stopped at a real
-// breakpoint and that breakpoint.
-func (ss *session) stoppedOnBreakpoint(st *api.DebuggerState) (int64, *api.Breakpoint) {
+// stoppedOnBreakpoint returns the DAP thread id of the first goroutine
+// stopped at a real breakpoint, and that breakpoint.
+func (ss *session) stoppedOnBreakpoint(st *api.DebuggerState) (int, *api.Breakpoint) {
 	gs := ss.stoppedGs(st)
 	if len(gs) == 0 {
 		return 0, nil
 	}
-	goid := gs[0]
-	if goid == 0 {
+	g := gs[0]
+	if g.th == nil || g.th.GoroutineID == 0 {
 		if st.CurrentThread != nil {
-			return 0, st.CurrentThread.Breakpoint
+			return g.thread, st.CurrentThread.Breakpoint
 		}
-		return 0, nil
+		return g.thread, nil
 	}
-	for _, th := range st.Threads {
-		if th.GoroutineID == goid && th.Breakpoint != nil {
-			return goid, th.Breakpoint
-		}
-	}
-	return goid, nil
+	return g.thread, g.th.Breakpoint
 }
 
 // runUntilStopAndNotify runs cmd and tells the editor how it ended: a
 // stopped event, or exited and terminated events.
 func (ss *session) runUntilStopAndNotify(cmd string) {
 	st, err := ss.runUntilStop(cmd)
-	if ss.isClosed() {
+	if ss.isClosed() || ss.left() {
+		// The client has left (disconnect): the halt that ended the
+		// session is no stop to show it.
 		return
 	}
 	d, c := ss.debugger()
@@ -336,7 +354,7 @@ func (ss *session) runUntilStopAndNotify(cmd string) {
 				st.NextInProgress = false
 			}
 		}
-		stopped.Body.ThreadId = int(stoppedGoroutineID(st))
+		stopped.Body.ThreadId = ss.stoppedThread(st)
 		switch reason {
 		case proc.StopNextFinished.String():
 			stopped.Body.Reason = "step"
@@ -352,7 +370,7 @@ func (ss *session) runUntilStopAndNotify(cmd string) {
 		default:
 			stopped.Body.Reason = "breakpoint"
 			goid, bp := ss.stoppedOnBreakpoint(st)
-			stopped.Body.ThreadId = int(goid)
+			stopped.Body.ThreadId = goid
 			if bp != nil {
 				switch bp.Name {
 				case proc.FatalThrow:
@@ -398,7 +416,7 @@ func (ss *session) runUntilStopAndNotify(cmd string) {
 			ss.logToConsole(fmt.Sprintf("%s: %s", stopped.Body.Description, stopped.Body.Text))
 		}
 		if st, err := c.GetStateNonBlocking(); err == nil {
-			stopped.Body.ThreadId = int(stoppedGoroutineID(st))
+			stopped.Body.ThreadId = ss.stoppedThread(st)
 		}
 	}
 	ss.markStopped(byJob)
@@ -408,11 +426,11 @@ func (ss *session) runUntilStopAndNotify(cmd string) {
 	}
 }
 
-// exprString evaluates expr and returns its value as dlv's DAP server
-// shows panic and throw reasons (a Go-quoted string for strings).
-func (ss *session) exprString(expr string, goid int64, frame int) (string, error) {
-	_, c := ss.debugger()
-	v, err := c.EvalVariable(api.EvalScope{GoroutineID: goid, Frame: frame}, expr, ss.apiLoadConfig())
+// exprString evaluates expr in the goroutine of DAP thread id thread and
+// returns its value as dlv's DAP server shows panic and throw reasons (a
+// Go-quoted string for strings).
+func (ss *session) exprString(expr string, thread int, frame int) (string, error) {
+	v, err := ss.eval(int64(thread), frame, expr, ss.apiLoadConfig())
 	if err != nil {
 		return "", err
 	}

@@ -76,6 +76,7 @@ type session struct {
 	ended       bool // the debug session was ended (detached/killed)
 	closed      chan struct{}
 	stopJobs    func()
+	stopTargets func()
 
 	// runningCmd is true while a resuming command runs on its goroutine.
 	runningCmd atomic.Bool
@@ -89,6 +90,8 @@ type session struct {
 	changeStateMu sync.Mutex
 
 	handles handleSet
+	// threadIDs names the goroutines of every process (threadids.go).
+	threadIDs threadIDs
 	// exceptionErr is the runtime error of the last stop, for exceptionInfo.
 	exceptionErr error
 
@@ -293,12 +296,20 @@ func (ss *session) close() {
 	if nd != nil {
 		nd.stop()
 	}
+	ss.stopWatching()
+	ss.removeBinary()
+}
+
+// stopWatching stops the session's notices and events to this client (a
+// session that outlives us, headless, stops telling us).
+func (ss *session) stopWatching() {
 	ss.mu.Lock()
-	stopJobs := ss.stopJobs
+	stopJobs, stopTargets := ss.stopJobs, ss.stopTargets
 	ss.mu.Unlock()
 	if stopJobs != nil {
-		// A session that outlives us (headless) stops telling us.
 		stopJobs()
 	}
-	ss.removeBinary()
+	if stopTargets != nil {
+		stopTargets()
+	}
 }

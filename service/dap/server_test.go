@@ -145,6 +145,8 @@ func (tc *testClient) expectOutput(sub string, d time.Duration) *dap.OutputEvent
 		if strings.Contains(o.Body.Output, sub) {
 			return o
 		}
+		// Kept: another expectation may be about it.
+		tc.seen = append(tc.seen, o)
 	}
 }
 
@@ -182,6 +184,12 @@ func sourceLine(t *testing.T, marker string) (string, int) {
 	_, file, _, _ := runtime.Caller(0)
 	path := filepath.Join(filepath.Dir(file), "..", "..", "internal", "testprog", "src", "dapprog", "main.go")
 	path, _ = filepath.Abs(path)
+	return path, markerLine(t, path, marker)
+}
+
+// markerLine returns the line of the source file path holding marker.
+func markerLine(t *testing.T, path, marker string) int {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -190,11 +198,11 @@ func sourceLine(t *testing.T, marker string) (string, int) {
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		if strings.Contains(sc.Text(), marker) {
-			return path, n
+			return n
 		}
 	}
 	t.Fatalf("%s: no line with %q", path, marker)
-	return "", 0
+	return 0
 }
 
 func (tc *testClient) initialize() {

@@ -44,51 +44,103 @@ func (ss *session) onThreads(r *dap.ThreadsRequest) {
 	if ss.args.HideSystemGoroutines {
 		filters = append(filters, api.ListGoroutinesFilter{Kind: api.GoroutineUser})
 	}
-	gs, _, next, _, err := c.ListGoroutinesWithFilter(0, maxGoroutines, filters, nil, nil)
+	st, _ := c.GetStateNonBlocking()
+	procs := ss.processes(st)
 	var threads []dap.Thread
-	switch {
-	case err != nil:
-		if !processExited(nil, err) {
-			ss.output("stderr", fmt.Sprintf("Unable to retrieve goroutines: %s\n", err))
+	var lastErr error
+	for _, p := range procs {
+		ts, err := ss.processThreads(p, st, filters, len(procs) > 1)
+		if err != nil {
+			lastErr = err
+			continue
 		}
+		threads = append(threads, ts...)
+	}
+	if len(procs) > 1 && st != nil {
+		// Leave the session on the process the last stop selected.
+		_ = ss.selectProcess(st.Pid)
+	}
+	if lastErr != nil && !processExited(nil, lastErr) {
+		ss.output("stderr", fmt.Sprintf("Unable to retrieve goroutines: %s\n", lastErr))
+	}
+	if len(threads) == 0 {
 		threads = []dap.Thread{{Id: 1, Name: "Dummy"}}
-	case len(gs) == 0:
-		threads = []dap.Thread{{Id: 1, Name: "Dummy"}}
-	default:
-		st, _ := c.GetStateNonBlocking()
-		var selected int64 = -1
-		if st != nil && st.SelectedGoroutine != nil {
-			selected = st.SelectedGoroutine.ID
-		}
-		if next >= 0 {
-			ss.logToConsole(fmt.Sprintf("Too many goroutines, only loaded %d", len(gs)))
-			found := false
-			for _, g := range gs {
-				found = found || g.ID == selected
-			}
-			if !found && st != nil && st.SelectedGoroutine != nil {
-				gs = append(gs, st.SelectedGoroutine)
-			}
-		}
-		threads = make([]dap.Thread, len(gs))
-		for i, g := range gs {
-			mark := ""
-			if g.ID == selected {
-				mark = "* "
-			}
-			if g.Unreadable != "" {
-				threads[i].Name = fmt.Sprintf("%s Unreadable goroutine: %v", mark, g.Unreadable)
-				continue
-			}
-			thread := ""
-			if g.ThreadID != 0 {
-				thread = fmt.Sprintf(" (Thread %d)", g.ThreadID)
-			}
-			threads[i].Name = fmt.Sprintf("%s[Go %d%s] %s%s", mark, g.ID, ss.labels(g.Labels), fnName(g.UserCurrentLoc.Function), thread)
-			threads[i].Id = int(g.ID)
-		}
 	}
 	ss.send(&dap.ThreadsResponse{Response: *ss.newResponse(r.Request), Body: dap.ThreadsResponseBody{Threads: threads}})
+}
+
+// debuggedProcess is one live process of the session.
+type debuggedProcess struct {
+	pid int
+	// selected: the process the session selected (the last stop's).
+	selected bool
+}
+
+// processes lists the live processes of the session, the first one (the
+// one launched or attached) first; none selected in a session that
+// cannot say (a core file, an error).
+func (ss *session) processes(st *api.DebuggerState) []debuggedProcess {
+	d, c := ss.debugger()
+	pids := d.LivePids()
+	if len(pids) == 0 || (len(pids) == 1 && pids[0] == c.ProcessPid()) {
+		// One process: no selection to make, as before.
+		return []debuggedProcess{{selected: true}}
+	}
+	out := make([]debuggedProcess, 0, len(pids))
+	for _, pid := range pids {
+		out = append(out, debuggedProcess{pid: pid, selected: st != nil && pid == st.Pid})
+	}
+	return out
+}
+
+// processThreads lists the goroutines of process p as DAP threads. In a
+// session of several processes each name starts with the pid.
+func (ss *session) processThreads(p debuggedProcess, st *api.DebuggerState, filters []api.ListGoroutinesFilter, several bool) ([]dap.Thread, error) {
+	if err := ss.selectProcess(p.pid); err != nil {
+		return nil, err
+	}
+	_, c := ss.debugger()
+	gs, _, next, _, err := c.ListGoroutinesWithFilter(0, maxGoroutines, filters, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var selected int64 = -1
+	var selectedG *api.Goroutine
+	if p.selected && st != nil && st.SelectedGoroutine != nil {
+		selected, selectedG = st.SelectedGoroutine.ID, st.SelectedGoroutine
+	}
+	if next >= 0 {
+		ss.logToConsole(fmt.Sprintf("Too many goroutines, only loaded %d", len(gs)))
+		found := false
+		for _, g := range gs {
+			found = found || g.ID == selected
+		}
+		if !found && selectedG != nil {
+			gs = append(gs, selectedG)
+		}
+	}
+	pidText := ""
+	if several {
+		pidText = fmt.Sprintf("[pid %d] ", p.pid)
+	}
+	threads := make([]dap.Thread, len(gs))
+	for i, g := range gs {
+		mark := ""
+		if g.ID == selected {
+			mark = "* "
+		}
+		if g.Unreadable != "" {
+			threads[i].Name = fmt.Sprintf("%s%s Unreadable goroutine: %v", mark, pidText, g.Unreadable)
+			continue
+		}
+		thread := ""
+		if g.ThreadID != 0 {
+			thread = fmt.Sprintf(" (Thread %d)", g.ThreadID)
+		}
+		threads[i].Name = fmt.Sprintf("%s%s[Go %d%s] %s%s", mark, pidText, g.ID, ss.labels(g.Labels), fnName(g.UserCurrentLoc.Function), thread)
+		threads[i].Id = ss.threadOf(p.pid, g.ID)
+	}
+	return threads, nil
 }
 
 // labels renders the pprof labels showPprofLabels asks for.
@@ -122,18 +174,22 @@ func (ss *session) labels(labels map[string]string) string {
 
 func (ss *session) onStackTrace(r *dap.StackTraceRequest) {
 	d, c := ss.debugger()
-	goid := r.Arguments.ThreadId
+	thread := r.Arguments.ThreadId
 	start := max(r.Arguments.StartFrame, 0)
 	levels := ss.args.StackTraceDepth
 	if r.Arguments.Levels > 0 {
 		levels = r.Arguments.Levels
 	}
-	frames, err := c.Stacktrace(int64(goid), start+levels-1, 0, 0, nil)
+	k, err := ss.selectThread(thread)
+	var frames []api.Stackframe
+	if err == nil {
+		frames, err = c.Stacktrace(k.goid, start+levels-1, 0, 0, nil)
+	}
 	if err != nil {
 		ss.sendError(r.Request, UnableToProduceStackTrace, "Unable to produce stack trace", err.Error())
 		return
 	}
-	system, serr := d.SystemGoroutine(int64(goid))
+	system, serr := d.SystemGoroutine(k.goid)
 	if serr != nil {
 		system = true
 	}
@@ -141,7 +197,7 @@ func (ss *session) onStackTrace(r *dap.StackTraceRequest) {
 	for i := 0; i < levels && start+i < len(frames); i++ {
 		loc := &frames[start+i].Location
 		sf := dap.StackFrame{
-			Id:                          ss.handles.newFrame(frameRef{goid, start + i}),
+			Id:                          ss.handles.newFrame(frameRef{thread, start + i}),
 			Line:                        loc.Line,
 			Name:                        fnName(loc.Function),
 			InstructionPointerReference: fmt.Sprintf("%#x", loc.PC),
@@ -164,19 +220,26 @@ func (ss *session) onStackTrace(r *dap.StackTraceRequest) {
 }
 
 func (ss *session) onExceptionInfo(r *dap.ExceptionInfoRequest) {
-	_, c := ss.debugger()
-	goid := int64(r.Arguments.ThreadId)
+	d, c := ss.debugger()
+	thread := r.Arguments.ThreadId
 	fail := func(details string) {
 		ss.sendError(r.Request, UnableToGetExceptionInfo, "Unable to get exception info", details)
 	}
+	k, err := ss.selectThread(thread)
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	goid := k.goid
 	st, err := c.GetState()
 	if err != nil {
 		fail(err.Error())
 		return
 	}
+	pids := ss.threadPids(d, st)
 	var th *api.Thread
 	for _, t := range st.Threads {
-		if t.GoroutineID == goid {
+		if t.GoroutineID == goid && (pids == nil || k.pid == 0 || pids[t.ID] == k.pid) {
 			th = t
 			break
 		}
@@ -186,12 +249,12 @@ func (ss *session) onExceptionInfo(r *dap.ExceptionInfoRequest) {
 	if th != nil && th.Breakpoint != nil && (th.Breakpoint.Name == proc.FatalThrow || th.Breakpoint.Name == proc.UnrecoveredPanic) {
 		if th.Breakpoint.Name == proc.FatalThrow {
 			body.ExceptionId = "fatal error"
-			if body.Description, err = ss.exprString("s", goid, 0); err != nil {
+			if body.Description, err = ss.exprString("s", thread, 0); err != nil {
 				body.Description = fmt.Sprintf("Error getting throw reason: %s", err)
 			}
 		} else {
 			body.ExceptionId = "panic"
-			if body.Description, err = ss.exprString("(*msgs).arg.(data)", goid, 0); err != nil {
+			if body.Description, err = ss.exprString("(*msgs).arg.(data)", thread, 0); err != nil {
 				body.Description = fmt.Sprintf("Error getting panic message: %s", err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -103,6 +104,9 @@ type attachConfig struct {
 	ProcessID           int             `json:"processId,omitempty"`
 	AttachWaitFor       string          `json:"waitFor,omitempty"`
 	GuessSubstitutePath json.RawMessage `json:"guessSubstitutePath,omitempty"`
+	// Job (dlv-listen) attaches to every process of processId's process
+	// group, a whole shell job, and follows the children they start.
+	Job bool `json:"job,omitempty"`
 	commonConfig
 }
 
@@ -238,6 +242,12 @@ func (a *launchArgs) apply(c commonConfig) error {
 		return fmt.Errorf("unsupported 'jobControl' attribute %q: use \"listen\" or \"report\"", c.JobControl)
 	}
 	a.jobControlEvents = c.JobControlEvents
+	if c.FollowExecRegex != "" {
+		// Refused before anything is built, launched or attached.
+		if _, err := regexp.Compile(c.FollowExecRegex); err != nil {
+			return fmt.Errorf("invalid 'followExecRegex' %q: %v", c.FollowExecRegex, err)
+		}
+	}
 	a.stopOnEntry = c.StopOnEntry
 	if c.StackTraceDepth > 0 {
 		a.StackTraceDepth = c.StackTraceDepth

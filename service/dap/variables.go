@@ -38,9 +38,14 @@ func (ss *session) loadConfig() api.LoadConfig {
 
 func (ss *session) apiLoadConfig() api.LoadConfig { return ss.loadConfig() }
 
-func (ss *session) eval(goid int64, frame int, expr string, cfg api.LoadConfig) (*api.Variable, error) {
+// eval evaluates expr in frame of the goroutine of DAP thread id thread.
+func (ss *session) eval(thread int64, frame int, expr string, cfg api.LoadConfig) (*api.Variable, error) {
+	k, err := ss.selectThread(int(thread))
+	if err != nil {
+		return nil, err
+	}
 	_, c := ss.debugger()
-	return c.EvalVariable(api.EvalScope{GoroutineID: goid, Frame: frame}, expr, cfg)
+	return c.EvalVariable(api.EvalScope{GoroutineID: k.goid, Frame: frame}, expr, cfg)
 }
 
 func (ss *session) onScopes(r *dap.ScopesRequest) {
@@ -50,9 +55,13 @@ func (ss *session) onScopes(r *dap.ScopesRequest) {
 		return
 	}
 	_, c := ss.debugger()
-	goid, frame := sf.goroutineID, sf.frameIndex
-	scope := api.EvalScope{GoroutineID: int64(goid), Frame: frame}
-	frames, err := c.Stacktrace(int64(goid), frame, 0, 0, nil)
+	goid, frame := sf.goroutineID, sf.frameIndex // goid: a DAP thread id
+	k, err := ss.selectThread(goid)
+	var frames []api.Stackframe
+	if err == nil {
+		frames, err = c.Stacktrace(k.goid, frame, 0, 0, nil)
+	}
+	scope := api.EvalScope{GoroutineID: k.goid, Frame: frame}
 	if err != nil || len(frames) <= frame || frames[frame].Function == nil {
 		details := ""
 		if err != nil {
@@ -89,7 +98,7 @@ func (ss *session) onScopes(r *dap.ScopesRequest) {
 		for i := range globals {
 			globals[i].Name = strings.TrimPrefix(globals[i].Name, pkg+".")
 		}
-		g := &fqVar{Variable: &api.Variable{Name: fmt.Sprintf("Globals (package %s)", pkg), Children: globals}, fqName: pkg, isScope: true, goroutineID: -1}
+		g := &fqVar{Variable: &api.Variable{Name: fmt.Sprintf("Globals (package %s)", pkg), Children: globals}, fqName: pkg, isScope: true, goroutineID: goid}
 		scopes = append(scopes, dap.Scope{Name: g.Name, VariablesReference: ss.handles.newVariable(g)})
 	}
 	if ss.args.ShowRegisters {
@@ -560,6 +569,10 @@ func (ss *session) doCall(goid, frame int, expr string) (*api.DebuggerState, []a
 		return nil, nil, fmt.Errorf("call is only supported with topmost stack frame")
 	}
 	_, c := ss.debugger()
+	k, err := ss.selectThread(goid)
+	if err != nil {
+		return nil, nil, err
+	}
 	before, err := c.GetState()
 	if err != nil {
 		return nil, nil, err
@@ -567,7 +580,7 @@ func (ss *session) doCall(goid, frame int, expr string) (*api.DebuggerState, []a
 	cfg := ss.loadConfig()
 	cfg.MaxStringLen = maxStringLenInCallRetVars
 	c.SetReturnValuesLoadConfig(&cfg)
-	st, err := c.Call(int64(goid), expr, false)
+	st, err := c.Call(k.goid, expr, false)
 	c.SetReturnValuesLoadConfig(nil)
 	if processExited(st, err) {
 		ss.outputWG.Wait()
@@ -596,7 +609,7 @@ func (ss *session) doCall(goid, frame int, expr string) (*api.DebuggerState, []a
 		ss.handles.reset()
 		stopped := &dap.StoppedEvent{Event: *ss.newEvent("stopped")}
 		stopped.Body.AllThreadsStopped = true
-		stopped.Body.ThreadId = int(stoppedGoroutineID(st))
+		stopped.Body.ThreadId = ss.stoppedThread(st)
 		stopped.Body.Reason = st.StopReason
 		if stopped.Body.Reason == "" {
 			stopped.Body.Reason = proc.StopUnknown.String()
@@ -669,7 +682,6 @@ func (ss *session) onSetExpression(r *dap.SetExpressionRequest) {
 // assign sets expr to value in a scope; strings are assigned with an
 // injected call, as in dlv. On error the error response is sent.
 func (ss *session) assign(req dap.Request, goid, frame int, expr, value string) (string, error) {
-	_, c := ss.debugger()
 	target, err := ss.eval(int64(goid), frame, expr, ss.loadConfig())
 	if err != nil {
 		ss.sendError(req, UnableToSetVariable, "Unable to lookup variable", err.Error())
@@ -685,7 +697,7 @@ func (ss *session) assign(req dap.Request, goid, frame int, expr, value string) 
 			ss.handles.reset()
 			stopped := &dap.StoppedEvent{Event: *ss.newEvent("stopped")}
 			stopped.Body.AllThreadsStopped = true
-			stopped.Body.ThreadId = int(stoppedGoroutineID(st))
+			stopped.Body.ThreadId = ss.stoppedThread(st)
 			stopped.Body.Reason = st.StopReason
 			ss.send(stopped)
 			var strs []string
@@ -700,11 +712,22 @@ func (ss *session) assign(req dap.Request, goid, frame int, expr, value string) 
 			ss.sendError(req, UnableToSetVariable, "Unable to set variable", msg)
 			return "", fmt.Errorf("%s", msg)
 		}
-	} else if err := c.SetVariable(api.EvalScope{GoroutineID: int64(goid), Frame: frame}, expr, value); err != nil {
+	} else if err := ss.setVariable(goid, frame, expr, value); err != nil {
 		ss.sendError(req, UnableToSetVariable, "Unable to set variable", err.Error())
 		return "", err
 	}
 	return ss.typeOf(target), nil
+}
+
+// setVariable assigns value to expr in frame of the goroutine of DAP
+// thread id thread.
+func (ss *session) setVariable(thread, frame int, expr, value string) error {
+	k, err := ss.selectThread(thread)
+	if err != nil {
+		return err
+	}
+	_, c := ss.debugger()
+	return c.SetVariable(api.EvalScope{GoroutineID: k.goid, Frame: frame}, expr, value)
 }
 
 func (ss *session) invalidated(area dap.InvalidatedAreas) {
