@@ -39,7 +39,10 @@ func (d *Debugger) watchProcesses() {
 			d.watchProcess(p, true)
 		}
 	}
-	if d.procs.live == 0 {
+	d.procs.mu.Lock()
+	none := len(d.procs.all) == 0
+	d.procs.mu.Unlock()
+	if none {
 		d.jobs.end()
 		return
 	}
