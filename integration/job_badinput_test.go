@@ -97,8 +97,9 @@ func TestJobAttachSkipsNonGo(t *testing.T) {
 		t.Errorf("the consumer %d is not traced", j.Pid)
 	}
 	d.Continue(t)
-	// Halt once it runs (TestHaltRightAfterContinue is about a Ctrl-C
-	// before that).
+	// Halt once it runs: a Ctrl-C typed before the terminal has left the
+	// line editor's raw mode is a character, not SIGINT (stock dlv loses
+	// it the same way).
 	WaitProc(t, j.Pid, "running under the debugger", EventTimeout, func(pi ProcInfo) bool { return pi.Class() == "running" })
 	d.Halt(t)
 	d.Detach(t)
