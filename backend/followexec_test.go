@@ -569,3 +569,38 @@ func TestAttachWhileSpawning(t *testing.T) {
 	waitSpawnerChild(t, job, last)
 	checkSpawnerChildren(t, job, first, last, "exit 3")
 }
+
+// With follow-exec on, a child made by a raw fork(2) never execs: it is
+// not followed, and is cleaned of the parent's breakpoints and let go as
+// with follow-exec off (it runs main.inChild, where a breakpoint is, and
+// exits 7); the os/exec children of the same rounds are followed and exit
+// 0.
+func TestFollowExecWithForkChildren(t *testing.T) {
+	job := testprog.Start(t, "forker", "-period", "5ms")
+	s := feAttach(t, job, true, "")
+	s.breakAt("main.round")
+	if _, suspended := suspendedBreak(t, s.grp, 10, "main.inChild"); suspended {
+		t.Fatalf("main.inChild not found in the forker")
+	}
+	first := s.parentRounds(t, 6)
+	followed := 0
+	for _, e := range s.spawned() {
+		if e.WillFollow {
+			followed++
+		}
+	}
+	if followed < 4 {
+		t.Errorf("%d followed children in 5 rounds of one os/exec child each: %+v", followed, s.spawned())
+	}
+	if err := s.grp.Detach(false); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	waitRounds(t, job, int64(first+7))
+	execs, forks, bad := forkerChildren(job.Output(), first)
+	if len(bad) > 0 || execs < 6 || forks < 6 {
+		t.Fatalf("%d exec and %d fork children since round %d, want 6 each ending normally; failed: %q", execs, forks, first, bad)
+	}
+	if traced := tracedChildren(job.Pid); len(traced) > 0 {
+		t.Errorf("children still traced after detach: %v", traced)
+	}
+}
