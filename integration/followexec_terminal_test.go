@@ -51,6 +51,18 @@ func feStopInChild(t *testing.T, d *Debugger, parent int, fn string) (int, strin
 	return child, m[3]
 }
 
+// feSuspendedBreak types `break LOC` for a location no process has yet,
+// answers yes to the terminal's offer of a suspended breakpoint (made
+// when follow-exec is on) and waits for breakpoint 1.
+func feSuspendedBreak(t *testing.T, d *Debugger, loc string) {
+	t.Helper()
+	d.SendLine("break " + loc)
+	d.Expect("Set a suspended breakpoint (Delve will try to set this breakpoint when child processes are added) [Y/n]?", CmdTimeout)
+	d.SendLine("y")
+	d.Expect("Breakpoint 1 set at", CmdTimeout)
+	d.WaitPrompt(CmdTimeout)
+}
+
 // fePrintInt types `print EXPR` and returns the integer it printed.
 func fePrintInt(t *testing.T, d *Debugger, expr string) int {
 	t.Helper()
@@ -169,11 +181,7 @@ func TestFollowExecTerminal(t *testing.T) {
 		"-out", out, "-iterations", "2", "-workers", "0")
 	d := Attach(t, job.Pid, DebuggerOptions{})
 	feFollowOn(t, d)
-	d.SendLine("break main.tick")
-	d.Expect("Set a suspended breakpoint (Delve will try to set this breakpoint when child processes are added) [Y/n]?", CmdTimeout)
-	d.SendLine("y")
-	d.Expect("Breakpoint 1 set at", CmdTimeout)
-	d.WaitPrompt(CmdTimeout)
+	feSuspendedBreak(t, d, "main.tick")
 	child, _ := feStopInChild(t, d, job.Pid, "main.tick")
 	if n := fePrintInt(t, d, "n"); n != 1 {
 		t.Fatalf("first stop in child %d: n = %d, want 1", child, n)

@@ -30,11 +30,7 @@ func TestJobAttachFollowsChildren(t *testing.T) {
 	if out := d.Command("target follow-exec", CmdTimeout); !strings.Contains(out, "Follow exec is enabled.") {
 		t.Fatalf("target follow-exec after attach --job: %q, want it on", out)
 	}
-	d.SendLine("break main.tick")
-	d.Expect("[Y/n]?", CmdTimeout)
-	d.SendLine("y")
-	d.Expect("Breakpoint 1 set at", CmdTimeout)
-	d.WaitPrompt(CmdTimeout)
+	feSuspendedBreak(t, d, "main.tick")
 	child, _ := feStopInChild(t, d, j.Pid, "main.tick")
 	if n := fePrintInt(t, d, "n"); n != 1 {
 		t.Fatalf("child %d: n = %d, want 1", child, n)
