@@ -71,16 +71,11 @@ func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r
 	d.running.Store(true)
 	defer d.running.Store(false)
 
-	if stopped, _ := d.jobStopped(); stopped {
-		// A SIGCONT sent from elsewhere while we held the process is only
-		// seen by asking (the probe runs nothing).
-		_ = d.proc.ProbeJobState()
-	}
-	if stopped, sig := d.jobStopped(); stopped && cmd.Name != api.StepInstruction && cmd.Name != api.NextInstruction {
+	if text := d.heldStopped(); text != "" && cmd.Name != api.StepInstruction && cmd.Name != api.NextInstruction {
 		// The backend listens: the command goes on after SIGCONT.
 		// (Single instructions are not waited for: the backend refuses to
 		// step a group-stopped thread and says so.)
-		d.noticef("process %d is stopped by %s (job control): waiting for SIGCONT (Ctrl-C halts)", d.pid, signalName(sig))
+		d.noticef("%s: waiting for SIGCONT (Ctrl-C halts)", text)
 	}
 
 	if eventsFn != nil {

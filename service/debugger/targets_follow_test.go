@@ -330,11 +330,19 @@ func TestJobAttachStopped(t *testing.T) {
 	if want := fmt.Sprintf("job %d is stopped by SIGTSTP: all 2 processes", pgid); !strings.HasSuffix(js.Text, want) {
 		t.Errorf("jobs says %q, want it to end with %q", js.Text, want)
 	}
+	// A continue waits for the job's SIGCONT, and says so once.
+	ch := s.cont()
+	s.notes.wait(t, fmt.Sprintf("job %d is stopped by SIGTSTP (job control): waiting for SIGCONT (Ctrl-C halts)", pgid))
+	if _, err := s.c.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	for range ch {
+	}
 	if err := s.c.Detach(false); err != nil {
 		t.Fatalf("detach: %v", err)
 	}
 	for _, n := range s.notes.all() {
-		if strings.HasPrefix(n, "job ") {
+		if strings.HasPrefix(n, "job ") && !strings.HasSuffix(n, "waiting for SIGCONT (Ctrl-C halts)") {
 			t.Errorf("notice %q: the job did not change", n)
 		}
 	}
