@@ -118,7 +118,13 @@ func TestJobPipelineBreakpoints(t *testing.T) {
 	d.Command("clearall", CmdTimeout)
 	d.Break(t, "main.produce")
 	d.Continue(t)
-	m := d.Expect(feSwitchRe, CmdTimeout)
+	m, ok := d.TryExpect(feSwitchRe, CmdTimeout)
+	if !ok {
+		va, ma := p.A.Moves(300 * time.Millisecond)
+		vb, mb := p.B.Moves(300 * time.Millisecond)
+		t.Fatalf("no stop at main.produce within %v: producer counter %d (moving %v), consumer %d (moving %v); the kernel's view:\n%s",
+			CmdTimeout, va, ma, vb, mb, KernelView(p.Prod, p.Cons))
+	}
 	if m[1] != fmt.Sprint(p.Cons) || m[2] != fmt.Sprint(p.Prod) {
 		t.Fatalf("switched from %s to %s, want from the consumer %d to the producer %d", m[1], m[2], p.Cons, p.Prod)
 	}
