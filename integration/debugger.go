@@ -4,6 +4,7 @@ package integration
 
 import (
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,12 +119,30 @@ func StartDebugger(t testing.TB, o DebuggerOptions) *Debugger {
 // (dlv-listen does; stock dlv has none).
 func (d *Debugger) Announces() bool { return d.Flavor == FlavorDlvListen }
 
-// Continue types `continue` and returns once it is echoed: the command
-// runs until a breakpoint, Halt, or the end of the process.
+// Continue types `continue` and returns once it is echoed and the
+// terminal is out of the line editor's raw mode: the command runs until a
+// breakpoint, Halt, or the end of the process.
+//
+// The line editor (liner, in dlv and dlv-listen alike) reads the line with
+// ISIG off and echoes the newline before it restores the terminal's mode:
+// a Ctrl-C typed in between is a byte of input, not a SIGINT (n_tty makes
+// a signal of it only while ISIG is set). A person cannot type that fast;
+// a test can, so it waits for ISIG.
 func (d *Debugger) Continue(t testing.TB) {
 	t.Helper()
 	d.SendLine("continue")
 	d.Expect("continue\n", 5*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		tio, err := unix.IoctlGetTermios(int(d.PTY().Fd()), unix.TCGETS)
+		if err != nil || tio.Lflag&unix.ISIG != 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the terminal did not leave raw mode within 5s of continue", d.Flavor)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 // Halt types Ctrl-C and waits for the prompt.
