@@ -61,6 +61,9 @@ type Debugger struct {
 	// runMu guards run: the resuming command in progress, if any.
 	runMu sync.Mutex
 	run   *run
+	// prepared are resuming commands received but not started yet
+	// (PrepareResume), oldest first.
+	prepared []*run
 	// running is true while a resuming command holds targetMu.
 	running atomic.Bool
 	// halts counts Halt requests; a continue that keeps going over
