@@ -547,11 +547,25 @@ func TestFollowExecStress(t *testing.T) {
 // program runs while its debug information loads, and a child it makes
 // meanwhile is reported before the session's group exists. Each attach
 // must come back, each detach let every process go, every child exit 3.
+// As a whole job too: a member that is a child gone before the attach
+// reaches it is no reason to fail.
 func TestAttachWhileSpawning(t *testing.T) {
+	for _, job := range []bool{false, true} {
+		t.Run(fmt.Sprintf("job=%v", job), func(t *testing.T) { attachWhileSpawning(t, job) })
+	}
+}
+
+func attachWhileSpawning(t *testing.T, whole bool) {
 	job := testprog.Start(t, "spawner", "-period", "0s")
 	first := 0
 	for i := 0; i < 10; i++ {
-		grp, err := backend.Attach(job.Pid, nil, nil)
+		var grp *proc.TargetGroup
+		var err error
+		if whole {
+			grp, _, err = backend.AttachJob(job.Pid, nil)
+		} else {
+			grp, err = backend.Attach(job.Pid, nil, nil)
+		}
 		if err != nil {
 			t.Fatalf("attach %d: %v", i, err)
 		}
