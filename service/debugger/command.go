@@ -3,6 +3,7 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/service/api"
@@ -23,6 +24,9 @@ func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), 
 	case api.Continue, api.DirectionCongruentContinue, api.Next, api.Step, api.StepOut,
 		api.StepInstruction, api.NextInstruction, api.Call:
 		if r == nil {
+			r = d.adoptPrepared()
+		}
+		if r == nil {
 			r = d.beginRun()
 		}
 		return d.resume(cmd, eventsFn, r)
@@ -41,6 +45,44 @@ func (d *Debugger) beginRun() *run {
 	d.runMu.Lock()
 	d.run = r
 	d.runMu.Unlock()
+	return r
+}
+
+// PrepareResume registers a resuming command (continue, next, step,
+// call...) that a front end has received and will run, before it runs: a
+// Halt that arrives in between is kept for it. A server that runs
+// requests concurrently calls it as it reads the request, in the order
+// of the requests. The next resuming command adopts the registration;
+// release undoes it if none did (the request failed before it ran), and
+// is a no-op otherwise.
+func (d *Debugger) PrepareResume() (release func()) {
+	r := &run{resumed: make(chan struct{}), done: make(chan struct{})}
+	d.runMu.Lock()
+	d.prepared = append(d.prepared, r)
+	d.runMu.Unlock()
+	return func() {
+		d.runMu.Lock()
+		n := len(d.prepared)
+		d.prepared = slices.DeleteFunc(d.prepared, func(q *run) bool { return q == r })
+		dropped := len(d.prepared) != n
+		d.runMu.Unlock()
+		if dropped {
+			close(r.done) // a halt waiting on it goes on
+		}
+	}
+}
+
+// adoptPrepared takes the oldest registration of PrepareResume as the
+// running command's, if there is one.
+func (d *Debugger) adoptPrepared() *run {
+	d.runMu.Lock()
+	defer d.runMu.Unlock()
+	if len(d.prepared) == 0 {
+		return nil
+	}
+	r := d.prepared[0]
+	d.prepared = d.prepared[1:]
+	d.run = r
 	return r
 }
 
@@ -71,16 +113,11 @@ func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r
 	d.running.Store(true)
 	defer d.running.Store(false)
 
-	if stopped, _ := d.jobStopped(); stopped {
-		// A SIGCONT sent from elsewhere while we held the process is only
-		// seen by asking (the probe runs nothing).
-		_ = d.proc.ProbeJobState()
-	}
-	if stopped, sig := d.jobStopped(); stopped && cmd.Name != api.StepInstruction && cmd.Name != api.NextInstruction {
+	if text := d.heldStopped(); text != "" && cmd.Name != api.StepInstruction && cmd.Name != api.NextInstruction {
 		// The backend listens: the command goes on after SIGCONT.
 		// (Single instructions are not waited for: the backend refuses to
 		// step a group-stopped thread and says so.)
-		d.noticef("process %d is stopped by %s (job control): waiting for SIGCONT (Ctrl-C halts)", d.pid, signalName(sig))
+		d.noticef("%s: waiting for SIGCONT (Ctrl-C halts)", text)
 	}
 
 	if eventsFn != nil {
@@ -94,7 +131,6 @@ func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r
 	defer d.flushMaterialized(0) // any proc told of without a new process
 	d.grp.ResumeNotify(r.resumed)
 	defer d.grp.ResumeNotify(nil)
-
 	var err error
 	switch cmd.Name {
 	case api.Continue, api.DirectionCongruentContinue:
@@ -159,6 +195,10 @@ func (d *Debugger) halt() (*api.DebuggerState, error) {
 	d.halts.Add(1)
 	d.runMu.Lock()
 	r := d.run
+	if r == nil && len(d.prepared) > 0 {
+		// A resume received but not started yet: halt it once it runs.
+		r = d.prepared[0]
+	}
 	d.runMu.Unlock()
 	if r != nil {
 		// proc clears a manual-stop request when a continue starts: make

@@ -61,6 +61,9 @@ type Debugger struct {
 	// runMu guards run: the resuming command in progress, if any.
 	runMu sync.Mutex
 	run   *run
+	// prepared are resuming commands received but not started yet
+	// (PrepareResume), oldest first.
+	prepared []*run
 	// running is true while a resuming command holds targetMu.
 	running atomic.Bool
 	// halts counts Halt requests; a continue that keeps going over
@@ -190,7 +193,7 @@ func (d *Debugger) goneErr() error {
 
 // JobState returns a one-line description, e.g. "process 4242 is stopped
 // by SIGTSTP (job control)" or "process 4242 is running (no job-control
-// stop)"; once the session has several processes, a line for each and
+// stop)"; while the session has several processes, a line for each and
 // one for their job.
 func (d *Debugger) JobState() string { return d.JobStatus().Text }
 

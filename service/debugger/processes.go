@@ -39,7 +39,10 @@ func (d *Debugger) watchProcesses() {
 			d.watchProcess(p, true)
 		}
 	}
-	if d.procs.live == 0 {
+	d.procs.mu.Lock()
+	none := len(d.procs.all) == 0
+	d.procs.mu.Unlock()
+	if none {
 		d.jobs.end()
 		return
 	}
@@ -166,6 +169,12 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 		// stopped job now).
 		jev, changed = job.Leave(pid)
 	}
+	if isExit && p != d.proc {
+		// Nothing more to say of an exited child (the first process
+		// stays: the session's answers name it).
+		s.all = slices.DeleteFunc(s.all, func(q *backend.Process) bool { return q == p })
+		delete(s.pgid, pid)
+	}
 	s.live--
 	last := s.live == 0
 	s.mu.Unlock()
@@ -282,4 +291,49 @@ func jobStatusText(job *jobapi.Job, procs []watchedProcess, first jobapi.Process
 		lines = append(lines, fmt.Sprintf("job %d has exited", job.Pgid))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// heldStopped probes the live processes that are in a job-control stop (a
+// SIGCONT sent from elsewhere while we held one is only seen by asking;
+// the probe runs nothing) and, when every one is, says them: "process
+// 4242 is stopped by SIGTSTP (job control)", or for a job "job 4240 is
+// stopped by SIGTSTP (job control)". "" when one runs: a resume does not
+// wait then. targetMu held.
+func (d *Debugger) heldStopped() string {
+	procs, _ := d.watched()
+	var live []watchedProcess
+	for _, w := range procs {
+		if ok, _ := w.p.Valid(); !ok {
+			continue
+		}
+		if st, _ := w.p.JobState(); st == listenmode.StateStopped {
+			_ = w.p.ProbeJobState()
+		}
+		if st, _ := w.p.JobState(); st != listenmode.StateStopped {
+			return ""
+		}
+		live = append(live, w)
+	}
+	if len(live) == 0 {
+		return ""
+	}
+	var sigs []string
+	pgids := map[int]bool{}
+	pids := make([]string, len(live))
+	for i, w := range live {
+		_, sig := w.p.JobState()
+		if name := signalName(sig); !slices.Contains(sigs, name) {
+			sigs = append(sigs, name)
+		}
+		pgids[w.pgid] = true
+		pids[i] = fmt.Sprint(w.pid)
+	}
+	by := strings.Join(sigs, ", ")
+	switch {
+	case len(live) == 1:
+		return fmt.Sprintf("process %d is stopped by %s (job control)", live[0].pid, by)
+	case len(pgids) == 1:
+		return fmt.Sprintf("job %d is stopped by %s (job control)", live[0].pgid, by)
+	}
+	return fmt.Sprintf("processes %s are stopped by %s (job control)", strings.Join(pids, ", "), by)
 }

@@ -103,7 +103,9 @@ func Attach(pid int, cfg Config) (*Debugger, error) {
 	}
 	cfg.AttachPid = pid
 	if cfg.Executable == "" {
-		cfg.Executable = fmt.Sprintf("/proc/%d/exe", pid)
+		// pid may be a member of a job the attach left alone (the shell):
+		// the session's executable is its first process's.
+		cfg.Executable = fmt.Sprintf("/proc/%d/exe", grp.Selected.Pid())
 	}
 	d, err := startSession(grp, cfg)
 	if err != nil {

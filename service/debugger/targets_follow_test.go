@@ -173,7 +173,8 @@ func TestJobAttach(t *testing.T) {
 	if len(ends) != 2 {
 		t.Fatalf("process group %d: members %v, want the two ends", pgid, ends)
 	}
-	s := attachWith(t, nil, ends[0], debugger.Config{Job: true})
+	// Through the shell's pid, a member the attach leaves alone.
+	s := attachWith(t, nil, pgid, debugger.Config{Job: true})
 	warns := s.d.Warnings()
 	t.Logf("warnings: %q", warns)
 	if len(warns) != 1 || !strings.Contains(warns[0], fmt.Sprintf("%d (bash", pgid)) {
@@ -329,11 +330,19 @@ func TestJobAttachStopped(t *testing.T) {
 	if want := fmt.Sprintf("job %d is stopped by SIGTSTP: all 2 processes", pgid); !strings.HasSuffix(js.Text, want) {
 		t.Errorf("jobs says %q, want it to end with %q", js.Text, want)
 	}
+	// A continue waits for the job's SIGCONT, and says so once.
+	ch := s.cont()
+	s.notes.wait(t, fmt.Sprintf("job %d is stopped by SIGTSTP (job control): waiting for SIGCONT (Ctrl-C halts)", pgid))
+	if _, err := s.c.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	for range ch {
+	}
 	if err := s.c.Detach(false); err != nil {
 		t.Fatalf("detach: %v", err)
 	}
 	for _, n := range s.notes.all() {
-		if strings.HasPrefix(n, "job ") {
+		if strings.HasPrefix(n, "job ") && !strings.HasSuffix(n, "waiting for SIGCONT (Ctrl-C halts)") {
 			t.Errorf("notice %q: the job did not change", n)
 		}
 	}
@@ -359,4 +368,97 @@ func waitStat(t *testing.T, pid int, state byte) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestFollowExecChildrenEvents: children followed one after another are
+// each told once as spawned and once as exited, in that order, and none
+// dies; the session's process list is back to the parent alone.
+func TestFollowExecChildrenEvents(t *testing.T) {
+	const want = 6
+	job := testprog.Start(t, "spawner", "-per", "1", "-period", "1ms")
+	s := attachWith(t, job, job.Pid, debugger.Config{FollowExec: true})
+	te := recordTargetEvents(t, s.d)
+	ch := s.cont()
+	exited := func() map[int]int {
+		te.mu.Lock()
+		defer te.mu.Unlock()
+		n := map[int]int{}
+		for _, ev := range te.evs {
+			if ev.Kind == debugger.ProcessExited {
+				n[ev.Pid]++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(4 * timeout)
+	for len(exited()) < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d children exited within %v, want %d", len(exited()), 4*timeout, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := s.c.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	for range ch {
+	}
+	te.mu.Lock()
+	evs := slices.Clone(te.evs)
+	te.mu.Unlock()
+	spawned := map[int]int{}
+	for _, ev := range evs {
+		switch ev.Kind {
+		case debugger.ProcessSpawned:
+			spawned[ev.Pid]++
+			if !ev.WillFollow {
+				t.Errorf("child %d not followed: %+v", ev.Pid, ev)
+			}
+		case debugger.ProcessExited:
+			if spawned[ev.Pid] != 1 {
+				t.Errorf("child %d exited, spawned %d times before", ev.Pid, spawned[ev.Pid])
+			}
+			if ev.ExitStatus != 3 {
+				t.Errorf("child %d exit status %d, want 3", ev.Pid, ev.ExitStatus)
+			}
+		}
+	}
+	for pid, n := range exited() {
+		if n != 1 {
+			t.Errorf("child %d exited %d times", pid, n)
+		}
+	}
+	if strings.Contains(job.Output(), " signal ") {
+		t.Errorf("a child died of a signal:\n%s", job.Output())
+	}
+	// The exited children are gone from the job: the parent and at most
+	// the child running at the halt are left.
+	if js := s.d.JobStatus(); len(js.Job.Processes) > 2 || js.Job.Processes[0].Pid != job.Pid {
+		t.Errorf("job after %d children: %+v", len(exited()), js.Job)
+	}
+}
+
+// TestHitCountsAddUp: a breakpoint by function name is put in each
+// followed child; its hit count adds the hits of every process.
+func TestHitCountsAddUp(t *testing.T) {
+	job := testprog.Start(t, "spawner", "-per", "1", "-period", "1ms")
+	s := attachWith(t, job, job.Pid, debugger.Config{FollowExec: true})
+	first := stopInChild(t, s, job.Pid)
+	st := s.recv(s.cont())
+	if st.Err != nil || st.Pid == first || st.Pid == job.Pid {
+		t.Fatalf("second stop: %s in %d (%v), want another child than %d", describe(st), st.Pid, st.Err, first)
+	}
+	bps, err := s.c.ListBreakpoints(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bp := range bps {
+		if bp.FunctionName != "main.childWork" {
+			continue
+		}
+		if bp.TotalHitCount != 2 || !slices.Contains(bp.AddrPid, st.Pid) || !slices.Contains(bp.AddrPid, job.Pid) || slices.Contains(bp.AddrPid, first) {
+			t.Errorf("breakpoint %+v: want 2 hits, addresses in the parent %d and the live child %d (not the exited %d)", bp, job.Pid, st.Pid, first)
+		}
+		return
+	}
+	t.Fatalf("no breakpoint on main.childWork in %+v", bps)
 }

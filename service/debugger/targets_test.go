@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-delve/delve/service/api"
+	"github.com/go-delve/delve/service/rpc2"
+
 	"github.com/dlv-listen/dlv-listen/internal/procguard"
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 	"github.com/dlv-listen/dlv-listen/service/debugger"
@@ -238,4 +241,55 @@ func membersOf(t *testing.T, pgid int) []int {
 	}
 	slices.Sort(pids)
 	return pids
+}
+
+// TestHaltBeforeResumeStarts: a Halt that comes after a server read a
+// continue request but before the continue runs (a server runs requests
+// concurrently) is kept for it: the continue stops.
+func TestHaltBeforeResumeStarts(t *testing.T) {
+	job := testprog.Start(t, "counter")
+	s := attachWith(t, job, job.Pid, debugger.Config{})
+	release := s.d.PrepareResume() // the server read the continue
+	halted := make(chan error, 1)
+	go func() {
+		_, err := s.c.Halt() // overtakes it
+		halted <- err
+	}()
+	// The halt waits for the continue rather than answering at once.
+	select {
+	case err := <-halted:
+		t.Fatalf("halt returned before the continue ran: %v", err)
+	case <-time.After(frozen):
+	}
+	cont := make(chan error, 1)
+	go func() {
+		var out rpc2.CommandOut
+		cont <- s.c.CallAPI("Command", api.DebuggerCommand{Name: api.Continue}, &out)
+	}()
+	for _, ch := range []chan error{halted, cont} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatalf("halt/continue: %v", err)
+			}
+		case <-time.After(timeout):
+			t.Fatalf("the continue did not stop for the halt that came before it ran")
+		}
+	}
+	release() // a no-op: the continue took the registration
+	// A registration no command takes is undone, and a halt goes on.
+	release = s.d.PrepareResume()
+	go func() {
+		_, err := s.c.Halt()
+		halted <- err
+	}()
+	release()
+	select {
+	case err := <-halted:
+		if err != nil {
+			t.Errorf("halt after the registration was undone: %v", err)
+		}
+	case <-time.After(timeout):
+		t.Fatalf("halt stuck on a registration that was undone")
+	}
 }

@@ -54,7 +54,7 @@ type JobState struct {
 	State  string // one of the State constants
 	Signal string `json:",omitempty"` // the stopping signal, e.g. "SIGTSTP", when State is "stopped" (or was, for "detached")
 	// Text is one line, e.g. "process 4242 is stopped by SIGTSTP (job
-	// control)"; once the session has more than one process, a line per
+	// control)"; while the session has more than one process, a line per
 	// process and one for the job.
 	Text string
 	// Job is the process group (shell job) of the first process, made of

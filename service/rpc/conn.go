@@ -10,6 +10,8 @@ import (
 	"net/rpc/jsonrpc"
 	"sync"
 	"sync/atomic"
+
+	"github.com/go-delve/delve/service/api"
 )
 
 // MaxRequest is the largest request accepted, in bytes. Delve's largest
@@ -27,11 +29,20 @@ type conn struct {
 	once     sync.Once
 	readEnd  func()
 	onDetach func()
+
+	// prepare registers a resuming command as its request is read (see
+	// ReadRequestBody); releases are the registrations to undo when the
+	// request with that sequence number is answered.
+	prepare   func() (release func())
+	seq       uint64 // of the request being read
+	releaseMu sync.Mutex
+	releases  map[uint64]func()
 }
 
-func newConn(rwc io.ReadWriteCloser, readEnd, onDetach func()) *conn {
+func newConn(rwc io.ReadWriteCloser, readEnd, onDetach func(), prepare func() func()) *conn {
 	b := &budgetReader{r: rwc}
-	c := &conn{budget: b, closed: make(chan struct{}), readEnd: readEnd, onDetach: onDetach}
+	c := &conn{budget: b, closed: make(chan struct{}), readEnd: readEnd, onDetach: onDetach,
+		prepare: prepare, releases: map[uint64]func(){}}
 	c.ServerCodec = jsonrpc.NewServerCodec(struct {
 		io.Reader
 		io.Writer
@@ -47,6 +58,7 @@ func newConn(rwc io.ReadWriteCloser, readEnd, onDetach func()) *conn {
 func (c *conn) ReadRequestHeader(r *rpc.Request) error {
 	c.budget.reset()
 	err := c.ServerCodec.ReadRequestHeader(r)
+	c.seq = r.Seq
 	if err != nil {
 		c.end()
 		if c.budget.exceeded.Load() {
@@ -54,6 +66,31 @@ func (c *conn) ReadRequestHeader(r *rpc.Request) error {
 		}
 	}
 	return err
+}
+
+// ReadRequestBody decodes a request's argument. net/rpc reads requests
+// one after another and runs each on a goroutine of its own: a Halt read
+// right after a Continue may run first. So a resuming command is
+// registered with the session here, in the order of the requests, and a
+// Halt that overtakes it is kept for it (Debugger.PrepareResume).
+func (c *conn) ReadRequestBody(x any) error {
+	err := c.ServerCodec.ReadRequestBody(x)
+	if cmd, ok := x.(*api.DebuggerCommand); ok && err == nil && c.prepare != nil && resumes(cmd.Name) {
+		c.releaseMu.Lock()
+		c.releases[c.seq] = c.prepare()
+		c.releaseMu.Unlock()
+	}
+	return err
+}
+
+// resumes reports whether the command named name lets the program run.
+func resumes(name string) bool {
+	switch name {
+	case api.Continue, api.DirectionCongruentContinue, api.Next, api.Step, api.StepOut,
+		api.StepInstruction, api.NextInstruction, api.Call:
+		return true
+	}
+	return false
 }
 
 // end marks the client gone: waiting calls (GetEvents, JobEvents) return.
@@ -69,6 +106,13 @@ func (c *conn) end() {
 // WriteResponse sends an answer; after a successful Detach, the server is
 // told (dlv ends then).
 func (c *conn) WriteResponse(r *rpc.Response, body any) error {
+	c.releaseMu.Lock()
+	release := c.releases[r.Seq]
+	delete(c.releases, r.Seq)
+	c.releaseMu.Unlock()
+	if release != nil {
+		release() // the command ran (a no-op then) or never will
+	}
 	err := c.ServerCodec.WriteResponse(r, body)
 	if r.ServiceMethod == "RPCServer.Detach" && r.Error == "" && c.onDetach != nil {
 		c.onDetach()

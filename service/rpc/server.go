@@ -125,7 +125,7 @@ func (s *Server) ServeConn(rwc io.ReadWriteCloser) {
 // client is gone or its connection is closed for bad input, even while
 // calls it made still run: dlv ends a single-client server then.
 func (s *Server) Serve(rwc io.ReadWriteCloser, readEnd func()) {
-	c := newConn(rwc, readEnd, s.detached)
+	c := newConn(rwc, readEnd, s.detached, s.d.PrepareResume)
 	srv := rpc.NewServer()
 	if err := srv.RegisterName("RPCServer", &rpcServer{s: s, c: s.c, conn: c}); err != nil {
 		// Only a receiver without methods fits no method: a programming

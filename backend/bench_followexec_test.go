@@ -1,0 +1,179 @@
+//go:build linux
+
+package backend_test
+
+// Benchmarks of follow-exec against Delve's native backend in the same run
+// (native follows exec'd children on Linux: grp.FollowExec(true, "")), on
+// the spawner, which starts one Go child after another with os/exec and
+// reaps each. The rules of bench_test.go hold: a native session and one of
+// ours are never alive at the same time, each debuggee is started before
+// its session attaches, detaches are not timed.
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/go-delve/delve/pkg/proc"
+
+	"github.com/dlv-listen/dlv-listen/backend"
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
+)
+
+// benchFollowExec turns follow-exec on in a session of kind.
+func benchFollowExec(b *testing.B, kind string, grp *proc.TargetGroup) {
+	b.Helper()
+	var err error
+	if kind == benchOurs {
+		err = backend.FollowExec(grp, true, "")
+	} else {
+		err = grp.FollowExec(true, "")
+	}
+	if err != nil {
+		b.Fatalf("%s: follow-exec on: %v", kind, err)
+	}
+}
+
+// benchSpawnerDied lists the spawner's children from child first on that
+// did not exit with status 3.
+func benchSpawnerDied(job *testprog.Job, first int) []string {
+	byN, _ := spawnerChildren(job.Output())
+	var bad []string
+	for n, c := range byN {
+		if n >= first && c.End != "exit 3" {
+			bad = append(bad, fmt.Sprintf("child %d (pid %d): %s", n, c.Pid, c.End))
+		}
+	}
+	return bad
+}
+
+// BenchmarkFollowExecChildren measures how fast a debuggee starts and reaps
+// children while it is continued, with follow-exec off and on: each op is
+// one child of the spawner (vfork, exec of a Go program, its run, the
+// parent's wait). With follow-exec on each child becomes a target of the
+// session at its exec (its debug information loaded) and runs to its end
+// there; no breakpoint is set. "baseline" is the spawner undebugged.
+func BenchmarkFollowExecChildren(b *testing.B) {
+	run := func(b *testing.B, kind string, follow bool) {
+		job := benchStart(b, 0, "spawner", "-period", "0s")
+		if kind != "baseline" {
+			grp := benchSession(b, kind, job.Pid)
+			if follow {
+				benchFollowExec(b, kind, grp)
+			}
+			benchContinue(b, grp, kind)
+		}
+		c0 := job.Counter()
+		deadline := time.Now().Add(benchTimeout + time.Duration(b.N)*time.Second)
+		b.ResetTimer()
+		start := time.Now()
+		for job.Counter() < c0+int64(b.N) {
+			if time.Now().After(deadline) {
+				b.Fatalf("%s: %d children of %d after %v", kind, job.Counter()-c0, b.N, time.Since(start))
+			}
+			time.Sleep(100 * time.Microsecond) // polling the counter file
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "children/s")
+		if bad := benchSpawnerDied(job, int(c0)+1); len(bad) > 0 {
+			if kind == benchOurs {
+				b.Fatalf("ours: children that did not exit 3: %q", bad)
+			}
+			b.Logf("%s: children that did not exit 3: %q", kind, bad)
+		}
+	}
+	b.Run("baseline", func(b *testing.B) { run(b, "baseline", false) })
+	for _, follow := range []bool{false, true} {
+		for _, kind := range benchKinds {
+			b.Run(fmt.Sprintf("follow=%v/%s", follow, kind), func(b *testing.B) { run(b, kind, follow) })
+		}
+	}
+}
+
+// benchStopAt continues grp and fails unless it stops on a breakpoint in
+// fn, in the parent (parent) or in a child (!parent).
+func benchStopAt(b *testing.B, grp *proc.TargetGroup, kind string, parentPid int, parent bool, fn string) *proc.Target {
+	b.Helper()
+	c := benchStartContinue(grp)
+	select {
+	case <-c.done:
+	case <-time.After(feTimeout):
+		b.Fatalf("%s: no stop within %v of a continue (waiting for %s)", kind, feTimeout, fn)
+	}
+	if c.err != nil {
+		b.Fatalf("%s: continue: %v", kind, c.err)
+	}
+	tgt, got := stopFn(b, grp)
+	if got != fn || (tgt.Pid() == parentPid) != parent {
+		b.Fatalf("%s: stopped in %s of process %d, want %s in %s", kind, got, tgt.Pid(), fn,
+			map[bool]string{true: "the parent", false: "a child"}[parent])
+	}
+	return tgt
+}
+
+// BenchmarkFollowExecChildStop times, with follow-exec on, the way from
+// the parent's breakpoint at main.round to the stop of its next child at
+// main.childWork: the parent resumes, starts the child (vfork, exec), the
+// debugger takes the new program as a target (its debug information
+// loaded, the breakpoint enabled in it) and the child runs to childWork.
+// What follows the exec is most of it; the stop in the parent is not
+// timed. Also reported: median-ns, and back-median-ns, the median of the
+// untimed way back: from the child's stop, through its exit and the
+// parent's wait, to the parent's next stop at main.round.
+func BenchmarkFollowExecChildStop(b *testing.B) {
+	for _, kind := range benchKinds {
+		b.Run(kind, func(b *testing.B) {
+			job := benchStart(b, 0, "spawner", "-period", "0s")
+			grp := benchSession(b, kind, job.Pid)
+			benchFollowExec(b, kind, grp)
+			addrs, err := proc.FindFunctionLocation(grp.Selected, "main.round", 0)
+			if err != nil || len(addrs) == 0 {
+				b.Fatalf("%s: main.round: %v", kind, err)
+			}
+			if _, err := grp.Selected.SetBreakpoint(1, addrs[0], proc.UserBreakpoint, nil); err != nil {
+				b.Fatalf("%s: breakpoint on main.round: %v", kind, err)
+			}
+			suspendedBreak(b, grp, 2, "main.childWork")
+			// A child started before the attach may stop first.
+			for i := 0; ; i++ {
+				c := benchStartContinue(grp)
+				select {
+				case <-c.done:
+				case <-time.After(feTimeout):
+					b.Fatalf("%s: no stop within %v", kind, feTimeout)
+				}
+				if c.err != nil {
+					b.Fatalf("%s: continue: %v", kind, c.err)
+				}
+				if tgt, fn := stopFn(b, grp); tgt.Pid() == job.Pid && fn == "main.round" {
+					break
+				}
+				if i > 2 {
+					b.Fatalf("%s: no stop at main.round", kind)
+				}
+			}
+			durs := make([]time.Duration, 0, b.N)
+			var backs []time.Duration // from the child's stop to the parent's next
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i > 0 {
+					b.StopTimer()
+					t0 := time.Now()
+					benchStopAt(b, grp, kind, job.Pid, true, "main.round")
+					backs = append(backs, time.Since(t0))
+					b.StartTimer()
+				}
+				t0 := time.Now()
+				benchStopAt(b, grp, kind, job.Pid, false, "main.childWork")
+				durs = append(durs, time.Since(t0))
+			}
+			b.StopTimer()
+			benchMedian(b, durs)
+			if len(backs) > 0 {
+				slices.Sort(backs)
+				b.ReportMetric(float64(backs[len(backs)/2].Nanoseconds()), "back-median-ns")
+			}
+		})
+	}
+}
