@@ -354,7 +354,10 @@ func listTasks(pid int) ([]int, error) {
 // initialize opens the process's memory, builds the proc target group and
 // loads the executable's debug information.
 func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.StopReason) (*proc.TargetGroup, error) {
-	g := newGroup(p, debugInfoDirs)
+	g := p.g // made with the process, so its tracer never sees it change
+	g.mu.Lock()
+	g.debugInfoDirs = debugInfoDirs
+	g.mu.Unlock()
 	grp, addTarget := proc.NewGroup(g, proc.NewTargetGroupConfig{
 		DebugInfoDirs: debugInfoDirs,
 		StopReason:    reason,

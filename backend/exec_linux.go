@@ -72,7 +72,10 @@ func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
 	}
 	err := checkGoProgram(k.pid)
 	if err == nil {
-		err = checkDebugInfo(k.pid, p.g.debugInfoDirs)
+		p.g.mu.Lock()
+		dirs := p.g.debugInfoDirs
+		p.g.mu.Unlock()
+		err = checkDebugInfo(k.pid, dirs)
 	}
 	if err != nil {
 		log.Warnf("dlv-listen backend: child %d %q of process %d cannot be debugged, let go: %v", k.pid, cmd, p.pid, err)
@@ -114,9 +117,7 @@ func (p *Process) handOver(k *kid) (*Process, error) {
 		return nil, fmt.Errorf("detach for hand-over: %w", err)
 	}
 	p.dropKid(k)
-	np := newProcess(k.pid)
-	np.g = p.g
-	np.grp = p.grp
+	np := newProcessIn(k.pid, p.g)
 	np.tr.do(func() { err = np.adoptSpinning(pc, orig) })
 	if err != nil {
 		np.tr.do(func() { _ = np.detachOnTracer() })

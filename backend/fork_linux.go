@@ -89,6 +89,12 @@ type kid struct {
 	gone bool
 	// listening: a shared kid parked in a group-stop by PTRACE_LISTEN.
 	listening bool
+	// toExec: a child of Go's os/exec followed to its exec (follow-exec
+	// on). It is resumed with PTRACE_CONT, not from system call to system
+	// call: Go's child makes some seventy before execve, two stops each,
+	// and a PTRACE_TRACEME among them fails with EPERM as it does under
+	// native with follow-exec on, which traces such a child as a thread.
+	toExec bool
 }
 
 // kids is the backend's record of the processes its tracees create.
@@ -302,6 +308,7 @@ func (p *Process) kidStop(k *kid, stop listenmode.Stop, release bool) {
 			p.letKidGo(k, stop)
 			return
 		}
+		k.toExec = k.shared && !release && following && p.goExecChild(k.pid)
 		if !k.shared && !release && following {
 			// Kept until it execs (exec_linux.go), with its own memory
 			// cleaned of our breakpoints now.
@@ -358,8 +365,12 @@ func (p *Process) resumeKid(k *kid, stop listenmode.Stop) {
 		if stop.Kind == listenmode.KindBreakpoint {
 			sig = unix.SIGTRAP // an int3 of the program's own: its SIGTRAP is the program's
 		}
-		// To its next system call (see asksToBeTraced).
-		err = ptrace(unix.PTRACE_SYSCALL, k.pid, 0, uintptr(sig))
+		// To its next system call (see asksToBeTraced), or to its exec.
+		req := unix.PTRACE_SYSCALL
+		if k.toExec {
+			req = unix.PTRACE_CONT
+		}
+		err = ptrace(req, k.pid, 0, uintptr(sig))
 	}
 	if err != nil && err != unix.ESRCH {
 		logflags.DebuggerLogger().Warnf("dlv-listen backend: resume child %d of process %d: %v", k.pid, p.pid, err)
@@ -382,15 +393,7 @@ var crashBreakpoints = map[string]bool{
 // functions it calls. While the debug information loads (the program runs
 // free) the answer is no: it is not read then. Tracer thread.
 func (p *Process) goChildPathClear(pid int) bool {
-	if p.free.on.Load() {
-		return false
-	}
-	kt := &Thread{ID: pid, p: p, state: held}
-	regs, err := kt.registers()
-	if err != nil {
-		return false
-	}
-	if fn := p.bi.PCToFunc(regs.PC()); fn == nil || fn.Name != "syscall.rawVforkSyscall" {
+	if !p.goExecChild(pid) {
 		return false
 	}
 	p.plantMu.Lock()
@@ -413,6 +416,23 @@ func (p *Process) goChildPathClear(pid int) bool {
 		}
 	}
 	return true
+}
+
+// goExecChild reports whether a vfork child is one of Go's os/exec: its
+// first stop is in syscall.rawVforkSyscall, right after the clone. While
+// the debug information loads (the program runs free) the answer is no: it
+// is not read then. Tracer thread.
+func (p *Process) goExecChild(pid int) bool {
+	if p.free.on.Load() {
+		return false
+	}
+	kt := &Thread{ID: pid, p: p, state: held}
+	regs, err := kt.registers()
+	if err != nil {
+		return false
+	}
+	fn := p.bi.PCToFunc(regs.PC())
+	return fn != nil && fn.Name == "syscall.rawVforkSyscall"
 }
 
 // syscallInfo is the start of struct ptrace_syscall_info (Linux 5.3) up to

@@ -23,10 +23,12 @@ import (
 type group struct {
 	// addTarget is the AddTargetFunc proc.NewGroup returned: a followed
 	// child or a member of a job becomes a target through it.
-	addTarget     proc.AddTargetFunc
-	debugInfoDirs []string
+	addTarget proc.AddTargetFunc
 
 	mu sync.Mutex
+	// debugInfoDirs are where a followed child's debug information may be
+	// (mu).
+	debugInfoDirs []string
 	// procs are every process that joined, in order (mu).
 	procs []*Process
 	// onNew are called for each process that joins later (OnNewProcess).
@@ -55,8 +57,12 @@ type spawn struct {
 	cmdline string
 }
 
-func newGroup(p *Process, debugInfoDirs []string) *group {
-	g := &group{procs: []*Process{p}, debugInfoDirs: debugInfoDirs, bornc: make(chan struct{}, 1)}
+// newGroup makes the group of a process attached or launched on its own:
+// it is made with the process, before its tracer runs. A process that
+// joins another's group (exec_linux.go, job_linux.go) gets that group
+// instead, also before its tracer runs.
+func newGroup(p *Process) *group {
+	g := &group{procs: []*Process{p}, bornc: make(chan struct{}, 1)}
 	p.g = g
 	return g
 }

@@ -86,7 +86,7 @@ func AttachJob(pid int, debugInfoDirs []string) (*proc.TargetGroup, []Skipped, e
 	}
 	g, _ := groupOf(grp)
 	for _, m := range debug[1:] {
-		if err := g.attachMember(m, grp); err != nil && !transient(m) {
+		if err := g.attachMember(m); err != nil && !transient(m) {
 			logflags.DebuggerLogger().Warnf("dlv-listen backend: job %d: member %d left alone: %v", pgid, m, err)
 			skipped = append(skipped, Skipped{Pid: m, Comm: commOf(m), Reason: err.Error()})
 		}
@@ -96,9 +96,8 @@ func AttachJob(pid int, debugInfoDirs []string) (*proc.TargetGroup, []Skipped, e
 
 // attachMember attaches one more process of the job and makes it a target,
 // as Attach does for the first; on error it is let go as it was.
-func (g *group) attachMember(pid int, grp *proc.TargetGroup) error {
-	p := newProcess(pid)
-	p.g, p.grp = g, grp
+func (g *group) attachMember(pid int) error {
+	p := newProcessIn(pid, g)
 	var err error
 	p.tr.do(func() { err = p.seizeAll() })
 	if err != nil {

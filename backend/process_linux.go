@@ -107,7 +107,11 @@ var (
 	_ proc.Thread          = (*Thread)(nil)
 )
 
-func newProcess(pid int) *Process {
+func newProcess(pid int) *Process { return newProcessIn(pid, nil) }
+
+// newProcessIn makes a process that joins group g (a new group if nil),
+// before its tracer runs.
+func newProcessIn(pid int, g *group) *Process {
 	p := &Process{
 		pid:         pid,
 		bi:          proc.NewBinaryInfo(runtime.GOOS, runtime.GOARCH, true),
@@ -119,6 +123,11 @@ func newProcess(pid int) *Process {
 		haltc:       make(chan struct{}, 1),
 	}
 	p.ProcessInternal = bpfUnsupported
+	if g == nil {
+		newGroup(p)
+	} else {
+		p.g, p.grp = g, g.processes()[0].grp
+	}
 	p.tr = newTracer(p)
 	return p
 }
