@@ -14,10 +14,19 @@
 // it, through proc.TargetGroup.RequestManualStop, so it works while a
 // continue, next, step or call runs in another goroutine.
 //
-// Job control: the session subscribes to the backend's events, turns each
-// into a one-line notice (SetNoticeFunc) and a numbered jobapi.JobEvent
-// (JobEventsAfter); JobStatus and SendSignal answer and act in jobapi's
-// terms for the front ends.
+// Job control: the session subscribes to the backend's events of every
+// process (the one attached or launched, the members of an attached job,
+// each child followed after exec: processes.go), turns each into a
+// one-line notice naming the process (SetNoticeFunc) and a numbered
+// jobapi.JobEvent (JobEventsAfter); the processes of one process group
+// make a job (listenmode.Job), announced once when all of them stop or
+// continue. JobStatus and SendSignal answer and act in jobapi's terms for
+// the front ends.
+//
+// Several processes (targets.go): follow-exec (FollowExec, Config), the
+// target events of proc's events function (OnTargetEvent: a process
+// spawned or exited, a suspended breakpoint materialized), and Delve's
+// rules for breakpoints with several targets.
 //
 // Sessions are made in one place, session.go (Build, Attach, Launch,
 // Close), for every front end.

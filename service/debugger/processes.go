@@ -21,11 +21,15 @@ import (
 
 // processSet is what the session knows of its processes' job control.
 type processSet struct {
-	mu   sync.Mutex
-	live int                     // processes still watched
-	jobs map[int]*listenmode.Job // by process group
-	pgid map[int]int             // pid -> process group, of every process watched
-	all  []*backend.Process      // every process watched, in join order
+	// order is held from a change of the model to the end of its
+	// notices: the job's notice comes after those of its processes, and
+	// the state read on hearing a notice is the state it says.
+	order sync.Mutex
+	mu    sync.Mutex
+	live  int                     // processes still watched
+	jobs  map[int]*listenmode.Job // by process group
+	pgid  map[int]int             // pid -> process group, of every process watched
+	all   []*backend.Process      // every process watched, in join order
 }
 
 // watchProcesses watches the job control of every process of the group
@@ -62,6 +66,8 @@ func (d *Debugger) watchProcess(p *backend.Process, initial bool) {
 	pid, pgid := p.Pid(), p.Pgid()
 	st, sig := p.JobState()
 	s := &d.procs
+	s.order.Lock()
+	defer s.order.Unlock()
 	s.mu.Lock()
 	s.live++
 	s.all = append(s.all, p)
@@ -98,10 +104,11 @@ func (d *Debugger) onJobControl(pid int, ev listenmode.Event) {
 	default:
 		return
 	}
-	d.recordJobEvent(pid, ev.Kind, signalName(ev.Signal), text)
-	d.noticef("%s", text)
-
+	// The job's state first, so that whoever reads the state on hearing
+	// the notice reads it whole; then the notices, the process's first.
 	s := &d.procs
+	s.order.Lock()
+	defer s.order.Unlock()
 	s.mu.Lock()
 	var jev listenmode.JobEvent
 	var changed bool
@@ -114,6 +121,8 @@ func (d *Debugger) onJobControl(pid int, ev listenmode.Event) {
 		}
 	}
 	s.mu.Unlock()
+	d.recordJobEvent(pid, ev.Kind, signalName(ev.Signal), text)
+	d.noticef("%s", text)
 	if changed {
 		d.announceJob(jev)
 	}
@@ -160,6 +169,7 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 		d.emitTarget(TargetEvent{Kind: ProcessExited, Pid: pid, ExitStatus: exited.Status})
 	}
 	s := &d.procs
+	s.order.Lock()
 	s.mu.Lock()
 	var jev listenmode.JobEvent
 	var changed bool
@@ -181,6 +191,7 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 	if changed {
 		d.announceJob(jev)
 	}
+	s.order.Unlock()
 	if !last {
 		return
 	}

@@ -112,8 +112,11 @@ func (d *Debugger) KnownJobStatus() jobapi.JobState {
 	}
 	procs, several := d.watched()
 	gone := d.goneErr()
-	if gone == nil && several {
-		_, gone = d.proc.Valid() // the first process may have exited before its children
+	var exited proc.ErrProcessExited
+	if _, err := d.proc.Valid(); errors.As(err, &exited) || (gone == nil && several) {
+		// The first process's own exit status (the session's end may
+		// be its last child's), or its end before its children's.
+		gone = err
 	}
 	first := processStatus(d.pid, d.proc, gone)
 	js := jobapi.JobState{Pid: first.Pid, State: first.State, Signal: first.Signal, Text: first.Text}
