@@ -86,9 +86,10 @@ func JobStoppedNotice(pgid int, sig string, n int) *regexp.Regexp {
 	return regexp.MustCompile(fmt.Sprintf(`job %d stopped by %s: all %d processes`, pgid, sig, n))
 }
 
-// JobContinuedNotice matches "job PGID continued: all N processes".
+// JobContinuedNotice matches "job PGID continued (SIGCONT): M of N
+// processes running" (M is how many SIGCONT had reached then).
 func JobContinuedNotice(pgid, n int) *regexp.Regexp {
-	return regexp.MustCompile(fmt.Sprintf(`job %d continued: all %d processes`, pgid, n))
+	return regexp.MustCompile(fmt.Sprintf(`job %d continued \(SIGCONT\): [0-9]+ of %d processes running`, pgid, n))
 }
 
 // expectAll waits until what the debugger printed from mark on matches

@@ -153,7 +153,16 @@ func jobEventText(ev listenmode.JobEvent) string {
 		}
 		return fmt.Sprintf("job %d stopped by %s: all %d processes", ev.Pgid, sigs, len(ev.Members))
 	case listenmode.JobStopEnded:
-		return fmt.Sprintf("job %d continued: all %d processes", ev.Pgid, len(ev.Members))
+		// As a shell sees it: the job runs again once SIGCONT reaches one
+		// of its processes (bash's jobs says Running then); the others'
+		// own notices follow.
+		running := 0
+		for _, m := range ev.Members {
+			if m.State != listenmode.StateStopped {
+				running++
+			}
+		}
+		return fmt.Sprintf("job %d continued (SIGCONT): %d of %d processes running", ev.Pgid, running, len(ev.Members))
 	}
 	return ""
 }

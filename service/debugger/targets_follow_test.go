@@ -221,7 +221,7 @@ func TestJobAttach(t *testing.T) {
 		t.Fatalf("signal CONT: %q, %v", line, err)
 	}
 	s.notes.has(t, fmt.Sprintf("process %d continued (SIGCONT)", ends[0]), fmt.Sprintf("process %d continued (SIGCONT)", ends[1]),
-		fmt.Sprintf("job %d continued: all 2 processes", pgid))
+		fmt.Sprintf("job %d continued (SIGCONT): 1 of 2 processes running", pgid))
 	waitCounters(t, produced, consumed)
 	if _, err := s.c.Halt(); err != nil {
 		t.Fatal(err)
