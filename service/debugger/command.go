@@ -29,7 +29,13 @@ func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), 
 		if r == nil {
 			r = d.beginRun()
 		}
-		return d.resume(cmd, eventsFn, r)
+		st, err := d.resume(cmd, eventsFn, r)
+		// A child's spawn or a breakpoint it materialized is told before
+		// the stop it led to, as Delve's server does (it raises them
+		// synchronously); the session lock is free now, so a receiver may
+		// call back.
+		d.targetEvents.flush(targetFlushWait)
+		return st, err
 	case api.Rewind, api.ReverseNext, api.ReverseStep, api.ReverseStepOut,
 		api.ReverseStepInstruction, api.ReverseNextInstruction:
 		return nil, d.errNotRecording()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/service/api"
@@ -74,6 +75,8 @@ type targetEvents struct {
 	next int
 	q    []TargetEvent
 	busy bool // a goroutine is delivering q
+	// idle is closed when the delivering goroutine has emptied q (flush).
+	idle chan struct{}
 }
 
 // OnTargetEvent registers fn to receive every target event from now on,
@@ -109,11 +112,39 @@ func (d *Debugger) emitTarget(ev TargetEvent) {
 	}
 }
 
+// targetFlushWait bounds how long a resuming command waits for its target
+// events to be delivered before it returns its stop.
+const targetFlushWait = 2 * time.Second
+
+// flush waits until every queued event has been delivered, at most wait.
+func (te *targetEvents) flush(wait time.Duration) {
+	te.mu.Lock()
+	if !te.busy {
+		te.mu.Unlock()
+		return
+	}
+	if te.idle == nil {
+		te.idle = make(chan struct{})
+	}
+	idle := te.idle
+	te.mu.Unlock()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
+}
+
 func (te *targetEvents) deliver() {
 	for {
 		te.mu.Lock()
 		if len(te.q) == 0 {
 			te.busy = false
+			if te.idle != nil {
+				close(te.idle)
+				te.idle = nil
+			}
 			te.mu.Unlock()
 			return
 		}
