@@ -387,8 +387,13 @@ func (p *Process) becomeTarget(path string, reason proc.StopReason) error {
 	// breakpoints and the goroutine cache, which scans the DWARF info.
 	deferred := p.free.on.Load()
 	p.free.declineRegs.Store(deferred)
-	current := p.leaderOrAny() // nothing trapped yet; pickTrap is the tracer's
-	if !deferred {
+	var current *Thread
+	if deferred {
+		// The thread table only: whether a thread's registers can be
+		// read is the free-running tracer's to know (its vfork state);
+		// the thread is chosen again once it is stopped, below.
+		current = p.threadOrLeader()
+	} else {
 		current = p.pickTrap(nil)
 	}
 	tgt, err := p.g.addTarget(p, p.pid, current, path, reason, cmdline(p.pid))
@@ -408,8 +413,10 @@ func (p *Process) becomeTarget(path string, reason proc.StopReason) error {
 		if err := p.stopFreeRun(); err != nil {
 			return err
 		}
-		if th := tgt.CurrentThread(); th != nil {
-			if err := tgt.SwitchThread(th.ThreadID()); err != nil {
+		var th *Thread
+		p.tr.do(func() { th = p.pickTrap(nil) })
+		if th != nil {
+			if err := tgt.SwitchThread(th.ID); err != nil {
 				return err
 			}
 		}

@@ -414,9 +414,23 @@ func (p *Process) pickTrap(trap *Thread) *Thread {
 	return p.leaderOrAny()
 }
 
-// leaderOrAny returns the leader, or any thread if the leader is gone. It
-// reads only the thread table, so it serves from any goroutine while the
-// tracer owns the threads' trap fields (the program running free).
+// threadOrLeader returns the leader, or any thread if the leader is gone,
+// from the thread table alone: safe from any goroutine.
+func (p *Process) threadOrLeader() *Thread {
+	if th := p.thread(p.pid); th != nil {
+		return th
+	}
+	if ths := p.threadSlice(); len(ths) > 0 {
+		return ths[0]
+	}
+	return nil
+}
+
+// leaderOrAny returns the leader, or any thread if the leader is gone,
+// passing over threads whose registers cannot be read (a vfork wait). It
+// reads the threads' vfork state, which the tracer owns: tracer thread, or
+// a goroutine of proc while every thread is held (threadOrLeader is for
+// any goroutine).
 func (p *Process) leaderOrAny() *Thread {
 	if th := p.thread(p.pid); th != nil && !th.unreadable() {
 		return th
