@@ -123,7 +123,10 @@ for dir in internal/testprog/src/*/; do
 	name=$(basename "$dir")
 	go build -gcflags=all=-N\ -l -o "$initrd_root/testprog/$name" "./${dir%/}"
 done
-go build -ldflags='-s -w' -o "$initrd_root/testprog/counter.stripped" ./internal/testprog/src/counter
+# The programs tests build stripped (testprog.BuildStripped).
+for name in counter spawner; do
+	go build -ldflags='-s -w' -o "$initrd_root/testprog/$name.stripped" "./internal/testprog/src/$name"
+done
 go build -o "$initrd_root/testprog/dlv-listen" ./cmd/dlv-listen
 # Stock dlv, for the tests that compare with it: integration.StockDlv finds
 # it in the user cache directory (XDG_CACHE_HOME=/cache in the VM). Built
