@@ -47,12 +47,7 @@ func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.Targe
 		return nil, err
 	}
 	p := newProcess(pid)
-	var err error
-	p.tr.do(func() { err = p.seizeAll() })
-	if err != nil {
-		p.tr.do(func() { _ = p.detachOnTracer() })
-		p.detached.Store(true)
-		p.finish()
+	if err := p.seize(); err != nil {
 		return nil, err
 	}
 	p.startReleaseOnSignals()
@@ -62,16 +57,7 @@ func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.Targe
 		// A separate debug file was named but not found.
 		err = &proc.ErrBadBinaryInfo{Err: errors.New("no DWARF found")}
 	}
-	if err == nil {
-		// initialize has stopped it already; this only makes sure of it.
-		err = p.stopFreeRun()
-	}
-	if err == nil && p.exited.Load() {
-		// It ended while the debug information loaded (proc ignores the
-		// errors of GetG and of its first breakpoints).
-		err = proc.ErrProcessExited{Pid: pid, Status: p.exitStatus}
-	}
-	if err != nil {
+	if err = p.loaded(err); err != nil {
 		_ = p.detachOrKill(false)
 		if _, gone := err.(proc.ErrProcessExited); gone {
 			return nil, fmt.Errorf("attach to process %d: it exited while its debug information was loading: %w", pid, err)
@@ -79,6 +65,40 @@ func Attach(pid int, waitFor *proc.WaitFor, debugInfoDirs []string) (*proc.Targe
 		return nil, fmt.Errorf("attach to process %d: %w", pid, explainLoadError(pid, err))
 	}
 	return grp, nil
+}
+
+// seize seizes every thread of a process being attached, or lets it go as
+// it was.
+func (p *Process) seize() error {
+	var err error
+	p.tr.do(func() { err = p.seizeAll() })
+	if err != nil {
+		p.abandon()
+	}
+	return err
+}
+
+// abandon lets go of a process that never became a target: nothing was
+// planted in it.
+func (p *Process) abandon() {
+	p.tr.do(func() { _ = p.detachOnTracer() })
+	p.detached.Store(true)
+	p.finish()
+}
+
+// loaded checks a process attached running once its debug information
+// loaded (err is the load's): it is stopped, and still there.
+func (p *Process) loaded(err error) error {
+	if err == nil {
+		// becomeTarget has stopped it already; this only makes sure of it.
+		err = p.stopFreeRun()
+	}
+	if err == nil && p.exited.Load() {
+		// It ended while the debug information loaded (proc ignores the
+		// errors of GetG and of its first breakpoints).
+		err = proc.ErrProcessExited{Pid: p.pid, Status: p.exitStatus}
+	}
+	return err
 }
 
 // checkAttachable refuses, with the reason, what PTRACE_SEIZE would refuse

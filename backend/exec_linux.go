@@ -120,9 +120,7 @@ func (p *Process) handOver(k *kid) (*Process, error) {
 	np := newProcessIn(k.pid, p.g)
 	np.tr.do(func() { err = np.adoptSpinning(pc, orig) })
 	if err != nil {
-		np.tr.do(func() { _ = np.detachOnTracer() })
-		np.detached.Store(true)
-		np.finish()
+		np.abandon()
 		return nil, fmt.Errorf("take over after exec: %w", err)
 	}
 	return np, nil

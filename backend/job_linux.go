@@ -98,23 +98,11 @@ func AttachJob(pid int, debugInfoDirs []string) (*proc.TargetGroup, []Skipped, e
 // as Attach does for the first; on error it is let go as it was.
 func (g *group) attachMember(pid int) error {
 	p := newProcessIn(pid, g)
-	var err error
-	p.tr.do(func() { err = p.seizeAll() })
-	if err != nil {
-		p.tr.do(func() { _ = p.detachOnTracer() })
-		p.detached.Store(true)
-		p.finish()
+	if err := p.seize(); err != nil {
 		return err
 	}
 	p.startFreeRun()
-	err = p.becomeTarget(fmt.Sprintf("/proc/%d/exe", pid), proc.StopAttached)
-	if err == nil {
-		err = p.stopFreeRun()
-	}
-	if err == nil && p.exited.Load() {
-		err = proc.ErrProcessExited{Pid: pid, Status: p.exitStatus}
-	}
-	if err != nil {
+	if err := p.loaded(p.becomeTarget(fmt.Sprintf("/proc/%d/exe", pid), proc.StopAttached)); err != nil {
 		_ = p.detachOrKill(false)
 		return explainLoadError(pid, err)
 	}
