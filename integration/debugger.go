@@ -132,10 +132,16 @@ func (d *Debugger) Continue(t testing.TB) {
 	t.Helper()
 	d.SendLine("continue")
 	d.Expect("continue\n", 5*time.Second)
+	echoed := d.Mark()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		tio, err := unix.IoctlGetTermios(int(d.PTY().Fd()), unix.TCGETS)
 		if err != nil || tio.Lflag&unix.ISIG != 0 {
+			return
+		}
+		// Or the command is over already (a breakpoint right away) and
+		// the line editor reads the next line: the caller's Expect sees it.
+		if p := d.prompt; p != "" && strings.Contains(d.Since(echoed), p) {
 			return
 		}
 		if time.Now().After(deadline) {

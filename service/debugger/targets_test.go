@@ -194,6 +194,12 @@ func startJob(t *testing.T) (pgid int, produced, consumed string) {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		unwatch()
+		// The ends die after bash (kill(2) only queues SIGKILL): gone, or
+		// zombies, before TempDir's cleanup removes their counter files.
+		deadline := time.Now().Add(testprog.Timeout(testprog.StartTimeout))
+		for time.Now().Before(deadline) && groupAlive(pgid) {
+			time.Sleep(time.Millisecond)
+		}
 	})
 	deadline := time.Now().Add(testprog.Timeout(testprog.StartTimeout))
 	for testprog.ReadCounter(produced) < 1 || testprog.ReadCounter(consumed) < 1 {
@@ -203,6 +209,25 @@ func startJob(t *testing.T) (pgid int, produced, consumed string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return pgid, produced, consumed
+}
+
+// groupAlive reports whether a process of group pgid still runs (is not
+// gone or a zombie).
+func groupAlive(pgid int) bool {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
+			continue
+		}
+		if st, _, err := testprog.ProcStat(pid); err == nil && st != 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // waitCounters waits until both counter files move on.
