@@ -53,6 +53,9 @@ func AttachJob(pid int, debugInfoDirs []string) (*proc.TargetGroup, []Skipped, e
 			continue
 		}
 		if err := checkAttachable(m); err != nil {
+			if m != pid && transient(m) {
+				continue // it ended since the look above
+			}
 			refused = append(refused, strings.TrimPrefix(err.Error(), "attach to "))
 			continue
 		}
