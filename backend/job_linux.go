@@ -179,15 +179,7 @@ func transient(pid int) bool {
 // runs the parent's code in the parent's memory, where the parent's
 // breakpoints are; it is not a program of its own until its exec.
 func vforkedBy(pid int, members []int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return false
-	}
-	f := strings.Fields(string(b[i+1:])) // state ppid ...
+	f := statFields(pid) // state ppid ...
 	if len(f) < 2 {
 		return false
 	}

@@ -102,18 +102,25 @@ func (p *Process) Cmdline() string { return cmdline(p.pid) }
 // the command name in parentheses (which may hold spaces and parentheses).
 // 0 if the process is gone.
 func pgidOf(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:])) // state ppid pgrp ...
+	f := statFields(pid) // state ppid pgrp ...
 	if len(f) < 3 {
 		return 0
 	}
 	n, _ := strconv.Atoi(f[2])
 	return n
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name
+// in parentheses (which may hold spaces and parentheses): state, ppid,
+// pgrp, ... nil if the process is gone.
+func statFields(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
 }
