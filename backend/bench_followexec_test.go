@@ -65,17 +65,8 @@ func BenchmarkFollowExecChildren(b *testing.B) {
 			benchContinue(b, grp, kind)
 		}
 		c0 := job.Counter()
-		deadline := time.Now().Add(benchTimeout + time.Duration(b.N)*time.Second)
-		b.ResetTimer()
-		start := time.Now()
-		for job.Counter() < c0+int64(b.N) {
-			if time.Now().After(deadline) {
-				b.Fatalf("%s: %d children of %d after %v", kind, job.Counter()-c0, b.N, time.Since(start))
-			}
-			time.Sleep(100 * time.Microsecond) // polling the counter file
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "children/s")
+		took := timeRounds(b, job, kind, time.Second, "children")
+		b.ReportMetric(float64(b.N)/took.Seconds(), "children/s")
 		if bad := benchSpawnerDied(job, int(c0)+1); len(bad) > 0 {
 			if kind == benchOurs {
 				b.Fatalf("ours: children that did not exit 3: %q", bad)

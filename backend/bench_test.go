@@ -583,18 +583,8 @@ func BenchmarkChildren(b *testing.B) {
 			}
 			benchContinue(b, grp, kind)
 		}
-		c0 := job.Counter()
-		deadline := time.Now().Add(benchTimeout + time.Duration(b.N)*100*time.Millisecond)
-		b.ResetTimer()
-		start := time.Now()
-		for job.Counter() < c0+int64(b.N) {
-			if time.Now().After(deadline) {
-				b.Fatalf("%s: %d rounds of %d after %v", kind, job.Counter()-c0, b.N, time.Since(start))
-			}
-			time.Sleep(100 * time.Microsecond) // polling the counter file
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(2*b.N)/time.Since(start).Seconds(), "children/s")
+		took := timeRounds(b, job, kind, 100*time.Millisecond, "rounds")
+		b.ReportMetric(float64(2*b.N)/took.Seconds(), "children/s")
 		if kind == benchOurs {
 			if bad := childrenThatDied(job); len(bad) > 0 {
 				b.Fatalf("ours: children that did not end normally: %q", bad)
@@ -606,4 +596,23 @@ func BenchmarkChildren(b *testing.B) {
 		b.Run(kind, func(b *testing.B) { run(b, kind, false) })
 	}
 	b.Run(benchOurs+"/child-path-breakpoint", func(b *testing.B) { run(b, benchOurs, true) })
+}
+
+// timeRounds times b.N rounds of job (its counter file), with the timer
+// running only for them; it fails after benchTimeout plus perRound a
+// round. what names the rounds in the failure.
+func timeRounds(b *testing.B, job *testprog.Job, kind string, perRound time.Duration, what string) time.Duration {
+	b.Helper()
+	c0 := job.Counter()
+	deadline := time.Now().Add(benchTimeout + time.Duration(b.N)*perRound)
+	b.ResetTimer()
+	start := time.Now()
+	for job.Counter() < c0+int64(b.N) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: %d %s of %d after %v", kind, job.Counter()-c0, what, b.N, time.Since(start))
+		}
+		time.Sleep(100 * time.Microsecond) // polling the counter file
+	}
+	b.StopTimer()
+	return time.Since(start)
 }
