@@ -63,7 +63,10 @@ type Process struct {
 	// so a thread may hold a queued watchpoint trap that settleTraps does
 	// not look for (drainQueuedTraps). Tracer thread only.
 	usedWatchpoints bool
-	taskDir         string // /proc/PID/task, once known (tableComplete)
+	// emulatedStepOvers counts breakpoints stepped over without running
+	// the thread (emulateStepOver). Tracer thread only.
+	emulatedStepOvers int
+	taskDir           string // /proc/PID/task, once known (tableComplete)
 	// vanished holds threads the kernel attached that exited before
 	// their creator's PTRACE_EVENT_CLONE report was reaped (see reap).
 	// Tracer thread only.

@@ -69,6 +69,9 @@ func (p *Process) stepInstruction(th *Thread) (err error) {
 	bp, atBreakpoint := p.breakpoints.M[pc]
 	atBreakpoint = atBreakpoint && bp.WatchType == 0
 	if atBreakpoint {
+		if done, err := p.emulateStepOver(th, bp); done || err != nil {
+			return err
+		}
 		if _, err := p.writeMemoryOnTracer(bp.Addr, bp.OriginalData); err != nil {
 			return fmt.Errorf("lift breakpoint at %#x: %w", bp.Addr, err)
 		}
