@@ -8,6 +8,7 @@ require (
 	github.com/google/go-dap v0.12.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10
+	golang.org/x/arch v0.28.0
 	golang.org/x/sys v0.50.0
 )
 
@@ -23,6 +24,5 @@ require (
 	github.com/rivo/uniseg v0.2.0 // indirect
 	go.starlark.net v0.0.0-20231101134539-556fd59b42f6 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
-	golang.org/x/arch v0.28.0 // indirect
 	golang.org/x/telemetry v0.0.0-20241106142447-58a1122356f5 // indirect
 )
