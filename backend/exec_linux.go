@@ -67,7 +67,7 @@ func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
 	if !match(cmd) {
 		log.Debugf("dlv-listen backend: child %d %q of process %d: follow-exec regex not matched, let go", k.pid, cmd, p.pid)
 		p.letKidGo(k, stop)
-		p.g.spawned(p, k.pid, cmd)
+		p.g.spawned(p, k.pid, cmd, nil)
 		return
 	}
 	err := checkGoProgram(k.pid)
@@ -80,6 +80,7 @@ func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
 	if err != nil {
 		log.Warnf("dlv-listen backend: child %d %q of process %d cannot be debugged, let go: %v", k.pid, cmd, p.pid, err)
 		p.letKidGo(k, stop)
+		p.g.spawned(p, k.pid, cmd, err)
 		return
 	}
 	np, err := p.handOver(k)

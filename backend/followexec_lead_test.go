@@ -151,15 +151,18 @@ func TestAttachJobPipeline(t *testing.T) {
 
 // TestFollowExecLetsGo: children that the regex does not match, and
 // children that run a program that is not Go, are let go at exec and end
-// normally; proc hears of each unmatched one.
+// normally; proc hears of each one (EventProcessSpawned), as native has it
+// announce every exec'd child: WillFollow false for a child the regex did
+// not match, true for a matched one even though it could not be debugged.
 func TestFollowExecLetsGo(t *testing.T) {
 	for _, tc := range []struct {
 		name, regex string
 		args        []string
 		status      string
+		willFollow  bool
 	}{
-		{"regex", "no-such-program", nil, "exit 3"},
-		{"not-go", "", []string{"-exec", "/bin/true"}, "exit 0"},
+		{"regex", "no-such-program", nil, "exit 3", false},
+		{"not-go", "", []string{"-exec", "/bin/true"}, "exit 0", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			job := testprog.Start(t, "spawner", append([]string{"-period", "5ms"}, tc.args...)...)
@@ -168,6 +171,9 @@ func TestFollowExecLetsGo(t *testing.T) {
 			s.grp.SetEventsFn(func(ev *proc.Event) {
 				if ev.Kind == proc.EventProcessSpawned {
 					spawned = append(spawned, ev.ProcessSpawnedEventDetails.PID)
+					if got := ev.ProcessSpawnedEventDetails.WillFollow; got != tc.willFollow {
+						t.Errorf("child %d announced with WillFollow %v, want %v", ev.ProcessSpawnedEventDetails.PID, got, tc.willFollow)
+					}
 				}
 			})
 			if err := backend.FollowExec(s.grp, true, tc.regex); err != nil {
@@ -183,7 +189,7 @@ func TestFollowExecLetsGo(t *testing.T) {
 				t.Errorf("%d processes, want only the parent", n)
 			}
 			t.Logf("spawned events: %d", len(spawned))
-			if tc.regex != "" && len(spawned) < 8 {
+			if len(spawned) < 8 {
 				t.Errorf("%d spawned events for 10 rounds", len(spawned))
 			}
 			_ = s.tgt.ClearBreakpoint(roundBP)

@@ -55,6 +55,9 @@ type spawn struct {
 	parent  *Process
 	pid     int
 	cmdline string
+	// why the child could not be debugged (not Go, no debug
+	// information); nil when the regex did not match it.
+	why error
 }
 
 // newGroup makes the group of a process attached or launched on its own:
@@ -117,10 +120,11 @@ func (g *group) born(np *Process) {
 	}
 }
 
-// spawned queues the announcement of an exec'd child that was let go.
-func (g *group) spawned(parent *Process, pid int, cmdline string) {
+// spawned queues the announcement of an exec'd child that was let go:
+// the regex did not match it (why nil), or it could not be debugged.
+func (g *group) spawned(parent *Process, pid int, cmdline string, why error) {
 	g.mu.Lock()
-	g.unfollowed = append(g.unfollowed, spawn{parent, pid, cmdline})
+	g.unfollowed = append(g.unfollowed, spawn{parent, pid, cmdline, why})
 	g.mu.Unlock()
 	select {
 	case g.bornc <- struct{}{}:
@@ -140,9 +144,15 @@ func (g *group) adoptNewborn() []*Process {
 	for _, s := range un {
 		// proc announces every exec'd child (EventProcessSpawned) and
 		// answers nil for one it does not follow; the regex said so here
-		// already, and the child is gone from us.
+		// already, and the child is gone from us. One that could not be
+		// debugged matched the regex: proc tries to make it a target, and
+		// the stand-in fails that at once (undebuggable).
 		stub := &Thread{ID: s.pid, p: s.parent}
-		if tgt, _ := g.addTarget(s.parent, s.pid, stub, exePath(s.pid), proc.StopLaunched, s.cmdline); tgt != nil {
+		var as proc.ProcessInternal = s.parent
+		if s.why != nil {
+			as = undebuggable{why: s.why}
+		}
+		if tgt, _ := g.addTarget(as, s.pid, stub, exePath(s.pid), proc.StopLaunched, s.cmdline); tgt != nil {
 			logflags.DebuggerLogger().Errorf("dlv-listen backend: child %d was let go, but proc made it a target", s.pid)
 		}
 	}
@@ -363,3 +373,18 @@ func (g *group) dropNewborn() {
 		}
 	}
 }
+
+// undebuggable stands, in proc's AddTargetFunc, for an exec'd child that
+// was let go because it cannot be debugged, so that proc announces it as
+// native has it announce every exec'd child it follows: addTarget sends
+// EventProcessSpawned (WillFollow: follow-exec on and the regex matched)
+// whatever comes next, then makes the target, which starts by asking the
+// process for its entry point (newTarget): refused here with the reason,
+// before anything else of the stand-in is used. Delve v1.27.2,
+// pkg/proc/target_group.go and target.go.
+type undebuggable struct {
+	proc.ProcessInternal // nil: never reached
+	why                  error
+}
+
+func (u undebuggable) EntryPoint() (uint64, error) { return 0, u.why }
