@@ -62,9 +62,11 @@ func feTargetPids(t *testing.T, c *rpc2.RPCClient) []int {
 
 func TestFollowExecHeadless(t *testing.T) {
 	counterBin := Program(t, "counter")
-	out := filepath.Join(t.TempDir(), "child-counter")
+	var pgid int
+	out := filepath.Join(KidsDir(t, &pgid), "child-counter")
 	job := testprog.Start(t, "spawner", "-period", "20ms", "-exec", counterBin, "--",
 		"-out", out, "-iterations", "2", "-workers", "0")
+	pgid = job.Pid // jobparent makes it a group leader
 	srv := startServer(t, "dlv-listen", dlvListen, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
 	c := srv.dial(t)
 
@@ -98,6 +100,9 @@ func TestFollowExecHeadless(t *testing.T) {
 		}
 		if n := feEvalInt(t, c, "n"); n != i%2+1 {
 			t.Fatalf("stop %d in child %d: n = %d, want %d", i, child, n, i%2+1)
+		}
+		if pid := c.ProcessPid(); pid != child {
+			t.Errorf("stop %d: ProcessPid %d, want the selected target, child %d (as dlv answers)", i, pid, child)
 		}
 		if !slices.Contains(pids, child) {
 			pids = append(pids, child)

@@ -176,9 +176,11 @@ func TestFollowExecParentBreakpointStaysInParent(t *testing.T) {
 // parent; after the detach the child runs to its end (exit 0).
 func TestFollowExecTerminal(t *testing.T) {
 	counterBin := Program(t, "counter")
-	out := filepath.Join(t.TempDir(), "child-counter")
+	var pgid int
+	out := filepath.Join(KidsDir(t, &pgid), "child-counter")
 	job := testprog.Start(t, "spawner", "-period", "20ms", "-exec", counterBin, "--",
 		"-out", out, "-iterations", "2", "-workers", "0")
+	pgid = job.Pid // jobparent makes it a group leader
 	d := Attach(t, job.Pid, DebuggerOptions{})
 	feFollowOn(t, d)
 	feSuspendedBreak(t, d, "main.tick")

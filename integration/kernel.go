@@ -253,3 +253,35 @@ func KernelView(pids ...int) string {
 	}
 	return b.String()
 }
+
+// GroupAlive reports whether a process of group pgid is alive (not gone,
+// not a zombie).
+func GroupAlive(pgid int) bool {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pi, err := Proc(pid); err == nil && pi.Pgrp == pgid && pi.State != 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// KidsDir returns a directory for the files the children of the debuggee
+// whose process group *pgid will be write. Killing the debuggee does not
+// end the children it started: the directory's cleanup, which runs after
+// the debuggee's (registered later), first waits until no process of the
+// group is alive, so none writes into the directory as it is removed.
+func KidsDir(t testing.TB, pgid *int) string {
+	dir := t.TempDir()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(EventTimeout)
+		for *pgid != 0 && GroupAlive(*pgid) && time.Now().Before(deadline) {
+			time.Sleep(Poll)
+		}
+	})
+	return dir
+}

@@ -246,7 +246,7 @@ func (ss *session) onLaunch(r *dap.LaunchRequest) {
 	ss.start(d)
 	ss.send(&dap.ProcessEvent{Event: *ss.newEvent("process"), Body: dap.ProcessEventBody{
 		Name:            strings.Join(argv, " "),
-		SystemProcessId: d.Client().ProcessPid(),
+		SystemProcessId: d.Client().FirstPid(),
 		IsLocalProcess:  true,
 		StartMethod:     "launch",
 	}})
@@ -273,7 +273,7 @@ func (ss *session) launchCore(r *dap.LaunchRequest, args launchConfig) {
 	ss.start(d)
 	ss.send(&dap.ProcessEvent{Event: *ss.newEvent("process"), Body: dap.ProcessEventBody{
 		Name:            d.CmdLine(),
-		SystemProcessId: d.Client().ProcessPid(),
+		SystemProcessId: d.Client().FirstPid(),
 		IsLocalProcess:  true,
 		StartMethod:     "launch",
 	}})
@@ -342,7 +342,7 @@ func (ss *session) start(d *debugger.Debugger) {
 // watch starts forwarding d's job-control notices and events and its
 // process and breakpoint events.
 func (ss *session) watch(d *debugger.Debugger) {
-	ss.threadIDs.init(d.Client().ProcessPid())
+	ss.threadIDs.init(d.Client().FirstPid())
 	ss.watchTargets(d)
 	ss.watchJobControl(d)
 }

@@ -82,7 +82,7 @@ type debuggedProcess struct {
 func (ss *session) processes(st *api.DebuggerState) []debuggedProcess {
 	d, c := ss.debugger()
 	pids := d.LivePids()
-	if len(pids) == 0 || (len(pids) == 1 && pids[0] == c.ProcessPid()) {
+	if len(pids) == 0 || (len(pids) == 1 && pids[0] == c.FirstPid()) {
 		// One process: no selection to make, as before.
 		return []debuggedProcess{{selected: true}}
 	}

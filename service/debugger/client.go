@@ -55,8 +55,13 @@ func clientErr(err error) error {
 // GetVersion returns assorted version information.
 func (c *Client) GetVersion() *api.GetVersionOut { return c.d.version() }
 
-// ProcessPid returns the pid of the process we are debugging.
-func (c *Client) ProcessPid() int { return c.d.pid }
+// ProcessPid returns the pid of the selected target, as dlv's does: the
+// process attached or launched until a child of it is selected.
+func (c *Client) ProcessPid() int { return c.d.selectedProcessPid() }
+
+// FirstPid returns the pid of the process the session attached to or
+// launched, whichever target is selected.
+func (c *Client) FirstPid() int { return c.d.pid }
 
 // BuildID returns the GNU build ID of the executable.
 func (c *Client) BuildID() string { return c.d.buildID }

@@ -84,6 +84,9 @@ type Debugger struct {
 	producer     string
 	buildID      string
 	lastModified time.Time
+	// selectedPid is the selected target's pid as last seen with
+	// targetMu free (ProcessPid).
+	selectedPid atomic.Int64
 
 	client *Client
 

@@ -715,6 +715,23 @@ func (d *Debugger) dynamicLibraries() ([]api.Image, bool) {
 	return out, imgs[0].Trimpath
 }
 
+// selectedProcessPid is the selected target's pid. While a command runs
+// (targetMu held, for as long as the program runs) the selection cannot
+// change but at the command's end: the pid last seen is answered then,
+// where dlv would wait for the program to stop.
+func (d *Debugger) selectedProcessPid() int {
+	if d.targetMu.TryLock() {
+		if d.grp != nil && d.grp.Selected != nil {
+			d.selectedPid.Store(int64(d.grp.Selected.Pid()))
+		}
+		d.targetMu.Unlock()
+	}
+	if pid := d.selectedPid.Load(); pid != 0 {
+		return int(pid)
+	}
+	return d.pid
+}
+
 func (d *Debugger) targets() []api.Target {
 	d.targetMu.Lock()
 	defer d.targetMu.Unlock()
