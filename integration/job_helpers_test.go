@@ -130,22 +130,6 @@ func expectJobNotice(t testing.TB, tm *Term, mark int, job *regexp.Regexp, membe
 	}
 }
 
-// groupMembers lists the live processes of process group pgid.
-func groupMembers(pgid int) []int {
-	var r []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if pi, err := Proc(pid); err == nil && pi.Pgrp == pgid && pi.State != 'Z' {
-			r = append(r, pid)
-		}
-	}
-	return r
-}
-
 // cmdlineOf is pid's command line, arguments joined by spaces.
 func cmdlineOf(pid int) string {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))

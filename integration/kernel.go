@@ -254,9 +254,10 @@ func KernelView(pids ...int) string {
 	return b.String()
 }
 
-// GroupAlive reports whether a process of group pgid is alive (not gone,
-// not a zombie).
-func GroupAlive(pgid int) bool {
+// groupMembers lists the live processes (not gone, not zombies) of
+// process group pgid.
+func groupMembers(pgid int) []int {
+	var r []int
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -264,10 +265,10 @@ func GroupAlive(pgid int) bool {
 			continue
 		}
 		if pi, err := Proc(pid); err == nil && pi.Pgrp == pgid && pi.State != 'Z' {
-			return true
+			r = append(r, pid)
 		}
 	}
-	return false
+	return r
 }
 
 // KidsDir returns a directory for the files the children of the debuggee
@@ -279,7 +280,7 @@ func KidsDir(t testing.TB, pgid *int) string {
 	dir := t.TempDir()
 	t.Cleanup(func() {
 		deadline := time.Now().Add(EventTimeout)
-		for *pgid != 0 && GroupAlive(*pgid) && time.Now().Before(deadline) {
+		for *pgid != 0 && len(groupMembers(*pgid)) > 0 && time.Now().Before(deadline) {
 			time.Sleep(Poll)
 		}
 	})
