@@ -108,26 +108,33 @@
 //     still queued); proc and every front end read these registers
 //     afterwards from the cache.
 //
-// Measured per cycle: ours 1225 system calls (ptrace 628, about three per
-// thread; futex 249; wait4 213; rt_sigreturn 64), native 3045 (futex
-// 1890, from its hand-off of every ptrace request to its ptrace thread;
-// ptrace 418; tgkill 209, a SIGSTOP per thread; wait4 209). At 10
-// threads: ours 226 (ptrace 51, wait4 39, futex 71), native 330 (futex
-// 184, ptrace 40, tgkill 18).
+// Measured per cycle: ours 998 system calls (ptrace 628, about three per
+// thread; wait4 214; futex 47; rt_sigreturn 5), native 3045 (futex 1890,
+// from its hand-off of every ptrace request to its ptrace thread; ptrace
+// 418; tgkill 209, a SIGSTOP per thread; wait4 209). Before SIGCHLD was
+// limited to sleeps (below): ours 1318, with futex 263 and rt_sigreturn 81.
 //
 // A breakpoint round trip (BenchmarkBreakpointRoundTrip; 11 threads, the
 // program's own file writes between hits included): the trapped thread
-// steps over the breakpoint (two pwrite64 of /proc/PID/mem to lift and
-// restore the int3, PTRACE_SINGLESTEP, wait4), every thread is resumed,
-// the trap is reaped, the others are stopped and settled as in a halt,
-// and proc reads the trapped thread's registers (cached) and the
-// goroutine (process_vm_readv). Measured: ours 125 system calls (futex
-// 49, ptrace 36, wait4 22), native 234 (futex 151, ptrace 36, wait4 14,
-// tgkill 11).
+// is moved past the breakpoint, every thread is resumed, the trap is
+// reaped, the others are stopped and settled as in a halt, and proc reads
+// the trapped thread's registers (cached) and the goroutine
+// (process_vm_readv). Moving past the breakpoint is, for the instructions
+// breakpoints sit on in Go code (the SUB RSP or PUSH RBP of a function's
+// breakpoint, a line's load, store or LEA of the frame, a CALL), done by
+// the debugger itself on amd64 (emulate_linux_amd64.go): one
+// process_vm_readv of the instruction's bytes, a store if it has one, one
+// PTRACE_SETREGS. Any other instruction is stepped by the CPU: two
+// pwrite64 of /proc/PID/mem to lift and restore the int3,
+// PTRACE_SINGLESTEP, wait4, a wake-up of the thread and its report, 200 us
+// and more of a round trip here. Measured: ours 58 system calls (ptrace
+// 39, wait4 13, futex 8, rt_sigaction 4.5), against 95 before SIGCHLD was
+// limited to sleeps; native 236 (futex 151, ptrace 36, wait4 14, tgkill
+// 11).
 //
 // A next or a step: proc writes a breakpoint on each line it may land on
 // and erases them after (about 55 of each per next in BenchmarkStepNext),
-// steps threads over breakpoints and continues as above. Each breakpoint
+// moves threads past breakpoints and continues as above. Each breakpoint
 // is one pwrite64 of /proc/PID/mem made from proc's goroutine
 // (plantDirect); it used to be handed to the tracer thread and back,
 // about 16 us each here (BenchmarkTracerHandOff), which made most of a
@@ -139,12 +146,15 @@
 // measured on, and makes the bulk of a halt of many threads: 3 ms of the
 // 4 to 5 ms of a 209-thread halt is issuing the interrupts. PTRACE_GETREGS
 // costs about 3 us. The sweep of /proc/PID/task it no longer makes on
-// every stop cost about 250 us at 209 threads. SIGCHLD, which every
-// tracee stop sends to its tracer, is blocked on the tracer thread, so it
-// is handled by another thread instead of interrupting the tracer once per
-// stopped thread (156 signal deliveries per 209-thread halt before).
-// Native pays the same wake per thread, plus a signal and its delivery
-// stop per thread, and two thread hand-offs per ptrace request.
+// every stop cost about 250 us at 209 threads. Every ptrace-stop sends the
+// tracer's process SIGCHLD unless SIGCHLD's action has SA_NOCLDSTOP: a
+// delivery to some thread of this process, Go's handler, a goroutine
+// hand-off or two, about 60 per 209-thread halt. SA_NOCLDSTOP is now set
+// while no tracer sleeps on SIGCHLD (sigchld_linux.go), and SIGCHLD is
+// blocked on the tracer thread besides, so the tracer is never
+// interrupted by it. Native pays the same wake per thread, plus a signal
+// and its delivery stop per thread, and two thread hand-offs per ptrace
+// request.
 //
 // # Child processes
 //

@@ -652,6 +652,7 @@ func (p *Process) waitVforkDone(th *Thread, deadline time.Time) (unix.WaitStatus
 func (p *Process) waitKid(tid int, deadline time.Time) (unix.WaitStatus, bool) {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	defer wantSigchld()()
 	for {
 		p.tr.drainSigchld()
 		got, ws, err := wait4(tid, true)

@@ -2,6 +2,9 @@ package backend
 
 import (
 	"testing"
+	"time"
+
+	"github.com/dlv-listen/dlv-listen/internal/testprog"
 
 	"github.com/go-delve/delve/pkg/proc"
 )
@@ -21,4 +24,23 @@ func attachInternal(t *testing.T, pid int) (*proc.TargetGroup, *Process) {
 	})
 	p, _ := Of(grp)
 	return grp, p
+}
+
+// continueResumed starts grp's Continue and returns once it has resumed
+// the process (a halt requested before that is dropped by proc when
+// Continue starts); the Continue's result comes on the channel.
+func continueResumed(t *testing.T, grp *proc.TargetGroup) chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	resumed := make(chan struct{})
+	grp.ResumeNotify(resumed)
+	go func() { done <- grp.Continue() }()
+	select {
+	case <-resumed:
+	case err := <-done:
+		t.Fatalf("continue ended before it resumed the process: %v", err)
+	case <-time.After(testprog.Timeout(10 * time.Second)):
+		t.Fatal("the continue did not resume the process")
+	}
+	return done
 }

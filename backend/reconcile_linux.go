@@ -35,6 +35,7 @@ func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, 
 		defer timer.Stop()
 		expired = timer.C
 	}
+	defer wantSigchld()()
 	for {
 		// Forget SIGCHLDs already accounted for before looking, so one that
 		// comes after the look still ends the sleep.

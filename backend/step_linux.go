@@ -253,6 +253,7 @@ func (p *Process) waitThread(th *Thread) (unix.WaitStatus, bool, error) {
 	halted := false
 	stall := time.NewTicker(stallAfter)
 	defer stall.Stop()
+	defer wantSigchld()()
 	for {
 		p.tr.drainSigchld()
 		tid, ws, err := wait4(th.ID, true)

@@ -55,17 +55,7 @@ func TestBreakpointWithUntracedThreads(t *testing.T) {
 	// the program before the continue does, so wait until the continue
 	// has resumed the process: a halt requested before that is dropped by
 	// proc when Continue starts, and the continue would never end.
-	done := make(chan error, 1)
-	resumed := make(chan struct{})
-	grp.ResumeNotify(resumed)
-	go func() { done <- grp.Continue() }()
-	select {
-	case <-resumed:
-	case err := <-done:
-		t.Fatalf("continue ended before it resumed the process: %v", err)
-	case <-time.After(testprog.Timeout(10 * time.Second)):
-		t.Fatal("the continue did not resume the process")
-	}
+	done := continueResumed(t, grp)
 	job.WaitAdvance(t, testprog.Timeout(5*time.Second))
 	if err := grp.RequestManualStop(); err != nil {
 		t.Fatalf("RequestManualStop: %v", err)

@@ -75,6 +75,15 @@ func (tr *tracer) loop() {
 	// last request found nothing to park, so the timer is not re-armed
 	// until the next request.
 	parked, tried := false, false
+	// Parked threads' reports are waited for on SIGCHLD (sigchld_linux.go).
+	var wanted func()
+	setParked := func(on bool) {
+		parked = on
+		if !on && wanted != nil {
+			wanted()
+			wanted = nil
+		}
+	}
 	for {
 		// The idle timer runs only when parking could help, so a
 		// running program's requests pay nothing for it.
@@ -92,17 +101,19 @@ func (tr *tracer) loop() {
 			idle.Stop()
 			if parked {
 				tr.idle.unpark()
-				parked = false
+				setParked(false)
 			}
 			tried = false
 			fn()
 			tr.done <- struct{}{}
 		case <-idleC:
-			parked = tr.idle.park()
+			wanted = wantSigchld()
+			setParked(tr.idle.park())
 			tried = !parked
 		case <-sigC:
-			parked = tr.idle.serveParked()
+			setParked(tr.idle.serveParked())
 		case <-tr.quit:
+			setParked(false)
 			return
 		}
 	}
