@@ -11,8 +11,12 @@ import (
 // them must run on the tracer thread (ptrace(2): requests come from the
 // thread that attached).
 
+// They are raw system calls: none of them blocks (a request on a stopped
+// tracee at most waits for it to leave its CPU, wait_task_inactive), so
+// the runtime's entersyscall/exitsyscall bookkeeping, paid hundreds of
+// times per halt of many threads, buys nothing.
 func ptrace(req int, tid int, addr, data uintptr) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+	_, _, errno := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
 	if errno != 0 {
 		return errno
 	}
@@ -87,7 +91,18 @@ func wait4(pid int, nohang bool) (int, unix.WaitStatus, error) {
 		opts |= unix.WNOHANG
 	}
 	for {
-		wpid, err := unix.Wait4(pid, &ws, opts, nil)
+		var wpid int
+		var err error
+		if nohang {
+			// Never blocks: raw, as the ptrace requests.
+			r, _, errno := unix.RawSyscall6(unix.SYS_WAIT4, uintptr(pid), uintptr(unsafe.Pointer(&ws)), uintptr(opts), 0, 0, 0)
+			wpid = int(r)
+			if errno != 0 {
+				wpid, err = -1, errno
+			}
+		} else {
+			wpid, err = unix.Wait4(pid, &ws, opts, nil)
+		}
 		if err == unix.EINTR {
 			continue
 		}

@@ -27,7 +27,7 @@ func (th *Thread) registers() (proc.Registers, error) {
 		return th.regs.cached, nil
 	}
 	var regs linutil.AMD64PtraceRegs
-	if err := unix.PtraceGetRegs(th.ID, (*unix.PtraceRegs)(&regs)); err != nil {
+	if err := ptrace(unix.PTRACE_GETREGS, th.ID, 0, uintptr(unsafe.Pointer(&regs))); err != nil {
 		return nil, fmt.Errorf("read registers of thread %d: %w", th.ID, err)
 	}
 	th.regs.cached = linutil.NewAMD64Registers(&regs, func(r *linutil.AMD64Registers) error {
@@ -74,7 +74,7 @@ func (th *Thread) setPC(pc uint64) error {
 }
 
 func (th *Thread) writeGPRegs(r *linutil.AMD64Registers) error {
-	if err := unix.PtraceSetRegs(th.ID, (*unix.PtraceRegs)(r.Regs)); err != nil {
+	if err := ptrace(unix.PTRACE_SETREGS, th.ID, 0, uintptr(unsafe.Pointer(r.Regs))); err != nil {
 		th.invalidateRegisters()
 		return fmt.Errorf("write registers of thread %d: %w", th.ID, err)
 	}
