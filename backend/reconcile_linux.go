@@ -28,16 +28,23 @@ var errStall = errors.New("no report")
 // waitReport reaps the next wait status of our tracees, sleeping on SIGCHLD
 // while there is none. A halt request (halt non-nil) ends the sleep with
 // errHalted, and timeout (0: none) with errStall. Tracer thread only.
+//
+// It sleeps in tracer.sleep, woken by the kernel directly. Each nap is
+// bounded, since a SIGCHLD raised between the look (wait4) and the sleep
+// may be taken by another thread: the first by firstNap, right after a
+// report when that is likeliest, the next ones twice as long each up to
+// lastNap, so a program that runs on wakes the tracer only a few times a
+// second. A halt posts its token before it pokes the tracer (sendHalt),
+// so the token is seen by the look after the sleep it ends.
 func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, unix.WaitStatus, error) {
-	var expired <-chan time.Time
+	var deadline time.Time
 	if timeout > 0 {
-		timer := time.NewTimer(timeout)
-		defer timer.Stop()
-		expired = timer.C
+		deadline = time.Now().Add(timeout)
 	}
+	nap := firstNap
 	for {
-		// Forget SIGCHLDs already accounted for before looking, so one that
-		// comes after the look still ends the sleep.
+		// Forget SIGCHLDs already accounted for (other threads pass them
+		// on to the tracer's channel, which other waits read).
 		p.tr.drainSigchld()
 		tid, ws, err := wait4(-1, true)
 		if err == unix.ECHILD {
@@ -52,13 +59,38 @@ func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, 
 			return tid, ws, nil
 		}
 		select {
-		case <-p.tr.sigchld:
 		case <-halt:
 			return 0, 0, errHalted
-		case <-expired:
-			return 0, 0, errStall
+		default:
+		}
+		d := nap
+		if timeout > 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return 0, 0, errStall
+			}
+			d = min(d, left)
+		}
+		if !p.tr.sleep(d) {
+			nap = min(2*nap, lastNap)
 		}
 	}
+}
+
+// firstNap and lastNap bound waitReport's sleeps.
+const (
+	firstNap = time.Millisecond
+	lastNap  = 256 * time.Millisecond
+)
+
+// sendHalt posts a halt token for a continue, if none is pending, and
+// wakes the tracer to take it. Safe from any goroutine.
+func (p *Process) sendHalt() {
+	select {
+	case p.haltc <- struct{}{}:
+	default:
+	}
+	p.tr.poke()
 }
 
 // reconcile is called when stopping threads stalls: no report came for

@@ -5,7 +5,9 @@ import (
 	"os/signal"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +26,9 @@ type tracer struct {
 	// every ptrace-stop). The tracer sleeps on it instead of in a blocking
 	// wait4, so it can also take requests while a continue waits.
 	sigchld chan os.Signal
+
+	// tid is the tracer thread's id once it runs (poke).
+	tid atomic.Int32
 
 	// idle parks threads while no request comes (idle_linux.go).
 	idle idler
@@ -59,15 +64,16 @@ func (tr *tracer) loop() {
 	// request must come from that thread. The thread is never unlocked, so
 	// it dies with the goroutine instead of serving other goroutines.
 	runtime.LockOSThread()
+	tr.tid.Store(int32(unix.Gettid()))
 	// Every tracee stop sends SIGCHLD to its tracer, and the kernel hands
 	// a process-directed signal to the thread it names when that thread
 	// does not block it (complete_signal): here, this one. Taking it here
 	// interrupted the tracer once per stopped thread, to run Go's signal
 	// handler, in the middle of stopping the others. Blocked here, it goes
 	// to another thread of this process, which passes it on to sigchld
-	// as before; wait4 does not depend on the signal.
-	var chld unix.Sigset_t
-	chld.Val[(unix.SIGCHLD-1)/64] |= 1 << ((uint(unix.SIGCHLD) - 1) % 64)
+	// as before, except while the tracer sleeps in sleep, which takes it
+	// itself; wait4 does not depend on the signal.
+	chld := sigchldSet()
 	_ = unix.PthreadSigmask(unix.SIG_BLOCK, &chld, nil)
 	idle := time.NewTimer(idleAfter)
 	idle.Stop()
@@ -127,6 +133,51 @@ func (tr *tracer) close() {
 		signal.Stop(tr.sigchld)
 		close(tr.quit)
 	})
+}
+
+// sigchldSet is the signal set of SIGCHLD alone.
+func sigchldSet() (set unix.Sigset_t) {
+	set.Val[(unix.SIGCHLD-1)/64] |= 1 << ((uint(unix.SIGCHLD) - 1) % 64)
+	return set
+}
+
+// sigsetSize is the kernel's sizeof(sigset_t), which rt_sigtimedwait(2)
+// wants as its last argument (_NSIG/8 on every 64-bit Linux).
+const sigsetSize = 8
+
+// sleep waits on the tracer thread until a SIGCHLD comes, or d passes; it
+// reports whether a signal came. A tracee's stop notifies its tracer with
+// a SIGCHLD aimed at the tracer thread itself (do_notify_parent_cldstop
+// sends it to tsk->parent, which ptrace_link set to the tracer thread),
+// and the kernel gives a process-directed signal to the thread it was
+// aimed at when that thread does not block it (complete_signal).
+// rt_sigtimedwait unblocks the signals it waits for while it sleeps
+// (do_sigtimedwait), so the tracer is woken by the kernel directly and
+// takes the signal in the system call, instead of another thread running
+// Go's signal handler and passing it through os/signal and the scheduler
+// to the tracer's goroutine, which took a tenth of a millisecond or more
+// per stop. A SIGCHLD raised while the tracer does not sleep goes to
+// another thread (it is blocked here) and is missed by the next sleep when
+// that thread takes it first: callers bound d and look again (wait4) when
+// it passes. A SIGCHLD taken here does not reach os/signal: a program
+// that embeds the backend and learns of its own children's end from
+// signal.Notify(SIGCHLD) rather than from wait may miss one while a
+// tracer sleeps (os/exec waits, and needs no signal). Tracer thread.
+func (tr *tracer) sleep(d time.Duration) bool {
+	set := sigchldSet()
+	ts := unix.NsecToTimespec(int64(d))
+	r, _, errno := unix.Syscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), 0, uintptr(unsafe.Pointer(&ts)), sigsetSize, 0, 0)
+	return errno == 0 && r == uintptr(unix.SIGCHLD)
+}
+
+// poke ends the tracer's sleep, or the next one if it does not sleep now,
+// after a request was posted for it (a halt token): a SIGCHLD sent to the
+// tracer thread alone (tgkill) stays pending on it, where it is blocked,
+// until a sleep takes it, so it cannot be lost. Safe from any goroutine.
+func (tr *tracer) poke() {
+	if tid := int(tr.tid.Load()); tid != 0 {
+		_ = unix.Tgkill(os.Getpid(), tid, unix.SIGCHLD)
+	}
 }
 
 // drainSigchld forgets SIGCHLD notifications already taken into account:
