@@ -147,7 +147,7 @@
 // while the tracer waits for a report it takes SIGCHLD itself in
 // rt_sigtimedwait, woken by the kernel directly (a median 50 us from the
 // stop to its reap, against 140 to 290 us through os/signal and the Go
-// scheduler; tracer_linux.go).
+// scheduler; sleep_linux.go).
 // Native pays the same wake per thread, plus a signal and its delivery
 // stop per thread, and two thread hand-offs per ptrace request.
 //

@@ -29,22 +29,20 @@ var errStall = errors.New("no report")
 // while there is none. A halt request (halt non-nil) ends the sleep with
 // errHalted, and timeout (0: none) with errStall. Tracer thread only.
 //
-// It sleeps in tracer.sleep, woken by the kernel directly. Each nap is
-// bounded, since a SIGCHLD raised between the look (wait4) and the sleep
-// may be taken by another thread: the first by firstNap, right after a
-// report when that is likeliest, the next ones twice as long each up to
-// lastNap, so a program that runs on wakes the tracer only a few times a
-// second. A halt posts its token before it pokes the tracer (sendHalt),
-// so the token is seen by the look after the sleep it ends.
+// It sleeps in tracer.sleep (sleep_linux.go). The tracer is looking from
+// before its first look, so a SIGCHLD that another thread takes after
+// the look is passed on to it as a poke, as is a halt posted after it
+// (sendHalt).
 func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, unix.WaitStatus, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	nap := firstNap
+	p.tr.looking.Store(true)
+	defer p.tr.looking.Store(false)
 	for {
-		// Forget SIGCHLDs already accounted for (other threads pass them
-		// on to the tracer's channel, which other waits read).
+		// Forget SIGCHLDs already accounted for (other waits read the
+		// channel).
 		p.tr.drainSigchld()
 		tid, ws, err := wait4(-1, true)
 		if err == unix.ECHILD {
@@ -63,7 +61,7 @@ func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, 
 			return 0, 0, errHalted
 		default:
 		}
-		d := nap
+		d := napBound
 		if timeout > 0 {
 			left := time.Until(deadline)
 			if left <= 0 {
@@ -71,17 +69,9 @@ func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, 
 			}
 			d = min(d, left)
 		}
-		if !p.tr.sleep(d) {
-			nap = min(2*nap, lastNap)
-		}
+		p.tr.sleep(d)
 	}
 }
-
-// firstNap and lastNap bound waitReport's sleeps.
-const (
-	firstNap = time.Millisecond
-	lastNap  = 256 * time.Millisecond
-)
 
 // sendHalt posts a halt token for a continue, if none is pending, and
 // wakes the tracer to take it. Safe from any goroutine.

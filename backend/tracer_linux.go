@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +28,11 @@ type tracer struct {
 
 	// tid is the tracer thread's id once it runs (poke).
 	tid atomic.Int32
+	// looking is set while the tracer looks for reports and sleeps in
+	// sleep between looks (waitReport); fwd receives os/signal's SIGCHLD
+	// for forward (sleep_linux.go).
+	looking atomic.Bool
+	fwd     chan os.Signal
 
 	// idle parks threads while no request comes (idle_linux.go).
 	idle idler
@@ -52,9 +56,11 @@ func newTracer(idle idler) *tracer {
 		done:    make(chan struct{}),
 		quit:    make(chan struct{}),
 		sigchld: make(chan os.Signal, 1),
+		fwd:     make(chan os.Signal, 1),
 		idle:    idle,
 	}
 	signal.Notify(tr.sigchld, unix.SIGCHLD)
+	tr.startForward()
 	go tr.loop()
 	return tr
 }
@@ -131,6 +137,7 @@ func (tr *tracer) do(fn func()) bool {
 func (tr *tracer) close() {
 	tr.closeOnce.Do(func() {
 		signal.Stop(tr.sigchld)
+		tr.stopForward()
 		close(tr.quit)
 	})
 }
@@ -139,45 +146,6 @@ func (tr *tracer) close() {
 func sigchldSet() (set unix.Sigset_t) {
 	set.Val[(unix.SIGCHLD-1)/64] |= 1 << ((uint(unix.SIGCHLD) - 1) % 64)
 	return set
-}
-
-// sigsetSize is the kernel's sizeof(sigset_t), which rt_sigtimedwait(2)
-// wants as its last argument (_NSIG/8 on every 64-bit Linux).
-const sigsetSize = 8
-
-// sleep waits on the tracer thread until a SIGCHLD comes, or d passes; it
-// reports whether a signal came. A tracee's stop notifies its tracer with
-// a SIGCHLD aimed at the tracer thread itself (do_notify_parent_cldstop
-// sends it to tsk->parent, which ptrace_link set to the tracer thread),
-// and the kernel gives a process-directed signal to the thread it was
-// aimed at when that thread does not block it (complete_signal).
-// rt_sigtimedwait unblocks the signals it waits for while it sleeps
-// (do_sigtimedwait), so the tracer is woken by the kernel directly and
-// takes the signal in the system call, instead of another thread running
-// Go's signal handler and passing it through os/signal and the scheduler
-// to the tracer's goroutine, which took a tenth of a millisecond or more
-// per stop. A SIGCHLD raised while the tracer does not sleep goes to
-// another thread (it is blocked here) and is missed by the next sleep when
-// that thread takes it first: callers bound d and look again (wait4) when
-// it passes. A SIGCHLD taken here does not reach os/signal: a program
-// that embeds the backend and learns of its own children's end from
-// signal.Notify(SIGCHLD) rather than from wait may miss one while a
-// tracer sleeps (os/exec waits, and needs no signal). Tracer thread.
-func (tr *tracer) sleep(d time.Duration) bool {
-	set := sigchldSet()
-	ts := unix.NsecToTimespec(int64(d))
-	r, _, errno := unix.Syscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), 0, uintptr(unsafe.Pointer(&ts)), sigsetSize, 0, 0)
-	return errno == 0 && r == uintptr(unix.SIGCHLD)
-}
-
-// poke ends the tracer's sleep, or the next one if it does not sleep now,
-// after a request was posted for it (a halt token): a SIGCHLD sent to the
-// tracer thread alone (tgkill) stays pending on it, where it is blocked,
-// until a sleep takes it, so it cannot be lost. Safe from any goroutine.
-func (tr *tracer) poke() {
-	if tid := int(tr.tid.Load()); tid != 0 {
-		_ = unix.Tgkill(os.Getpid(), tid, unix.SIGCHLD)
-	}
 }
 
 // drainSigchld forgets SIGCHLD notifications already taken into account:
