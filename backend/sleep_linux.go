@@ -21,8 +21,9 @@ import (
 // it sleeps (do_sigtimedwait), so a tracer sleeping there is woken by the
 // kernel directly and takes the signal in the system call. Through Go's
 // handler on another thread, os/signal and the scheduler to the tracer's
-// goroutine, a stop took 140 to 290 us median to be reaped; this way 40
-// to 75 us (ftrace: signal_generate against a trace_marker at the reap).
+// goroutine, a stop took a median of 125 to 290 us to be reaped; this way
+// 40 to 95 us (ftrace: signal_generate against a trace_marker at the
+// reap, BenchmarkFollowExecChildren's spawner, on a loaded machine too).
 //
 // A SIGCHLD can still miss a sleeping tracer: one raised while it is
 // awake (between its look, wait4, and its sleep) goes to another thread;
