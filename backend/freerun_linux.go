@@ -80,10 +80,7 @@ func (p *Process) onTracer(stop bool, fn func()) bool {
 	if !p.free.on.Load() {
 		return p.tr.do(fn)
 	}
-	select {
-	case p.haltc <- struct{}{}:
-	default:
-	}
+	p.sendHalt()
 	// serveFreeRun has returned when this request runs.
 	ran := p.tr.do(func() {
 		if stop && p.free.err == nil {

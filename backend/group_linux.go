@@ -195,10 +195,7 @@ func (g *group) adopt(np *Process) bool {
 // requestHalt halts every process's continue.
 func (g *group) requestHalt() {
 	for _, p := range g.processes() {
-		select {
-		case p.haltc <- struct{}{}:
-		default:
-		}
+		p.sendHalt()
 	}
 }
 

@@ -243,10 +243,7 @@ func (p *Process) RequestManualStop(cctx *proc.ContinueOnceContext) error {
 		p.g.requestHalt() // every process of the group stops
 		return nil
 	}
-	select {
-	case p.haltc <- struct{}{}:
-	default:
-	}
+	p.sendHalt()
 	return nil
 }
 

@@ -28,17 +28,22 @@ var errStall = errors.New("no report")
 // waitReport reaps the next wait status of our tracees, sleeping on SIGCHLD
 // while there is none. A halt request (halt non-nil) ends the sleep with
 // errHalted, and timeout (0: none) with errStall. Tracer thread only.
+//
+// It sleeps in tracer.sleep (sleep_linux.go). The tracer is looking from
+// before its first look, so a SIGCHLD that another thread takes after
+// the look is passed on to it as a poke, as is a halt posted after it
+// (sendHalt).
 func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, unix.WaitStatus, error) {
-	var expired <-chan time.Time
+	var deadline time.Time
 	if timeout > 0 {
-		timer := time.NewTimer(timeout)
-		defer timer.Stop()
-		expired = timer.C
+		deadline = time.Now().Add(timeout)
 	}
 	defer wantSigchld()()
+	p.tr.looking.Store(true)
+	defer p.tr.looking.Store(false)
 	for {
-		// Forget SIGCHLDs already accounted for before looking, so one that
-		// comes after the look still ends the sleep.
+		// Forget SIGCHLDs already accounted for (other waits read the
+		// channel).
 		p.tr.drainSigchld()
 		tid, ws, err := wait4(-1, true)
 		if err == unix.ECHILD {
@@ -53,13 +58,30 @@ func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, 
 			return tid, ws, nil
 		}
 		select {
-		case <-p.tr.sigchld:
 		case <-halt:
 			return 0, 0, errHalted
-		case <-expired:
-			return 0, 0, errStall
+		default:
 		}
+		d := napBound
+		if timeout > 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return 0, 0, errStall
+			}
+			d = min(d, left)
+		}
+		p.tr.sleep(d)
 	}
+}
+
+// sendHalt posts a halt token for a continue, if none is pending, and
+// wakes the tracer to take it. Safe from any goroutine.
+func (p *Process) sendHalt() {
+	select {
+	case p.haltc <- struct{}{}:
+	default:
+	}
+	p.tr.poke()
 }
 
 // reconcile is called when stopping threads stalls: no report came for

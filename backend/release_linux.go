@@ -157,10 +157,7 @@ func (p *Process) releaseOne() {
 		return
 	}
 	defer close(p.release.doneChan())
-	select {
-	case p.haltc <- struct{}{}:
-	default:
-	}
+	p.sendHalt()
 	// The tracer thread comes back to take the detach: a continue returns
 	// at the halt, and every wait of the stop that follows is bounded
 	// (stopDeadline). Release still returns if it somehow does not; the

@@ -5,6 +5,7 @@ import (
 	"os/signal"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +25,14 @@ type tracer struct {
 	// every ptrace-stop). The tracer sleeps on it instead of in a blocking
 	// wait4, so it can also take requests while a continue waits.
 	sigchld chan os.Signal
+
+	// tid is the tracer thread's id once it runs (poke).
+	tid atomic.Int32
+	// looking is set while the tracer looks for reports and sleeps in
+	// sleep between looks (waitReport); fwd receives os/signal's SIGCHLD
+	// for forward (sleep_linux.go).
+	looking atomic.Bool
+	fwd     chan os.Signal
 
 	// idle parks threads while no request comes (idle_linux.go).
 	idle idler
@@ -47,9 +56,11 @@ func newTracer(idle idler) *tracer {
 		done:    make(chan struct{}),
 		quit:    make(chan struct{}),
 		sigchld: make(chan os.Signal, 1),
+		fwd:     make(chan os.Signal, 1),
 		idle:    idle,
 	}
 	signal.Notify(tr.sigchld, unix.SIGCHLD)
+	tr.startForward()
 	go tr.loop()
 	return tr
 }
@@ -59,15 +70,16 @@ func (tr *tracer) loop() {
 	// request must come from that thread. The thread is never unlocked, so
 	// it dies with the goroutine instead of serving other goroutines.
 	runtime.LockOSThread()
+	tr.tid.Store(int32(unix.Gettid()))
 	// Every tracee stop sends SIGCHLD to its tracer, and the kernel hands
 	// a process-directed signal to the thread it names when that thread
 	// does not block it (complete_signal): here, this one. Taking it here
 	// interrupted the tracer once per stopped thread, to run Go's signal
 	// handler, in the middle of stopping the others. Blocked here, it goes
 	// to another thread of this process, which passes it on to sigchld
-	// as before; wait4 does not depend on the signal.
-	var chld unix.Sigset_t
-	chld.Val[(unix.SIGCHLD-1)/64] |= 1 << ((uint(unix.SIGCHLD) - 1) % 64)
+	// as before, except while the tracer sleeps in sleep, which takes it
+	// itself; wait4 does not depend on the signal.
+	chld := sigchldSet()
 	_ = unix.PthreadSigmask(unix.SIG_BLOCK, &chld, nil)
 	idle := time.NewTimer(idleAfter)
 	idle.Stop()
@@ -136,8 +148,15 @@ func (tr *tracer) do(fn func()) bool {
 func (tr *tracer) close() {
 	tr.closeOnce.Do(func() {
 		signal.Stop(tr.sigchld)
+		tr.stopForward()
 		close(tr.quit)
 	})
+}
+
+// sigchldSet is the signal set of SIGCHLD alone.
+func sigchldSet() (set unix.Sigset_t) {
+	set.Val[(unix.SIGCHLD-1)/64] |= 1 << ((uint(unix.SIGCHLD) - 1) % 64)
+	return set
 }
 
 // drainSigchld forgets SIGCHLD notifications already taken into account:
