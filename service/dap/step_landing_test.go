@@ -7,38 +7,35 @@ package dap_test
 // 40): the same editor script against our server and against stock `dlv
 // dap` (v1.27.2) on the same dapprog binary, landing for landing.
 //
-// A session stops at the breakpoint on work's call of inner; then rounds,
-// each one of three scripts, begin with a continue back to that
-// breakpoint (but the first):
+// A session stops at the breakpoint on work's call of inner; then rounds
+// of integration.RunLandingRound's scripts (next, stepIn, stepOut), each
+// beginning with a continue back to that breakpoint but the first. After
+// each stop the client asks what an editor asks: either VS Code's whole
+// round (threads, a 20-frame stackTrace, scopes, the locals) or the bare
+// top frame. A landing is the stopped event's reason and the top frame's
+// function and line. integration.JudgeLandings judges them: a round of
+// ours that differs from its script's reference fails the test; a round
+// of stock dlv's that differs is logged as stock dlv's own (a test must
+// not fail for another debugger's bug), as is stock dlv failing.
 //
-//   - next: next until the landing is in main.main (work returned);
-//   - stepIn: stepIn until main.main (through inner and whatever work's
-//     second line steps into), at most stepInCap steps;
-//   - stepOut: stepIn (into inner), stepOut (back to work), stepOut (to
-//     main.main).
+// Two kinds of sessions:
+//   - long: one session each, dapprog run flat out (-period 0), rounds
+//     taking the scripts in turn, bare and editor rounds alternating by
+//     threes, until ours has done the nexts asked for;
+//   - fresh: a new session each time, dapprog with -period 1ms as
+//     TestCoreSession launches it, a first round of nexts from the stop
+//     right after launch (TestCoreSession's situation, where the runtime
+//     is still starting), then one round of each script.
 //
-// After each stop the client asks what an editor asks: either VS Code's
-// whole round (threads, a 20-frame stackTrace, scopes, the locals) or the
-// bare top frame; the two alternate by rounds. A landing is the stopped
-// event's reason and the top frame's function and line.
-//
-// The program's control flow is the same on every iteration, so each
-// script's landings must be the same in every round on both servers: the
-// reference of a script is the sequence most of its rounds (on both
-// servers) have. A round of ours that differs from it fails the test; a
-// round of stock dlv's that differs is logged as stock dlv's own (a test
-// must not fail for another debugger's bug), as is stock dlv failing.
-//
-// Sizes: about 30 nexts (a few seconds) in the normal suite; with
-// DLV_LISTEN_STRESS=full, 2,000 nexts (and the stepIn and stepOut rounds
-// that go with them) on a quiet machine and 2,000 more with one core
-// busy (a `yes` this test starts and kills).
+// Sizes: in the normal suite, a long session of 30 nexts and 2 fresh
+// sessions (a few seconds); with DLV_LISTEN_STRESS=full, long sessions of
+// 2,000 nexts and 100 fresh sessions, on a quiet machine and again with
+// one core busy (a `yes` this test starts and kills).
 
 import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/google/go-dap"
@@ -46,68 +43,14 @@ import (
 	"github.com/dlv-listen/dlv-listen/integration"
 )
 
-// stepInCap bounds a stepIn round (work's second line steps into the
-// runtime's map access).
-const stepInCap = 12
-
-type landing struct {
-	reason string // the stopped event's
-	fn     string // the top frame's
-	line   int
-}
-
-func (l landing) String() string { return fmt.Sprintf("%s %s:%d", l.reason, l.fn, l.line) }
-
-type landingScript int
-
-const (
-	scriptNext landingScript = iota
-	scriptStepIn
-	scriptStepOut
-	nScripts
-)
-
-func (sc landingScript) String() string { return [...]string{"next", "stepIn", "stepOut"}[sc] }
-
-// landingRound is what one server did in one round.
-type landingRound struct {
-	script   landingScript
-	ide      bool
-	cmds     []string
-	landings []landing
-	err      error // the server failed in the round
-}
-
-func (r landingRound) String() string {
-	var b strings.Builder
-	for i, l := range r.landings {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		fmt.Fprintf(&b, "%s -> %s", r.cmds[i], l)
-	}
-	if r.err != nil {
-		fmt.Fprintf(&b, " | error: %v", r.err)
-	}
-	return b.String()
-}
-
-func (r landingRound) key() string {
-	var b strings.Builder
-	for i, l := range r.landings {
-		fmt.Fprintf(&b, "%s>%s;", r.cmds[i], l)
-	}
-	return b.String()
-}
-
 func TestStepLandingsMatchStock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs stock dlv " + integration.StockDlvVersion + " (skipped in -short mode)")
 	}
-	nexts := 30
+	nexts, fresh := 30, 2
 	loads := []bool{false}
 	if os.Getenv("DLV_LISTEN_STRESS") == "full" {
-		nexts = 2000
+		nexts, fresh = 2000, 100
 		loads = []bool{false, true}
 	}
 	for _, busy := range loads {
@@ -119,7 +62,25 @@ func TestStepLandingsMatchStock(t *testing.T) {
 			if busy {
 				busyCore(t)
 			}
-			compareLandings(t, nexts)
+			t.Run("long", func(t *testing.T) {
+				ours, dlv := landingSessions(t, "-period", "0")
+				o, d := landingRounds(t, ours, dlv, func(r int, counts map[string]int) bool { return counts[integration.LandNext] < nexts })
+				integration.JudgeLandings(t, o, d)
+			})
+			t.Run("fresh", func(t *testing.T) {
+				var o, d []integration.LandingRound
+				for k := 0; k < fresh; k++ {
+					t.Run(fmt.Sprint(k), func(t *testing.T) {
+						ours, dlv := landingSessions(t, "-period", "1ms")
+						ko, kd := landingRounds(t, ours, dlv, func(r int, _ map[string]int) bool { return r < 1+len(integration.LandScripts) })
+						for len(kd) < len(ko) {
+							kd = append(kd, integration.LandingRound{Err: fmt.Errorf("stock dlv failed earlier")})
+						}
+						o, d = append(o, ko...), append(d, kd...)
+					})
+				}
+				integration.JudgeLandings(t, o, d)
+			})
 		})
 	}
 }
@@ -136,93 +97,80 @@ func busyCore(t *testing.T) {
 	})
 }
 
-// compareLandings runs rounds on both servers until ours has done nexts
-// nexts, then compares them.
-func compareLandings(t *testing.T, nexts int) {
-	ours := benchStartWith(t, "ours", false)
-	var dlv *benchSession
-	if out := integration.Try(t, func(tb testing.TB) { dlv = benchStartWith(tb, "dlv", false) }); !out.OK {
+// landingSessions starts a session of ours and one of stock dlv's (nil if
+// stock dlv failed to start it: logged, not failed) on dapprog with args,
+// both stopped at the breakpoint on work's call of inner.
+func landingSessions(t *testing.T, args ...string) (ours, dlv *benchSession) {
+	ours = benchStartArgs(t, "ours", false, args...)
+	if out := integration.Try(t, func(tb testing.TB) { dlv = benchStartArgs(tb, "dlv", false, args...) }); !out.OK {
 		if out.Skipped {
 			t.Skip(out.Msg)
 		}
 		t.Logf("STOCK DLV FAILED to start its session (stock dlv's failure, not ours): %s; ours runs alone", out.Msg)
 		dlv = nil
 	}
-	var oursRounds, dlvRounds []landingRound
+	return ours, dlv
+}
+
+// landingRounds runs rounds on both sessions while more(round, counts of
+// ours' commands so far) says so; the first round begins at the session's
+// stop. Rounds take the scripts in turn; rounds 3-5, 9-11... ask what an
+// editor asks at each stop, the others the top frame only.
+func landingRounds(t *testing.T, ours, dlv *benchSession, more func(int, map[string]int) bool) (oursRounds, dlvRounds []integration.LandingRound) {
 	counts := map[string]int{}
-	for r := 0; counts["next"] < nexts; r++ {
-		sc, ide := landingScript(r%int(nScripts)), (r/int(nScripts))%2 == 1
-		o := runLandingRound(ours, r > 0, sc, ide)
+	for r := 0; more(r, counts); r++ {
+		sc := integration.LandScripts[r%len(integration.LandScripts)]
+		ide := (r/len(integration.LandScripts))%2 == 1
+		variant := "bare"
+		if ide {
+			variant = "ide"
+		}
+		o := integration.RunLandingRound(sc, variant, r > 0, func(cmd string) (integration.Landing, error) { return ours.resumeAndLand(cmd, ide) })
 		oursRounds = append(oursRounds, o)
-		for _, c := range o.cmds {
+		for _, c := range o.Cmds {
 			counts[c]++
 		}
-		if o.err != nil {
-			t.Errorf("ours failed in round %d (%s, ide=%v): %s", r, sc, ide, o)
+		if o.Err != nil {
+			t.Errorf("ours failed in round %d (%s, %s): %s", r, sc, variant, o)
 			break
 		}
 		if dlv == nil {
 			continue
 		}
-		d := runLandingRound(dlv, r > 0, sc, ide)
+		d := integration.RunLandingRound(sc, variant, r > 0, func(cmd string) (integration.Landing, error) { return dlv.resumeAndLand(cmd, ide) })
 		dlvRounds = append(dlvRounds, d)
-		if d.err != nil {
-			t.Logf("STOCK DLV FAILED in round %d (%s, ide=%v; stock dlv's failure, not ours): %s", r, sc, ide, d)
+		if d.Err != nil {
+			t.Logf("STOCK DLV FAILED in round %d (%s, %s; stock dlv's failure, not ours): %s", r, sc, variant, d)
 			dlv = nil
 		}
 	}
 	t.Logf("ours: %d rounds, %d next, %d stepIn, %d stepOut, %d continue; stock dlv: %d rounds",
-		len(oursRounds), counts["next"], counts["stepIn"], counts["stepOut"], counts["continue"], len(dlvRounds))
-	judgeLandings(t, oursRounds, dlvRounds)
-}
-
-// runLandingRound runs one round of script sc on s.
-func runLandingRound(s *benchSession, cont bool, sc landingScript, ide bool) landingRound {
-	r := landingRound{script: sc, ide: ide}
-	do := func(cmd string) bool {
-		l, err := s.resumeAndLand(cmd, ide)
-		r.cmds = append(r.cmds, cmd)
-		r.landings = append(r.landings, l)
-		r.err = err
-		return err == nil
-	}
-	if cont && !do("continue") {
-		return r
-	}
-	inMain := func() bool { return r.landings[len(r.landings)-1].fn == "main.main" }
-	switch sc {
-	case scriptNext:
-		for i := 0; i < stepInCap && do("next") && !inMain(); i++ {
-		}
-	case scriptStepIn:
-		for i := 0; i < stepInCap && do("stepIn") && !inMain(); i++ {
-		}
-	case scriptStepOut:
-		_ = do("stepIn") && do("stepOut") && do("stepOut")
-	}
-	return r
+		len(oursRounds), counts[integration.LandNext], counts[integration.LandStepIn], counts[integration.LandStepOut], counts[integration.LandCont], len(dlvRounds))
+	return oursRounds, dlvRounds
 }
 
 // resumeAndLand sends the resuming request cmd, waits for the stop and
 // asks what an editor asks (ide: VS Code's whole round, else the top
 // frame only); it returns the landing.
-func (s *benchSession) resumeAndLand(cmd string, ide bool) (landing, error) {
+func (s *benchSession) resumeAndLand(cmd string, ide bool) (integration.Landing, error) {
 	switch cmd {
-	case "continue":
+	case integration.LandCont:
 		s.c.ContinueRequest(s.tid)
-	case "next":
+	case integration.LandNext:
 		s.c.NextRequest(s.tid)
-	case "stepIn":
+	case integration.LandStepIn:
 		s.c.StepInRequest(s.tid)
-	case "stepOut":
+	case integration.LandStepOut:
 		s.c.StepOutRequest(s.tid)
+	default:
+		return integration.Landing{}, fmt.Errorf("unknown command %q", cmd)
 	}
 	stopped, err := benchAwait[*dap.StoppedEvent](s)
 	if err != nil {
-		return landing{}, err
+		return integration.Landing{}, err
 	}
 	s.tid = stopped.Body.ThreadId
-	l := landing{reason: stopped.Body.Reason}
+	l := integration.Landing{Reason: stopped.Body.Reason}
 	if ide {
 		s.c.ThreadsRequest()
 		if _, err := benchAwait[*dap.ThreadsResponse](s); err != nil {
@@ -242,7 +190,7 @@ func (s *benchSession) resumeAndLand(cmd string, ide bool) (landing, error) {
 		return l, fmt.Errorf("%s: empty stack after %s", s.kind, cmd)
 	}
 	top := st.Body.StackFrames[0]
-	l.fn, l.line = top.Name, top.Line
+	l.Func, l.Line = top.Name, top.Line
 	if !ide {
 		return l, nil
 	}
@@ -258,54 +206,4 @@ func (s *benchSession) resumeAndLand(cmd string, ide bool) (landing, error) {
 		}
 	}
 	return l, nil
-}
-
-// judgeLandings compares the rounds of each script with the sequence most
-// of them have: ours differing fails the test, stock dlv differing is
-// logged as its own.
-func judgeLandings(t *testing.T, ours, dlv []landingRound) {
-	ref := map[landingScript]string{}
-	votes := map[landingScript]map[string]int{}
-	sample := map[string]landingRound{}
-	for _, r := range append(ours[1:len(ours):len(ours)], dlv[min(1, len(dlv)):]...) { // round 0 has no continue
-		if r.err != nil {
-			continue
-		}
-		if votes[r.script] == nil {
-			votes[r.script] = map[string]int{}
-		}
-		k := r.key()
-		votes[r.script][k]++
-		sample[k] = r
-		if votes[r.script][k] > votes[r.script][ref[r.script]] {
-			ref[r.script] = k
-		}
-	}
-	for sc := landingScript(0); sc < nScripts; sc++ {
-		t.Logf("%s rounds: %d distinct sequences; reference (%d rounds): %s", sc, len(votes[sc]), votes[sc][ref[sc]], sample[ref[sc]])
-	}
-	mismatches := 0
-	for i := 1; i < len(ours); i++ {
-		o := ours[i]
-		var d *landingRound
-		if i < len(dlv) {
-			d = &dlv[i]
-		}
-		oursOK := o.err == nil && o.key() == ref[o.script]
-		dlvOK := d == nil || d.err != nil || d.key() == ref[d.script]
-		if oursOK && dlvOK {
-			continue
-		}
-		mismatches++
-		ctx := fmt.Sprintf("round %d (%s, ide=%v)\n  reference: %s\n  ours:      %s", i, o.script, o.ide, sample[ref[o.script]], o)
-		if d != nil {
-			ctx += fmt.Sprintf("\n  stock dlv: %s", *d)
-		}
-		if !oursOK {
-			t.Errorf("OUR LANDINGS DIFFER in %s", ctx)
-		} else {
-			t.Logf("STOCK DLV's OWN LANDINGS DIFFER (not ours) in %s", ctx)
-		}
-	}
-	t.Logf("%d rounds compared, %d with a differing landing", len(ours)-1, mismatches)
 }
