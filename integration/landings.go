@@ -13,9 +13,36 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
+
+// LandingFull reports whether the full sizes are asked for
+// (DLV_LISTEN_STRESS=full).
+func LandingFull() bool { return os.Getenv("DLV_LISTEN_STRESS") == "full" }
+
+// RunLandingLoads runs body as the subtest "quiet" and, with the full
+// sizes, again as "one-core-busy", with one core kept busy by a `yes` it
+// starts and kills (by its pid) when the subtest ends.
+func RunLandingLoads(t *testing.T, body func(t *testing.T)) {
+	t.Run("quiet", body)
+	if !LandingFull() {
+		return
+	}
+	t.Run("one-core-busy", func(t *testing.T) {
+		yes := exec.Command("yes") // stdout: /dev/null
+		if err := yes.Start(); err != nil {
+			t.Fatalf("starting yes: %v", err)
+		}
+		t.Cleanup(func() {
+			yes.Process.Kill()
+			yes.Wait()
+		})
+		body(t)
+	})
+}
 
 // Landing is where a resuming command stopped.
 type Landing struct {

@@ -20,8 +20,6 @@ package integration
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"testing"
@@ -32,41 +30,23 @@ func TestTerminalStepLandingsMatchStock(t *testing.T) {
 		t.Skip("needs `go install` of Delve " + StockDlvVersion + " (skipped in -short mode)")
 	}
 	nexts := 12
-	loads := []bool{false}
-	if os.Getenv("DLV_LISTEN_STRESS") == "full" {
+	if LandingFull() {
 		nexts = 300
-		loads = []bool{false, true}
 	}
 	prog := dapprogBin(t)
 	src := dapprogSource(t)
-	for _, busy := range loads {
-		name := "quiet"
-		if busy {
-			name = "one-core-busy"
+	RunLandingLoads(t, func(t *testing.T) {
+		var stock []LandingRound
+		out := Try(t, func(tb testing.TB) { stock = terminalLandings(tb, FlavorStockDlv, prog, src, nexts) })
+		switch {
+		case out.Skipped:
+			t.Skip(out.Msg)
+		case !out.OK:
+			t.Logf("STOCK DLV FAILED (stock dlv's failure, not ours): %s", out.Msg)
 		}
-		t.Run(name, func(t *testing.T) {
-			if busy {
-				yes := exec.Command("yes") // stdout: /dev/null
-				if err := yes.Start(); err != nil {
-					t.Fatalf("starting yes: %v", err)
-				}
-				t.Cleanup(func() {
-					yes.Process.Kill()
-					yes.Wait()
-				})
-			}
-			var stock []LandingRound
-			out := Try(t, func(tb testing.TB) { stock = terminalLandings(tb, FlavorStockDlv, prog, src, nexts) })
-			switch {
-			case out.Skipped:
-				t.Skip(out.Msg)
-			case !out.OK:
-				t.Logf("STOCK DLV FAILED (stock dlv's failure, not ours): %s", out.Msg)
-			}
-			ours := terminalLandings(t, FlavorDlvListen, prog, src, nexts)
-			JudgeLandings(t, ours, stock)
-		})
-	}
+		ours := terminalLandings(t, FlavorDlvListen, prog, src, nexts)
+		JudgeLandings(t, ours, stock)
+	})
 }
 
 // terminalLandings runs rounds in a terminal of flavor until it has done
@@ -152,10 +132,14 @@ func TestJudgeLandings(t *testing.T) {
 		return r
 	}
 	good, bad := round(51, 52, 85), round(85)
-	if out := Try(t, func(tb testing.TB) { JudgeLandings(tb, []LandingRound{good, bad, good}, []LandingRound{good, good, good}) }); out.OK {
+	if out := Try(t, func(tb testing.TB) {
+		JudgeLandings(tb, []LandingRound{good, bad, good}, []LandingRound{good, good, good})
+	}); out.OK {
 		t.Errorf("a round of ours landing in main.main after one next passed the judge")
 	}
-	if out := Try(t, func(tb testing.TB) { JudgeLandings(tb, []LandingRound{good, good, good}, []LandingRound{good, bad, good}) }); !out.OK {
+	if out := Try(t, func(tb testing.TB) {
+		JudgeLandings(tb, []LandingRound{good, good, good}, []LandingRound{good, bad, good})
+	}); !out.OK {
 		t.Errorf("a round of stock dlv's own failed the judge: %s", out.Msg)
 	}
 }

@@ -34,8 +34,6 @@ package dap_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/google/go-dap"
@@ -48,52 +46,29 @@ func TestStepLandingsMatchStock(t *testing.T) {
 		t.Skip("needs stock dlv " + integration.StockDlvVersion + " (skipped in -short mode)")
 	}
 	nexts, fresh := 30, 2
-	loads := []bool{false}
-	if os.Getenv("DLV_LISTEN_STRESS") == "full" {
+	if integration.LandingFull() {
 		nexts, fresh = 2000, 100
-		loads = []bool{false, true}
 	}
-	for _, busy := range loads {
-		name := "quiet"
-		if busy {
-			name = "one-core-busy"
-		}
-		t.Run(name, func(t *testing.T) {
-			if busy {
-				busyCore(t)
-			}
-			t.Run("long", func(t *testing.T) {
-				ours, dlv := landingSessions(t, "-period", "0")
-				o, d := landingRounds(t, ours, dlv, func(r int, counts map[string]int) bool { return counts[integration.LandNext] < nexts })
-				integration.JudgeLandings(t, o, d)
-			})
-			t.Run("fresh", func(t *testing.T) {
-				var o, d []integration.LandingRound
-				for k := 0; k < fresh; k++ {
-					t.Run(fmt.Sprint(k), func(t *testing.T) {
-						ours, dlv := landingSessions(t, "-period", "1ms")
-						ko, kd := landingRounds(t, ours, dlv, func(r int, _ map[string]int) bool { return r < 1+len(integration.LandScripts) })
-						for len(kd) < len(ko) {
-							kd = append(kd, integration.LandingRound{Err: fmt.Errorf("stock dlv failed earlier")})
-						}
-						o, d = append(o, ko...), append(d, kd...)
-					})
-				}
-				integration.JudgeLandings(t, o, d)
-			})
+	integration.RunLandingLoads(t, func(t *testing.T) {
+		t.Run("long", func(t *testing.T) {
+			ours, dlv := landingSessions(t, "-period", "0")
+			o, d := landingRounds(t, ours, dlv, func(r int, counts map[string]int) bool { return counts[integration.LandNext] < nexts })
+			integration.JudgeLandings(t, o, d)
 		})
-	}
-}
-
-// busyCore keeps one core busy until the test ends.
-func busyCore(t *testing.T) {
-	yes := exec.Command("yes") // stdout: /dev/null
-	if err := yes.Start(); err != nil {
-		t.Fatalf("starting yes: %v", err)
-	}
-	t.Cleanup(func() {
-		yes.Process.Kill()
-		yes.Wait()
+		t.Run("fresh", func(t *testing.T) {
+			var o, d []integration.LandingRound
+			for k := 0; k < fresh; k++ {
+				t.Run(fmt.Sprint(k), func(t *testing.T) {
+					ours, dlv := landingSessions(t, "-period", "1ms")
+					ko, kd := landingRounds(t, ours, dlv, func(r int, _ map[string]int) bool { return r < 1+len(integration.LandScripts) })
+					for len(kd) < len(ko) {
+						kd = append(kd, integration.LandingRound{Err: fmt.Errorf("stock dlv failed earlier")})
+					}
+					o, d = append(o, ko...), append(d, kd...)
+				})
+			}
+			integration.JudgeLandings(t, o, d)
+		})
 	})
 }
 
