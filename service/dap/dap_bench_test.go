@@ -57,6 +57,9 @@ type benchSession struct {
 	conn net.Conn
 	r    *bufio.Reader
 	tid  int
+	// The breakpoint on work's call of inner.
+	bpFile string
+	bpLine int
 }
 
 func BenchmarkDAPBreakpointRoundTrip(b *testing.B) {
@@ -222,6 +225,7 @@ func benchStartArgs(b testing.TB, kind string, globals bool, args ...string) *be
 		"showGlobalVariables": globals,
 	})
 	benchExpect[*dap.LaunchResponse](s)
+	s.bpFile, s.bpLine = file, line
 	s.c.SetBreakpointsRequest(file, []int{line})
 	benchExpect[*dap.SetBreakpointsResponse](s)
 	s.c.ConfigurationDoneRequest()

@@ -9,10 +9,10 @@ package dap_test
 //
 // A session stops at the breakpoint on work's call of inner; then rounds
 // of integration.RunLandingRound's scripts (next, stepIn, stepOut), each
-// beginning with a continue back to that breakpoint but the first. After
-// each stop the client asks what an editor asks: either VS Code's whole
-// round (threads, a 20-frame stackTrace, scopes, the locals) or the bare
-// top frame. A landing is the stopped event's reason and the top frame's
+// beginning with a continue back to that breakpoint but the first. Around
+// each resume the client does what an editor does (landingVariants: ask
+// for the top frame only, ask all VS Code asks at a stop, or set a
+// breakpoint while the step runs). A landing is the stopped event's reason and the top frame's
 // function and line. integration.JudgeLandings judges them: a round of
 // ours that differs from its script's reference fails the test; a round
 // of stock dlv's that differs is logged as stock dlv's own (a test must
@@ -20,8 +20,7 @@ package dap_test
 //
 // Two kinds of sessions:
 //   - long: one session each, dapprog run flat out (-period 0), rounds
-//     taking the scripts in turn, bare and editor rounds alternating by
-//     threes, until ours has done the nexts asked for;
+//     taking the scripts in turn and the variants by threes, until ours has done the nexts asked for;
 //   - fresh: a new session each time, dapprog with -period 1ms as
 //     TestCoreSession launches it, a first round of nexts from the stop
 //     right after launch (TestCoreSession's situation, where the runtime
@@ -35,6 +34,7 @@ package dap_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-dap"
 
@@ -87,20 +87,26 @@ func landingSessions(t *testing.T, args ...string) (ours, dlv *benchSession) {
 	return ours, dlv
 }
 
+// What the client does besides resuming, by rounds of three (one of each
+// script):
+//   - bare: asks for the top frame at each stop;
+//   - ide: asks what VS Code asks at each stop (threads, a 20-frame
+//     stackTrace, scopes, the locals);
+//   - setbp: sends setBreakpoints (the same breakpoint again) right after
+//     each resuming request, as an editor does when a file is saved
+//     during a step: the server halts the running step to set it, and
+//     must resume the step so that it lands where it would have.
+var landingVariants = []string{"bare", "ide", "setbp"}
+
 // landingRounds runs rounds on both sessions while more(round, counts of
 // ours' commands so far) says so; the first round begins at the session's
-// stop. Rounds take the scripts in turn; rounds 3-5, 9-11... ask what an
-// editor asks at each stop, the others the top frame only.
+// stop. Rounds take the scripts in turn, and the variants by threes.
 func landingRounds(t *testing.T, ours, dlv *benchSession, more func(int, map[string]int) bool) (oursRounds, dlvRounds []integration.LandingRound) {
 	counts := map[string]int{}
 	for r := 0; more(r, counts); r++ {
 		sc := integration.LandScripts[r%len(integration.LandScripts)]
-		ide := (r/len(integration.LandScripts))%2 == 1
-		variant := "bare"
-		if ide {
-			variant = "ide"
-		}
-		o := integration.RunLandingRound(sc, variant, r > 0, func(cmd string) (integration.Landing, error) { return ours.resumeAndLand(cmd, ide) })
+		variant := landingVariants[(r/len(integration.LandScripts))%len(landingVariants)]
+		o := integration.RunLandingRound(sc, variant, r > 0, func(cmd string) (integration.Landing, error) { return ours.resumeAndLand(cmd, variant) })
 		oursRounds = append(oursRounds, o)
 		for _, c := range o.Cmds {
 			counts[c]++
@@ -112,7 +118,7 @@ func landingRounds(t *testing.T, ours, dlv *benchSession, more func(int, map[str
 		if dlv == nil {
 			continue
 		}
-		d := integration.RunLandingRound(sc, variant, r > 0, func(cmd string) (integration.Landing, error) { return dlv.resumeAndLand(cmd, ide) })
+		d := integration.RunLandingRound(sc, variant, r > 0, func(cmd string) (integration.Landing, error) { return dlv.resumeAndLand(cmd, variant) })
 		dlvRounds = append(dlvRounds, d)
 		if d.Err != nil {
 			t.Logf("STOCK DLV FAILED in round %d (%s, %s; stock dlv's failure, not ours): %s", r, sc, variant, d)
@@ -125,9 +131,8 @@ func landingRounds(t *testing.T, ours, dlv *benchSession, more func(int, map[str
 }
 
 // resumeAndLand sends the resuming request cmd, waits for the stop and
-// asks what an editor asks (ide: VS Code's whole round, else the top
-// frame only); it returns the landing.
-func (s *benchSession) resumeAndLand(cmd string, ide bool) (integration.Landing, error) {
+// does what variant says; it returns the landing.
+func (s *benchSession) resumeAndLand(cmd, variant string) (integration.Landing, error) {
 	switch cmd {
 	case integration.LandCont:
 		s.c.ContinueRequest(s.tid)
@@ -140,10 +145,18 @@ func (s *benchSession) resumeAndLand(cmd string, ide bool) (integration.Landing,
 	default:
 		return integration.Landing{}, fmt.Errorf("unknown command %q", cmd)
 	}
-	stopped, err := benchAwait[*dap.StoppedEvent](s)
+	var stopped *dap.StoppedEvent
+	var err error
+	if variant == "setbp" {
+		s.c.SetBreakpointsRequest(s.bpFile, []int{s.bpLine})
+		stopped, err = s.awaitStopAndBreakpoints()
+	} else {
+		stopped, err = benchAwait[*dap.StoppedEvent](s)
+	}
 	if err != nil {
 		return integration.Landing{}, err
 	}
+	ide := variant == "ide"
 	s.tid = stopped.Body.ThreadId
 	l := integration.Landing{Reason: stopped.Body.Reason}
 	if ide {
@@ -181,4 +194,67 @@ func (s *benchSession) resumeAndLand(cmd string, ide bool) (integration.Landing,
 		}
 	}
 	return l, nil
+}
+
+// awaitStopAndBreakpoints reads messages until both the stopped event and
+// the setBreakpoints response have come, in either order.
+func (s *benchSession) awaitStopAndBreakpoints() (*dap.StoppedEvent, error) {
+	var stopped *dap.StoppedEvent
+	bpDone := false
+	s.conn.SetReadDeadline(time.Now().Add(benchTimeout))
+	for stopped == nil || !bpDone {
+		m, err := dap.ReadProtocolMessage(s.r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: waiting for the stop and the setBreakpoints response: %w", s.kind, err)
+		}
+		switch m := m.(type) {
+		case *dap.StoppedEvent:
+			stopped = m
+		case *dap.SetBreakpointsResponse:
+			if len(m.Body.Breakpoints) != 1 || !m.Body.Breakpoints[0].Verified {
+				return nil, fmt.Errorf("%s: setBreakpoints during a step: %+v", s.kind, m.Body.Breakpoints)
+			}
+			bpDone = true
+		case *dap.ErrorResponse:
+			return nil, fmt.Errorf("%s: error response to %s: %s", s.kind, m.Command, m.Message)
+		case *dap.TerminatedEvent:
+			return nil, fmt.Errorf("%s: the debuggee ended (terminated event)", s.kind)
+		}
+	}
+	return stopped, nil
+}
+
+// TestStepEndMeetingHaltIsShown: a setBreakpoints request during a next
+// halts the program to set the breakpoint; when that halt meets the
+// next's end, proc reports the halt and has already finished the step.
+// The server must show the step's end, not resume (which ran on to the
+// breakpoint of the loop's next iteration: a lost next) nor call it a
+// pause. Each next of work's lines, 40 times, with a setBreakpoints right
+// behind it.
+func TestStepEndMeetingHaltIsShown(t *testing.T) {
+	s := benchStartArgs(t, "ours", false, "-period", "0")
+	want := []integration.Landing{
+		{Reason: "step", Func: "main.work", Line: s.bpLine + 1},
+		{Reason: "step", Func: "main.work", Line: s.bpLine + 2},
+		{Reason: "step", Func: "main.main", Line: 0}, // any line of main
+	}
+	for round := 0; round < 40; round++ {
+		if round > 0 {
+			if l, err := s.resumeAndLand(integration.LandCont, "setbp"); err != nil || l.Func != "main.work" || l.Line != s.bpLine || l.Reason != "breakpoint" {
+				t.Fatalf("round %d: continue with a setBreakpoints behind it: %v, %v; want breakpoint main.work:%d", round, l, err, s.bpLine)
+			}
+		}
+		for i, w := range want {
+			l, err := s.resumeAndLand(integration.LandNext, "setbp")
+			if err != nil {
+				t.Fatalf("round %d, next %d: %v", round, i+1, err)
+			}
+			if w.Line == 0 {
+				w.Line = l.Line
+			}
+			if l != w {
+				t.Fatalf("round %d, next %d with a setBreakpoints behind it: landed %v, want %v", round, i+1, l, w)
+			}
+		}
+	}
 }
