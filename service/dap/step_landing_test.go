@@ -26,8 +26,8 @@ package dap_test
 //     right after launch (TestCoreSession's situation, where the runtime
 //     is still starting), then one round of each script.
 //
-// Sizes: in the normal suite, a long session of 30 nexts and 2 fresh
-// sessions (a few seconds); with DLV_LISTEN_STRESS=full, long sessions of
+// Sizes: in the normal suite, a long session of 15 nexts and 1 fresh
+// session (a few seconds); with DLV_LISTEN_STRESS=full, long sessions of
 // 2,000 nexts and 100 fresh sessions, on a quiet machine and again with
 // one core busy (a `yes` this test starts and kills).
 
@@ -45,7 +45,7 @@ func TestStepLandingsMatchStock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs stock dlv " + integration.StockDlvVersion + " (skipped in -short mode)")
 	}
-	nexts, fresh := 30, 2
+	nexts, fresh := 15, 1
 	if integration.LandingFull() {
 		nexts, fresh = 2000, 100
 	}
