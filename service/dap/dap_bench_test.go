@@ -27,6 +27,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -51,11 +52,14 @@ const benchTimeout = 30 * time.Second
 // work.
 type benchSession struct {
 	kind string // "dlv" or "ours"
-	b    *testing.B
+	b    testing.TB
 	c    *daptest.Client
 	conn net.Conn
 	r    *bufio.Reader
 	tid  int
+	// The breakpoint on work's call of inner.
+	bpFile string
+	bpLine int
 }
 
 func BenchmarkDAPBreakpointRoundTrip(b *testing.B) {
@@ -161,14 +165,21 @@ func benchMedian(ds []time.Duration) time.Duration {
 
 // benchStart launches dapprog under a server of the given kind and stops
 // at the breakpoint on work's call of inner, with the Globals scope shown.
-func benchStart(b *testing.B, kind string) *benchSession {
+func benchStart(b testing.TB, kind string) *benchSession {
 	b.Helper()
 	return benchStartWith(b, kind, true)
 }
 
 // benchStartWith is benchStart; globals is the launch attribute
 // showGlobalVariables (vscode-go's default is false).
-func benchStartWith(b *testing.B, kind string, globals bool) *benchSession {
+func benchStartWith(b testing.TB, kind string, globals bool) *benchSession {
+	b.Helper()
+	return benchStartArgs(b, kind, globals, "-period", "0")
+}
+
+// benchStartArgs is benchStartWith with dapprog's arguments (besides
+// -die-with-parent).
+func benchStartArgs(b testing.TB, kind string, globals bool, args ...string) *benchSession {
 	b.Helper()
 	prog := testprog.Build(b, "dapprog")
 	var conn net.Conn
@@ -210,10 +221,11 @@ func benchStartWith(b *testing.B, kind string, globals bool) *benchSession {
 	})
 	benchExpect[*dap.InitializeResponse](s)
 	s.c.LaunchRequestWithArgs(map[string]any{
-		"request": "launch", "mode": "exec", "program": prog, "args": []string{"-period", "0", "-die-with-parent"},
+		"request": "launch", "mode": "exec", "program": prog, "args": append(args, "-die-with-parent"),
 		"showGlobalVariables": globals,
 	})
 	benchExpect[*dap.LaunchResponse](s)
+	s.bpFile, s.bpLine = file, line
 	s.c.SetBreakpointsRequest(file, []int{line})
 	benchExpect[*dap.SetBreakpointsResponse](s)
 	s.c.ConfigurationDoneRequest()
@@ -246,18 +258,31 @@ func (s *benchSession) blockRef() string {
 // response or after benchTimeout.
 func benchExpect[T dap.Message](s *benchSession) T {
 	s.b.Helper()
+	v, err := benchAwait[T](s)
+	if err != nil {
+		s.b.Fatal(err)
+	}
+	return v
+}
+
+// benchAwait reads messages until one of type T; an error response, the
+// end of the debuggee (terminated event) and benchTimeout are errors.
+func benchAwait[T dap.Message](s *benchSession) (T, error) {
+	var zero T
 	s.conn.SetReadDeadline(time.Now().Add(benchTimeout))
 	for {
 		m, err := dap.ReadProtocolMessage(s.r)
 		if err != nil {
-			var zero T
-			s.b.Fatalf("waiting for %T: %v", zero, err)
+			return zero, fmt.Errorf("%s: waiting for %T: %w", s.kind, zero, err)
 		}
 		if v, ok := m.(T); ok {
-			return v
+			return v, nil
 		}
-		if er, ok := m.(*dap.ErrorResponse); ok {
-			s.b.Fatalf("error response to %s: %s", er.Command, er.Message)
+		switch m := m.(type) {
+		case *dap.ErrorResponse:
+			return zero, fmt.Errorf("%s: waiting for %T: error response to %s: %s", s.kind, zero, m.Command, m.Message)
+		case *dap.TerminatedEvent:
+			return zero, fmt.Errorf("%s: waiting for %T: the debuggee ended (terminated event)", s.kind, zero)
 		}
 	}
 }
@@ -284,7 +309,7 @@ func (s *benchSession) expectRawResponse(command string, size int) {
 	}
 }
 
-func benchSourceLine(b *testing.B, marker string) (string, int) {
+func benchSourceLine(b testing.TB, marker string) (string, int) {
 	_, me, _, _ := runtime.Caller(0)
 	file := filepath.Join(filepath.Dir(me), "..", "..", "internal", "testprog", "src", "dapprog", "main.go")
 	src, err := os.ReadFile(file)
@@ -303,7 +328,7 @@ func benchSourceLine(b *testing.B, marker string) (string, int) {
 // benchStockDlv starts stock `dlv dap` (cached in
 // os.UserCacheDir()/dlv-listen-test, else installed with go install) and
 // connects to it. It skips the benchmark if dlv cannot be installed.
-func benchStockDlv(b *testing.B) net.Conn {
+func benchStockDlv(b testing.TB) net.Conn {
 	b.Helper()
 	cache, err := os.UserCacheDir()
 	if err != nil {

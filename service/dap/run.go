@@ -147,6 +147,7 @@ func exitCode(st *api.DebuggerState, err error) int {
 // breakpoints resume at once.
 func (ss *session) runUntilStop(cmd string) (*api.DebuggerState, error) {
 	defer ss.runningCmd.Store(false)
+	stepping := cmd == cmdNext || cmd == cmdStep || cmd == cmdStepOut
 	for {
 		resumed, st, err := ss.resumeOnce(cmd)
 		if !resumed || processExited(st, err) || st == nil || err != nil || ss.isClosed() || ss.left() {
@@ -162,7 +163,24 @@ func (ss *session) runUntilStop(cmd string) (*api.DebuggerState, error) {
 			// Resume only after our own halt to set breakpoints; a halt
 			// from elsewhere (another client, the session closing) is a
 			// stop to show, never to undo.
-			if len(onBp) > 0 || ss.haltRequested.Load() || !internal {
+			if ss.haltRequested.Load() || !internal {
+				return st, nil
+			}
+			// Our halt can meet the stop the command was running to: proc
+			// then reports the halt (Continue's deferred finishManualStop
+			// overwrites the stop reason). That stop is the one to show.
+			switch {
+			case len(onBp) > 0:
+				// A goroutine hit a breakpoint as the halt came.
+				st.StopReason = proc.StopBreakpoint.String()
+				return st, nil
+			case stepping && !st.NextInProgress:
+				// The step reached its end as the halt came: the halt
+				// keeps an unfinished step's breakpoints
+				// (KeepSteppingBreakpoints), so none left means proc
+				// finished the step and cleared them. Resuming would run
+				// on past its end (issue 16: a next lost this way).
+				st.StopReason = proc.StopNextFinished.String()
 				return st, nil
 			}
 		case proc.StopBreakpoint.String():
