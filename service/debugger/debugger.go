@@ -97,6 +97,7 @@ type Debugger struct {
 	// is adding, told once it has (targetMu; flushMaterialized).
 	materialized []*proc.LogicalBreakpoint
 	procs        processSet // the job control of every process (processes.go)
+	gLayouts     gLayouts   // where GetG's fields are, per binary (threadgids.go)
 
 	warnMu   sync.Mutex
 	warnings []string // Warnings
@@ -344,7 +345,7 @@ func (d *Debugger) stateLocked(retCfg *proc.LoadConfig, withBreakpointInfo bool)
 	threads := d.grp.ThreadList()
 	sort.Slice(threads, func(i, j int) bool { return threads[i].ThreadID() < threads[j].ThreadID() })
 	for _, th := range threads {
-		ath := api.ConvertThread(th, d.threadBreakpoint(th))
+		ath := d.convertThread(th, d.threadBreakpoint(th))
 		ath.CallReturn = th.Common().CallReturn
 		if retCfg != nil {
 			ath.ReturnValues = api.ConvertVars(th.Common().ReturnValues(*retCfg))
