@@ -127,11 +127,26 @@ func (c *Client) Rewind() <-chan *api.DebuggerState {
 
 func (c *Client) continueLoop(name string) <-chan *api.DebuggerState {
 	ch := make(chan *api.DebuggerState)
-	halts := c.d.halts.Load()
-	// Registered now, so a Halt issued as soon as this returns is kept.
-	r := c.d.beginRun()
+	run := c.PrepareContinue(name)
 	go func() {
 		defer close(ch)
+		run(func(st *api.DebuggerState) { ch <- st })
+	}()
+	return ch
+}
+
+// PrepareContinue is Continue (name api.Continue) or
+// DirectionCongruentContinue for a caller that runs it on its own
+// goroutine: the command is registered at once, so a Halt issued as soon as
+// this returns is kept, and run does what Continue's goroutine does, giving
+// each state to fn instead of a channel, and returns after the last. A
+// server that has a goroutine for the command already (DAP's) saves the
+// hand-off of the command to another goroutine and of each state back.
+// run must be called once.
+func (c *Client) PrepareContinue(name string) (run func(fn func(*api.DebuggerState))) {
+	halts := c.d.halts.Load()
+	r := c.d.beginRun()
+	return func(fn func(*api.DebuggerState)) {
 		for {
 			cmd := &api.DebuggerCommand{Name: name, ReturnInfoLoadConfig: c.returnLoadConfig()}
 			st, err := c.d.command(cmd, c.events(), r)
@@ -143,13 +158,12 @@ func (c *Client) continueLoop(name string) <-chan *api.DebuggerState {
 				//lint:ignore ST1005 the terminal matches this text
 				st.Err = fmt.Errorf("Process %d has exited with status %d", c.d.pid, st.ExitStatus)
 			}
-			ch <- st
+			fn(st)
 			if err != nil || st.Exited || !onlyTracepoints(st) || c.d.halts.Load() != halts {
 				return
 			}
 		}
-	}()
-	return ch
+	}
 }
 
 // onlyTracepoints reports whether the process stopped at breakpoints and
