@@ -194,7 +194,7 @@ func (ss *session) resumeOnce(cmd string) (bool, *api.DebuggerState, error) {
 	case cmdContinue, cmdCongruent:
 		// Run here, on the run goroutine (Continue would hand the command
 		// to a goroutine of its own and each state back).
-		run := c.PrepareContinue(cmd)
+		run := c.PrepareContinue(cmd, true)
 		ss.changeStateMu.Unlock()
 		var last *api.DebuggerState
 		run(func(st *api.DebuggerState) {

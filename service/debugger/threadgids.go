@@ -148,14 +148,22 @@ func (d *Debugger) convertThread(th proc.Thread, bp *api.Breakpoint) *api.Thread
 	if !l.ok {
 		return api.ConvertThread(th, bp)
 	}
-	ath := &api.Thread{ID: th.ThreadID(), Breakpoint: bp}
-	loc, err := proc.ThreadLocation(th)
-	if err == nil {
-		ath.PC, ath.File, ath.Line = loc.PC, loc.File, loc.Line
-		ath.Function = api.ConvertFunction(loc.Fn)
-	}
+	ath, loc := threadAt(th, bp)
 	ath.GoroutineID = l.goroutineID(th, loc)
 	return ath
+}
+
+// threadAt is api.ConvertThread without the goroutine, and th's location
+// (nil if its registers cannot be read).
+func threadAt(th proc.Thread, bp *api.Breakpoint) (*api.Thread, *proc.Location) {
+	ath := &api.Thread{ID: th.ThreadID(), Breakpoint: bp}
+	loc, err := proc.ThreadLocation(th)
+	if err != nil {
+		return ath, nil
+	}
+	ath.PC, ath.File, ath.Line = loc.PC, loc.File, loc.Line
+	ath.Function = api.ConvertFunction(loc.Fn)
+	return ath, loc
 }
 
 // goroutineID is the ID of the goroutine proc.GetG finds for th, 0 if none
