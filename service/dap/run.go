@@ -210,20 +210,17 @@ func (ss *session) resumeOnce(cmd string) (bool, *api.DebuggerState, error) {
 	}
 	switch cmd {
 	case cmdContinue, cmdCongruent:
-		var ch <-chan *api.DebuggerState
-		if cmd == cmdContinue {
-			ch = c.Continue()
-		} else {
-			ch = c.DirectionCongruentContinue()
-		}
+		// Run here, on the run goroutine (Continue would hand the command
+		// to a goroutine of its own and each state back).
+		run := c.PrepareContinue(cmd, true)
 		ss.changeStateMu.Unlock()
 		var last *api.DebuggerState
-		for st := range ch {
+		run(func(st *api.DebuggerState) {
 			last = st
 			if st.Err == nil {
 				ss.handleLogPoints(st)
 			}
-		}
+		})
 		if last == nil {
 			return true, nil, errors.New("continue returned no state")
 		}

@@ -191,24 +191,45 @@ func (ss *session) decode(content []byte) (dap.Message, error) {
 // send writes one message; messages from several goroutines never
 // interleave.
 func (ss *session) send(msg dap.Message) {
+	content, err := json.Marshal(msg)
+	if err != nil {
+		ss.srv.logf("DAP: encode %T: %v", msg, err)
+		return
+	}
 	if ss.srv.cfg.LogMessages {
-		b, _ := json.Marshal(msg)
-		ss.srv.logf("[-> to client]%s", b)
+		ss.srv.logf("[-> to client]%s", content)
 	}
-	ss.sendMu.Lock()
-	defer ss.sendMu.Unlock()
-	if err := dap.WriteProtocolMessage(ss.conn, msg); err != nil {
-		ss.srv.logf("DAP: write: %v", err)
-	}
+	ss.sendRaw(content)
 }
 
 // sendRaw writes one message already encoded as JSON.
 func (ss *session) sendRaw(content []byte) {
 	ss.sendMu.Lock()
 	defer ss.sendMu.Unlock()
-	if err := dap.WriteBaseMessage(ss.conn, content); err != nil {
+	if err := writeFrame(ss.conn, content); err != nil {
 		ss.srv.logf("DAP: write: %v", err)
 	}
+}
+
+// frameCopyMax is the largest content writeFrame copies after its header
+// to send both in one write.
+const frameCopyMax = 64 << 10
+
+// writeFrame writes one DAP frame, the Content-Length header and content,
+// as go-dap's WriteBaseMessage does, but in one write when the content is
+// small: with two, the client wakes for the header alone and again for
+// the content, and each write is a TCP segment of its own (Go sets
+// TCP_NODELAY). A large content is not copied (its write costs more than
+// the header's).
+func writeFrame(w io.Writer, content []byte) error {
+	if len(content) > frameCopyMax {
+		return dap.WriteBaseMessage(w, content)
+	}
+	buf := make([]byte, 0, len(content)+40)
+	buf = fmt.Appendf(buf, "Content-Length: %d\r\n\r\n", len(content))
+	buf = append(buf, content...)
+	_, err := w.Write(buf)
+	return err
 }
 
 func (ss *session) nextSeq() int { return int(ss.seq.Add(1)) }

@@ -86,7 +86,7 @@ var apiMethods = map[string]apiMethod{
 		if in.WithEvents {
 			events = c.events()
 		}
-		st, err := c.d.command(&in, events, nil)
+		st, err := c.d.command(&in, events, nil, stateFull)
 		if err != nil {
 			return clientErr(err)
 		}

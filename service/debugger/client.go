@@ -132,14 +132,41 @@ func (c *Client) Rewind() <-chan *api.DebuggerState {
 
 func (c *Client) continueLoop(name string) <-chan *api.DebuggerState {
 	ch := make(chan *api.DebuggerState)
-	halts := c.d.halts.Load()
-	// Registered now, so a Halt issued as soon as this returns is kept.
-	r := c.d.beginRun()
+	run := c.prepareContinue(name, stateFull)
 	go func() {
 		defer close(ch)
+		run(func(st *api.DebuggerState) { ch <- st })
+	}()
+	return ch
+}
+
+// PrepareContinue is Continue (name api.Continue) or
+// DirectionCongruentContinue for a caller that runs it on its own
+// goroutine: the command is registered at once, so a Halt issued as soon as
+// this returns is kept, and run does what Continue's goroutine does, giving
+// each state to fn instead of a channel, and returns after the last. A
+// server that has a goroutine for the command already (DAP's) saves the
+// hand-off of the command to another goroutine and of each state back.
+// run must be called once.
+//
+// With brief, the states tell only what a stop's announcement needs (see
+// stateBrief): a DAP server asks for threads, stacks and goroutines with
+// requests of their own.
+func (c *Client) PrepareContinue(name string, brief bool) (run func(fn func(*api.DebuggerState))) {
+	detail := stateFull
+	if brief {
+		detail = stateBrief
+	}
+	return c.prepareContinue(name, detail)
+}
+
+func (c *Client) prepareContinue(name string, detail stateDetail) (run func(fn func(*api.DebuggerState))) {
+	halts := c.d.halts.Load()
+	r := c.d.beginRun()
+	return func(fn func(*api.DebuggerState)) {
 		for {
 			cmd := &api.DebuggerCommand{Name: name, ReturnInfoLoadConfig: c.returnLoadConfig()}
-			st, err := c.d.command(cmd, c.events(), r)
+			st, err := c.d.command(cmd, c.events(), r, detail)
 			r = nil
 			if err != nil {
 				st = &api.DebuggerState{Err: clientErr(err)}
@@ -148,13 +175,12 @@ func (c *Client) continueLoop(name string) <-chan *api.DebuggerState {
 				//lint:ignore ST1005 the terminal matches this text
 				st.Err = fmt.Errorf("Process %d has exited with status %d", c.d.pid, st.ExitStatus)
 			}
-			ch <- st
+			fn(st)
 			if err != nil || st.Exited || !onlyTracepoints(st) || c.d.halts.Load() != halts {
 				return
 			}
 		}
-	}()
-	return ch
+	}
 }
 
 // onlyTracepoints reports whether the process stopped at breakpoints and
@@ -177,7 +203,7 @@ func (c *Client) step(name string, withRetCfg bool) (*api.DebuggerState, error) 
 	if withRetCfg {
 		cmd.ReturnInfoLoadConfig = c.returnLoadConfig()
 	}
-	st, err := c.d.command(cmd, c.events(), nil)
+	st, err := c.d.command(cmd, c.events(), nil, stateFull)
 	if st == nil {
 		st = &api.DebuggerState{}
 	}
@@ -221,7 +247,7 @@ func (c *Client) ReverseStepInstruction(skipCalls bool) (*api.DebuggerState, err
 // the configuration of SetReturnValuesLoadConfig.
 func (c *Client) Call(goroutineID int64, expr string, unsafe bool) (*api.DebuggerState, error) {
 	cmd := &api.DebuggerCommand{Name: api.Call, ReturnInfoLoadConfig: c.returnLoadConfig(), Expr: expr, UnsafeCall: unsafe, GoroutineID: goroutineID}
-	st, err := c.d.command(cmd, c.events(), nil)
+	st, err := c.d.command(cmd, c.events(), nil, stateFull)
 	if st == nil {
 		st = &api.DebuggerState{}
 	}
@@ -230,19 +256,19 @@ func (c *Client) Call(goroutineID int64, expr string, unsafe bool) (*api.Debugge
 
 // SwitchThread switches the current thread.
 func (c *Client) SwitchThread(threadID int) (*api.DebuggerState, error) {
-	return c.d.command(&api.DebuggerCommand{Name: api.SwitchThread, ThreadID: threadID}, nil, nil)
+	return c.d.command(&api.DebuggerCommand{Name: api.SwitchThread, ThreadID: threadID}, nil, nil, stateFull)
 }
 
 // SwitchGoroutine switches the current goroutine (and thread).
 func (c *Client) SwitchGoroutine(goroutineID int64) (*api.DebuggerState, error) {
-	return c.d.command(&api.DebuggerCommand{Name: api.SwitchGoroutine, GoroutineID: goroutineID}, nil, nil)
+	return c.d.command(&api.DebuggerCommand{Name: api.SwitchGoroutine, GoroutineID: goroutineID}, nil, nil, stateFull)
 }
 
 // Halt stops the process, from any goroutine: a running command returns,
 // and Halt answers with the state after it. No signal reaches the
 // program (PTRACE_INTERRUPT), and a job-control stop is kept.
 func (c *Client) Halt() (*api.DebuggerState, error) {
-	st, err := c.d.command(&api.DebuggerCommand{Name: api.Halt}, nil, nil)
+	st, err := c.d.command(&api.DebuggerCommand{Name: api.Halt}, nil, nil, stateFull)
 	return st, clientErr(err)
 }
 

@@ -15,7 +15,8 @@ import (
 // eventsFn, if not nil, receives proc's events while the command runs,
 // framed by EventResumed and EventStopped. r is the run record of a
 // resuming command when the caller made it already (nil otherwise).
-func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run) (*api.DebuggerState, error) {
+// detail says how much the state after a resuming command tells.
+func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run, detail stateDetail) (*api.DebuggerState, error) {
 	switch cmd.Name {
 	case api.Halt:
 		return d.halt()
@@ -29,7 +30,7 @@ func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), 
 		if r == nil {
 			r = d.beginRun()
 		}
-		st, err := d.resume(cmd, eventsFn, r)
+		st, err := d.resume(cmd, eventsFn, r, detail)
 		// A child's spawn or a breakpoint it materialized is told before
 		// the stop it led to, as Delve's server does (it raises them
 		// synchronously); the session lock is free now, so a receiver may
@@ -102,7 +103,7 @@ func (d *Debugger) endRun(r *run) {
 }
 
 // resume runs a command that lets the process execute.
-func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run) (*api.DebuggerState, error) {
+func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r *run, detail stateDetail) (*api.DebuggerState, error) {
 	defer d.endRun(r)
 	d.targetMu.Lock()
 	defer d.targetMu.Unlock()
@@ -162,7 +163,7 @@ func (d *Debugger) resume(cmd *api.DebuggerCommand, eventsFn func(*api.Event), r
 		}
 		return nil, err
 	}
-	st, err := d.stateLocked(api.LoadConfigToProc(cmd.ReturnInfoLoadConfig), true)
+	st, err := d.stateOf(api.LoadConfigToProc(cmd.ReturnInfoLoadConfig), true, detail)
 	if err != nil {
 		return nil, err
 	}

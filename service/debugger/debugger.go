@@ -100,6 +100,7 @@ type Debugger struct {
 	// is adding, told once it has (targetMu; flushMaterialized).
 	materialized []*proc.LogicalBreakpoint
 	procs        processSet // the job control of every process (processes.go)
+	gLayouts     gLayouts   // where GetG's fields are, per binary (threadgids.go)
 
 	warnMu   sync.Mutex
 	warnings []string // Warnings
@@ -328,6 +329,11 @@ func signalName(sig unix.Signal) string {
 
 // stateLocked builds the session state. targetMu held.
 func (d *Debugger) stateLocked(retCfg *proc.LoadConfig, withBreakpointInfo bool) (*api.DebuggerState, error) {
+	return d.stateOf(retCfg, withBreakpointInfo, stateFull)
+}
+
+// stateOf builds the session state with the detail asked. targetMu held.
+func (d *Debugger) stateOf(retCfg *proc.LoadConfig, withBreakpointInfo bool, detail stateDetail) (*api.DebuggerState, error) {
 	if _, err := d.grp.Valid(); err != nil {
 		return nil, err
 	}
@@ -337,7 +343,11 @@ func (d *Debugger) stateLocked(retCfg *proc.LoadConfig, withBreakpointInfo bool)
 		TargetCommandLine: tgt.CmdLine,
 	}
 	if g := tgt.SelectedGoroutine(); g != nil {
-		st.SelectedGoroutine = api.ConvertGoroutine(tgt, g)
+		if detail == stateBrief {
+			st.SelectedGoroutine = briefGoroutine(g)
+		} else {
+			st.SelectedGoroutine = api.ConvertGoroutine(tgt, g)
+		}
 	}
 	if _, err := tgt.Valid(); err != nil {
 		var exited proc.ErrProcessExited
@@ -347,7 +357,12 @@ func (d *Debugger) stateLocked(retCfg *proc.LoadConfig, withBreakpointInfo bool)
 	threads := d.grp.ThreadList()
 	sort.Slice(threads, func(i, j int) bool { return threads[i].ThreadID() < threads[j].ThreadID() })
 	for _, th := range threads {
-		ath := api.ConvertThread(th, d.threadBreakpoint(th))
+		var ath *api.Thread
+		if bp := d.threadBreakpoint(th); detail == stateBrief {
+			ath = d.convertThreadBrief(th, bp, cur)
+		} else {
+			ath = d.convertThread(th, bp)
+		}
 		ath.CallReturn = th.Common().CallReturn
 		if retCfg != nil {
 			ath.ReturnValues = api.ConvertVars(th.Common().ReturnValues(*retCfg))

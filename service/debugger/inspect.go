@@ -113,7 +113,11 @@ func (d *Debugger) threads() ([]*api.Thread, error) {
 	}
 	ths := d.grp.ThreadList()
 	sort.Slice(ths, func(i, j int) bool { return ths[i].ThreadID() < ths[j].ThreadID() })
-	return api.ConvertThreads(ths, d.threadBreakpoint), nil
+	out := make([]*api.Thread, len(ths))
+	for i, th := range ths {
+		out[i] = d.convertThread(th, d.threadBreakpoint(th))
+	}
+	return out, nil
 }
 
 func (d *Debugger) thread(id int) (*api.Thread, error) {
@@ -124,7 +128,7 @@ func (d *Debugger) thread(id int) (*api.Thread, error) {
 	}
 	for _, th := range d.grp.ThreadList() {
 		if th.ThreadID() == id {
-			return api.ConvertThread(th, d.threadBreakpoint(th)), nil
+			return d.convertThread(th, d.threadBreakpoint(th)), nil
 		}
 	}
 	return nil, fmt.Errorf("no thread with id %d", id)

@@ -1,0 +1,31 @@
+package debugger
+
+import (
+	"sort"
+
+	"github.com/go-delve/delve/service/api"
+)
+
+// ThreadsBothWays converts every thread of the stopped session twice: as
+// the session's states do (fast, with threadGoroutineID) and with Delve's
+// api.ConvertThread (slow, proc.GetG); fastPath says whether the fast way
+// was taken for every thread. Fast first, so that GetG's cache cannot help
+// it.
+func ThreadsBothWays(d *Debugger) (fast, slow []*api.Thread, fastPath bool, err error) {
+	d.targetMu.Lock()
+	defer d.targetMu.Unlock()
+	if _, err := d.grp.Valid(); err != nil {
+		return nil, nil, false, err
+	}
+	ths := d.grp.ThreadList()
+	sort.Slice(ths, func(i, j int) bool { return ths[i].ThreadID() < ths[j].ThreadID() })
+	fastPath = true
+	for _, th := range ths {
+		fastPath = fastPath && d.gLayouts.of(th.BinInfo()).ok
+		fast = append(fast, d.convertThread(th, d.threadBreakpoint(th)))
+	}
+	for _, th := range ths {
+		slow = append(slow, api.ConvertThread(th, d.threadBreakpoint(th)))
+	}
+	return fast, slow, fastPath, nil
+}
