@@ -71,7 +71,7 @@ func headlessForeground(t *testing.T, command string, args ...string) {
 	// Ctrl-Z typed in the terminal stops the program, not the server; it
 	// stays stopped (listen mode) and the client is told.
 	tm.Send(CtrlZ)
-	WaitState(t, pid, 't', EventTimeout)
+	WaitAllThreads(t, pid, 't', EventTimeout)
 	counter.AssertFrozen(t, 300*time.Millisecond)
 	if pi, err := Proc(tm.Pid()); err != nil || pi.State == 'T' || pi.State == 't' {
 		t.Errorf("dlv-listen %d: state %q after Ctrl-Z (%v), want it running", tm.Pid(), pi.State, err)

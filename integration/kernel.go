@@ -214,6 +214,34 @@ func Children(pid int) []int {
 	return out
 }
 
+// WaitAllThreads waits until every thread of pid is in state want ('t',
+// 'T'): a stop reaches the threads one by one, and a thread that was
+// inside a system call finishes it first (a write the program was making
+// lands after its first thread stopped).
+func WaitAllThreads(t testing.TB, pid int, want byte, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		all := err == nil && len(tasks) > 0
+		for _, task := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+			i := bytes.LastIndexByte(b, ')')
+			if err != nil || i < 0 || i+2 >= len(b) || b[i+2] != want {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d: not every thread in state %q after %v:\n%s", pid, want, timeout, KernelView(pid))
+		}
+		time.Sleep(Poll)
+	}
+}
+
 // TracedBy tells whether pid is traced by a thread of process tracer.
 func TracedBy(pid, tracer int) bool {
 	pi, err := Proc(pid)

@@ -38,7 +38,7 @@ func inspectAtTick(t testing.TB, tm *Term, counter *Counter, pid int) {
 		t.Errorf("continue: main.tick reported as optimized (the counter is built with -N -l): %q", out)
 	}
 	// Halted at the breakpoint: the program does not run.
-	WaitState(t, pid, 't', 2*time.Second)
+	WaitAllThreads(t, pid, 't', 2*time.Second)
 	before := counter.Value()
 
 	out = tm.Command("print n", CmdTimeout)
@@ -340,7 +340,7 @@ func TestExecCtrlZ(t *testing.T) {
 	tm.Send(CtrlZ)
 	tm.Expect(StoppedNotice(pid, "SIGTSTP"), 2*time.Second)
 	tm.WaitPrompt(5 * time.Second)
-	WaitState(t, pid, 't', 2*time.Second)
+	WaitAllThreads(t, pid, 't', 2*time.Second)
 	counter.AssertFrozen(t, 300*time.Millisecond)
 	frozenAt := counter.Value()
 	if fg := tpgid(pid); fg != dlvPgrp {
@@ -381,7 +381,7 @@ func TestExecCtrlZ(t *testing.T) {
 	// turned into a halt, not delivered).
 	tm.Send(CtrlC)
 	tm.WaitPrompt(5 * time.Second)
-	WaitState(t, pid, 't', 2*time.Second)
+	WaitAllThreads(t, pid, 't', 2*time.Second)
 	counter.AssertFrozen(t, 200*time.Millisecond)
 	out = tm.Command("jobs", CmdTimeout)
 	if want := fmt.Sprintf("process %d is running (no job-control stop)", pid); !strings.Contains(out, want) {
