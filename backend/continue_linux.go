@@ -376,11 +376,20 @@ func (p *Process) notHeld() []*Thread {
 // but reported our PTRACE_INTERRUPT first (executedBreakpoint). Tracer
 // thread.
 func (p *Process) settleTraps() error {
+	p.missedReads = 0
 	for _, th := range p.threadSlice() {
 		if th.unreadable() {
 			continue
 		}
+		th.unsettled = false
 		if !th.trapped && !th.last.IsSignalDeliveryStop() && len(p.breakpoints.M) > 0 {
+			if th.cachedRegisters() == nil && th.last.Kind != listenmode.KindGroupStop {
+				// Checked on the first read of its registers, or
+				// taken as a hit when it is resumed (settle_linux.go).
+				th.unsettled = true
+				th.checked = false
+				continue
+			}
 			pc, err := th.pcOnTracer()
 			if err != nil {
 				return err

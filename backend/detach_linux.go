@@ -55,6 +55,9 @@ func (p *Process) detachOnTracer() error {
 	if _, gone := errStop.(proc.ErrProcessExited); gone {
 		return nil
 	}
+	// Before the breakpoints go (settle_linux.go). A thread that cannot
+	// be read stays unchecked: drainQueuedTraps reads its queue.
+	_ = p.settleAll()
 	errBP := p.removeAllBreakpoints()
 	if errStop == nil {
 		if err := p.drainQueuedTraps(); err != nil {

@@ -104,16 +104,22 @@
 //   - the stray sweep: one stat(2) of /proc/PID/task, whose link count is
 //     the kernel's thread count (tableComplete), once the first stop after
 //     attach has swept /proc (adoptStrays) and found every thread traced;
-//   - settleTraps: one PTRACE_GETREGS per thread, to find a thread that
-//     executed an int3 just before our interrupt reached it (its SIGTRAP
-//     still queued); proc and every front end read these registers
-//     afterwards from the cache.
+//   - settleTraps: a thread that executed an int3 just before our
+//     interrupt reached it (its SIGTRAP still queued) is found from its
+//     registers. They are no longer read at the stop (one PTRACE_GETREGS
+//     per thread, a seventh of a 209-thread halt): the check is made at
+//     the first read of a thread's registers (proc reads the current
+//     thread's; a front end asking for a second thread's gets all of them
+//     in one hand-off), or the queued SIGTRAP is taken as the hit when the
+//     thread is resumed; a breakpoint is not erased while a thread is
+//     unchecked (settle_linux.go).
 //
-// Measured per cycle: ours 998 system calls (ptrace 628, about three per
-// thread; wait4 214; futex 47; rt_sigreturn 5), native 3045 (futex 1890,
-// from its hand-off of every ptrace request to its ptrace thread; ptrace
-// 418; tgkill 209, a SIGSTOP per thread; wait4 209). Before SIGCHLD was
-// limited to sleeps (below): ours 1318, with futex 263 and rt_sigreturn 81.
+// Measured per cycle: ours 731 system calls (ptrace 420, two per thread;
+// wait4 215; futex 26), native 3045 (futex 1890, from its hand-off of
+// every ptrace request to its ptrace thread; ptrace 418; tgkill 209, a
+// SIGSTOP per thread; wait4 209). Before SIGCHLD was limited to sleeps
+// (below) and the registers were read at every stop: ours 1318, with
+// ptrace 637, futex 263 and rt_sigreturn 81.
 //
 // A breakpoint round trip (BenchmarkBreakpointRoundTrip; 11 threads, the
 // program's own file writes between hits included): the trapped thread
@@ -128,10 +134,10 @@
 // PTRACE_SETREGS. Any other instruction is stepped by the CPU: two
 // pwrite64 of /proc/PID/mem to lift and restore the int3,
 // PTRACE_SINGLESTEP, wait4, a wake-up of the thread and its report, 200 us
-// and more of a round trip here. Measured: ours 58 system calls (ptrace
-// 39, wait4 13, futex 8, rt_sigaction 4.5), against 95 before SIGCHLD was
-// limited to sleeps; native 236 (futex 151, ptrace 36, wait4 14, tgkill
-// 11).
+// and more of a round trip here. Measured: ours 54 system calls (ptrace
+// 23, wait4 13, futex 8, rt_sigaction 5.6), against 95 before SIGCHLD was
+// limited to sleeps and the registers were read at every stop; native
+// 236 (futex 151, ptrace 36, wait4 14, tgkill 11).
 //
 // A next or a step: proc writes a breakpoint on each line it may land on
 // and erases them after (about 55 of each per next in BenchmarkStepNext),

@@ -66,7 +66,13 @@ type Process struct {
 	// emulatedStepOvers counts breakpoints stepped over without running
 	// the thread (emulateStepOver). Tracer thread only.
 	emulatedStepOvers int
-	taskDir           string // /proc/PID/task, once known (tableComplete)
+	// lateTraps counts breakpoint hits in flight found by a late settle
+	// (settleLate). Tracer thread only.
+	lateTraps int
+	// missedReads counts the register reads proc made through the
+	// tracer since the last stop (Thread.Registers). Tracer thread.
+	missedReads int
+	taskDir     string // /proc/PID/task, once known (tableComplete)
 	// vanished holds threads the kernel attached that exited before
 	// their creator's PTRACE_EVENT_CLONE report was reaped (see reap).
 	// Tracer thread only.
@@ -316,13 +322,22 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 			return err
 		}
 	}
-	if bp.WatchType == 0 && !p.free.on.Load() {
+	// A thread whose stop is unsettled may have executed this very
+	// breakpoint: it is settled while the breakpoint is still there
+	// (settle_linux.go).
+	unsettled := p.anyUnsettled()
+	if bp.WatchType == 0 && !p.free.on.Load() && !unsettled {
 		if done, err := p.plantDirect(bp.Addr, bp.OriginalData, nil); done {
 			return err
 		}
 	}
 	var err error
 	p.onTracer(false, func() {
+		if unsettled {
+			if err = p.settleAll(); err != nil {
+				return
+			}
+		}
 		p.plantMu.Lock()
 		defer p.plantMu.Unlock()
 		if _, ok := p.planted[bp.Addr]; !ok {

@@ -19,10 +19,10 @@ type arch struct {
 
 const ntX86Xstate = 0x202 // NT_X86_XSTATE regset
 
-// registers returns the cached registers, reading them with PTRACE_GETREGS
+// readRegisters returns the cached registers, reading them with PTRACE_GETREGS
 // on the first use after a stop. Floating point is read lazily by proc.
 // Tracer thread only.
-func (th *Thread) registers() (proc.Registers, error) {
+func (th *Thread) readRegisters() (proc.Registers, error) {
 	if th.regs.cached != nil {
 		return th.regs.cached, nil
 	}

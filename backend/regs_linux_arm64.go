@@ -41,11 +41,11 @@ func setRegset(tid int, nt uintptr, buf unsafe.Pointer, size uintptr) error {
 	return ptrace(unix.PTRACE_SETREGSET, tid, nt, uintptr(unsafe.Pointer(&iov)))
 }
 
-// registers returns the cached registers, reading them with NT_PRSTATUS on
+// readRegisters returns the cached registers, reading them with NT_PRSTATUS on
 // the first use after a stop. Floating point is read lazily by proc. The
 // g pointer is x28 in Go code (linutil.ARM64Registers.GAddr); in a cgo
 // program proc finds it through TLS, tpidr_el0. Tracer thread only.
-func (th *Thread) registers() (proc.Registers, error) {
+func (th *Thread) readRegisters() (proc.Registers, error) {
 	if th.regs.cached != nil {
 		return th.regs.cached, nil
 	}

@@ -79,6 +79,9 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	} else {
 		th.invalidateRegisters()
 		th.checked = false
+		// A queued SIGTRAP an unsettled stop left would have been
+		// this report: the question is closed.
+		th.unsettled = false
 	}
 	if th.isNew {
 		th.isNew = false

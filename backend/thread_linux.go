@@ -53,6 +53,10 @@ type Thread struct {
 	// queued: queuedTrap) has been looked at (settleTraps,
 	// rerunHeldTraps), so detach need not read its pending signals.
 	checked bool
+	// unsettled: settleTraps left this stop's check for a breakpoint
+	// executed just before it to the first read of the registers, which
+	// it needs (settle_linux.go). Tracer thread.
+	unsettled bool
 	// parked: listening while the debugger is idle (idle_linux.go); it
 	// has not run since it was held, so its registers are unchanged.
 	parked bool
@@ -96,7 +100,18 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	}
 	var r proc.Registers
 	var err error
-	th.p.tr.do(func() { r, err = th.registers() })
+	th.p.tr.do(func() {
+		r, err = th.registers()
+		// proc reads the current thread's registers at every stop; a
+		// front end that wants a second thread's mostly wants them all
+		// (goroutines, threads): read the rest in this hand-off. A
+		// thread that cannot be read here answers for itself when
+		// asked.
+		th.p.missedReads++
+		if th.p.missedReads > 1 {
+			_ = th.p.settleAll()
+		}
+	})
 	return r, err
 }
 
@@ -178,6 +193,24 @@ func (th *Thread) cachedRegisters() proc.Registers {
 		return c
 	}
 	return nil
+}
+
+// registers returns the thread's registers, read on the first use after a
+// stop (readRegisters), and makes the check settleTraps left to this
+// read (settleLate). Tracer thread only.
+func (th *Thread) registers() (proc.Registers, error) {
+	if r := th.regs.cached; r != nil {
+		return r, nil
+	}
+	r, err := th.readRegisters()
+	if err != nil || !th.unsettled {
+		return r, err
+	}
+	th.unsettled = false
+	if err := th.p.settleLate(th); err != nil {
+		return nil, err
+	}
+	return th.registers()
 }
 
 // invalidateRegisters forgets the cache: the thread is about to run.

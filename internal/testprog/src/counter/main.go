@@ -62,6 +62,7 @@ func main() {
 	period := flag.Duration("period", time.Millisecond, "tick period")
 	spinFlag := flag.Bool("spin", false, "also run a loop without calls or system calls")
 	ballastMiB := flag.Int("ballast", 0, "MiB of memory to hold, written (for core dump sizes)")
+	hotThreads := flag.Int("hot", 0, "threads calling main.hot without pause")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "counter: -out is required")
@@ -72,6 +73,9 @@ func main() {
 	}
 	if *spinFlag {
 		go spin()
+	}
+	for i := 0; i < *hotThreads; i++ {
+		go hotLoop()
 	}
 	fillBallast(*ballastMiB)
 	n := 0
@@ -110,5 +114,26 @@ func fillBallast(mib int) {
 	ballast = make([]byte, mib<<20)
 	for i := range ballast {
 		ballast[i] = byte(i>>12) | 1
+	}
+}
+
+// hotCalls counts main.hot's calls.
+var hotCalls uint64
+
+// hot is called without pause by -hot threads: a breakpoint there is hit
+// by several threads at once, some between a debugger's stop request and
+// their stop.
+//
+//go:noinline
+func hot(i int) int {
+	hotCalls++
+	return i + 1
+}
+
+// hotLoop calls hot for ever on a thread of its own.
+func hotLoop() {
+	runtime.LockOSThread()
+	for i := 0; ; i++ {
+		sink = hot(i)
 	}
 }
