@@ -200,14 +200,15 @@ func statusField(pid int, field string) int {
 
 // Children returns the pids whose parent is pid (zombies included).
 func Children(pid int) []int {
+	return pidsWhere(func(n int) bool { return PPid(n) == pid })
+}
+
+// pidsWhere lists the processes in /proc that keep accepts.
+func pidsWhere(keep func(pid int) bool) []int {
 	var out []int
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if PPid(n) == pid {
+		if n, err := strconv.Atoi(e.Name()); err == nil && keep(n) {
 			out = append(out, n)
 		}
 	}
@@ -285,18 +286,10 @@ func KernelView(pids ...int) string {
 // groupMembers lists the live processes (not gone, not zombies) of
 // process group pgid.
 func groupMembers(pgid int) []int {
-	var r []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if pi, err := Proc(pid); err == nil && pi.Pgrp == pgid && pi.State != 'Z' {
-			r = append(r, pid)
-		}
-	}
-	return r
+	return pidsWhere(func(n int) bool {
+		pi, err := Proc(n)
+		return err == nil && pi.Pgrp == pgid && pi.State != 'Z'
+	})
 }
 
 // KidsDir returns a directory for the files the children of the debuggee
