@@ -35,9 +35,15 @@ type server struct {
 	cmd    *exec.Cmd
 	addr   string // as --listen takes it (unix: prefixed for a socket)
 	mu     sync.Mutex
-	out    bytes.Buffer // stdout and stderr
+	out    bytes.Buffer  // stdout and stderr
+	wrote  chan struct{} // closed at the next write to out (then renewed)
 	exited chan struct{}
 	err    error
+}
+
+// newServer is the record of the server that cmd will run.
+func newServer(t testing.TB, name string, cmd *exec.Cmd) *server {
+	return &server{t: t, name: name, cmd: cmd, wrote: make(chan struct{}), exited: make(chan struct{})}
 }
 
 type lockedWriter struct{ s *server }
@@ -45,6 +51,8 @@ type lockedWriter struct{ s *server }
 func (w lockedWriter) Write(p []byte) (int, error) {
 	w.s.mu.Lock()
 	defer w.s.mu.Unlock()
+	close(w.s.wrote)
+	w.s.wrote = make(chan struct{})
 	return w.s.out.Write(p)
 }
 
@@ -53,8 +61,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 // logged if the test failed).
 func startServer(t testing.TB, name, bin string, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, name: name, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, args...)
+	s := newServer(t, name, exec.Command(bin, args...))
 	s.cmd.Dir = moduleRoot
 	s.cmd.Env = append(os.Environ(), "TERM=dumb", NoTelemetryEnv)
 	s.cmd.Stdout = lockedWriter{s}
@@ -92,22 +99,29 @@ func (s *server) output() string {
 	return s.out.String()
 }
 
-// waitOutput polls the output for re until timeout.
+// waitOutput waits until the output matches re, for at most timeout.
 func (s *server) waitOutput(re *regexp.Regexp, timeout time.Duration) []string {
 	s.t.Helper()
 	timeout = testprog.Timeout(timeout)
 	deadline := time.Now().Add(timeout)
+	// Woken by each write rather than polled: the attach benchmark times
+	// the server up to its banner, and a poll period would add up to its
+	// own length to each sample.
 	for {
-		if m := re.FindStringSubmatch(s.output()); m != nil {
+		s.mu.Lock()
+		m, wrote := re.FindStringSubmatch(s.out.String()), s.wrote
+		s.mu.Unlock()
+		if m != nil {
 			return m
 		}
 		select {
+		case <-wrote:
 		case <-s.exited:
 			if m := re.FindStringSubmatch(s.output()); m != nil {
 				return m
 			}
 			s.t.Fatalf("%s exited (%v) without printing %q; output:\n%s", s.name, s.err, re, s.output())
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(time.Until(deadline)):
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("%s: no %q within %v; output:\n%s", s.name, re, timeout, s.output())

@@ -60,7 +60,7 @@ func nobodyConnect(t *testing.T, bin, addr string) (*exec.Cmd, io.WriteCloser, *
 		Credential: &syscall.Credential{Uid: nobodyUID, Gid: nobodyUID},
 		Pdeathsig:  syscall.SIGKILL,
 	}
-	out := &server{t: t, name: "dlv-listen connect (as nobody)", exited: make(chan struct{}), cmd: cmd}
+	out := newServer(t, "dlv-listen connect (as nobody)", cmd)
 	cmd.Stdout = lockedWriter{out}
 	cmd.Stderr = lockedWriter{out}
 	stdin, err := cmd.StdinPipe()
