@@ -16,6 +16,7 @@ import (
 	"github.com/go-delve/delve/pkg/proc/native"
 	"golang.org/x/sys/unix"
 
+	"github.com/dlv-listen/dlv-listen/internal/hugeheap"
 	"github.com/dlv-listen/dlv-listen/listenmode"
 )
 
@@ -396,6 +397,7 @@ func (p *Process) initialize(path string, debugInfoDirs []string, reason proc.St
 // information. For a process attached running, the load runs while it
 // runs free, and it is stopped at the end.
 func (p *Process) becomeTarget(path string, reason proc.StopReason) error {
+	hugeheap.PrepareFor(path) // the load's heap, in 2 MiB faults
 	mem, err := openMem(p.pid)
 	if err != nil {
 		return fmt.Errorf("open memory of process %d: %w", p.pid, err)

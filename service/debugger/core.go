@@ -18,6 +18,8 @@ import (
 
 	"github.com/go-delve/delve/pkg/proc"
 	"github.com/go-delve/delve/pkg/proc/core"
+
+	"github.com/dlv-listen/dlv-listen/internal/hugeheap"
 )
 
 // isCore reports whether the session is on a core file.
@@ -163,6 +165,7 @@ func openCore(exe, corePath string, debugInfoDirs []string) (*proc.TargetGroup, 
 	if err := checkCoreInput(exe, corePath); err != nil {
 		return nil, err
 	}
+	hugeheap.PrepareFor(exe)
 	grp, err := core.OpenCore(corePath, exe, debugInfoDirs)
 	if err != nil {
 		if errors.Is(err, core.ErrUnrecognizedFormat) {
