@@ -18,6 +18,8 @@ package dap
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +48,8 @@ func (ss *session) markStopped(byJob bool) {
 
 func (ss *session) markRunning() {
 	ss.job.mu.Lock()
-	ss.job.stoppedShown, ss.job.stoppedByJob = false, false
+	// A report-mode halt of the last run is over, whatever stop it made.
+	ss.job.stoppedShown, ss.job.stoppedByJob, ss.job.reportHalt = false, false, false
 	ss.job.mu.Unlock()
 }
 
@@ -85,7 +88,7 @@ func (ss *session) watchJobControl(d *debugger.Debugger) {
 			}
 			func() {
 				defer ss.recoverPanic(0)
-				ss.onJobEvent(ev)
+				ss.onJobEvent(d, ev)
 			}()
 		}
 	}()
@@ -99,7 +102,7 @@ const heldPollInterval = 250 * time.Millisecond
 // a job-stopped process (shown stopped in the editor). The kernel tells a
 // tracer of a group-stop's end only while it listens (PTRACE_LISTEN); a
 // held thread is told nothing, so the session probes it (LISTEN then
-// INTERRUPT: the thread never runs). Only while a stop is shown and the
+// INTERRUPT: the thread never runs). Only while a stop is shown and a
 // process was last seen job-stopped: otherwise this costs nothing.
 func (ss *session) pollHeldJobStop(d *debugger.Debugger) {
 	defer ss.recoverPanic(0)
@@ -117,13 +120,13 @@ func (ss *session) pollHeldJobStop(d *debugger.Debugger) {
 		ss.job.mu.Lock()
 		shown := ss.job.stoppedShown
 		ss.job.mu.Unlock()
-		if shown && !ss.runningCmd.Load() && d.LastJobStopped() {
+		if shown && !ss.runningCmd.Load() && len(d.LastJobStopped().Stopped) > 0 {
 			d.JobStopped() // probes; the change, if any, comes as an event
 		}
 	}
 }
 
-func (ss *session) onJobEvent(ev debugger.JobEvent) {
+func (ss *session) onJobEvent(d *debugger.Debugger, ev debugger.JobEvent) {
 	ss.mu.Lock()
 	wantEvents, policy := ss.args.jobControlEvents, ss.args.jobControl
 	ss.mu.Unlock()
@@ -138,13 +141,21 @@ func (ss *session) onJobEvent(ev debugger.JobEvent) {
 		return
 	}
 	if ev.Stopped {
-		if !ss.runningCmd.Load() {
+		// Report mode: stop the session once the program stopped as a
+		// whole, as a shell's job does (every process; this one may be
+		// the last). One process stopped while others run is only said
+		// (its output event): the others go on, and it stays stopped.
+		if !ss.runningCmd.Load() || !d.LastJobStopped().All {
 			return
 		}
-		// Report mode: stop the session as the program stopped.
 		ss.job.mu.Lock()
+		pending := ss.job.reportHalt
 		ss.job.reportHalt = true
 		ss.job.mu.Unlock()
+		if pending {
+			// Another process's stop asked already.
+			return
+		}
 		ss.changeStateMu.Lock()
 		ss.haltRequested.Store(true)
 		_, err := ss.halt()
@@ -167,20 +178,44 @@ func (ss *session) onJobEvent(ev debugger.JobEvent) {
 	ss.startRun(cmdContinue)
 }
 
-// describeJobStop adds to a pause's stopped event that the process is in
-// a job-control stop, if it is; it reports whether this stop is the
-// report-mode stop of a group-stop.
+// describeJobStop adds to a pause's stopped event which processes are in
+// a job-control stop, if any; it reports whether this stop is the
+// report-mode stop of a group-stop (the whole program stopped).
 func (ss *session) describeJobStop(d *debugger.Debugger, stopped *dap.StoppedEvent) bool {
 	ss.job.mu.Lock()
 	byJob := ss.job.reportHalt
 	ss.job.reportHalt = false
 	ss.job.mu.Unlock()
-	if ok, sig := d.JobStopped(); ok {
-		stopped.Body.Description = fmt.Sprintf("Paused (process job-stopped by %s)", sig)
-		stopped.Body.Text = d.JobState() + "; it stays stopped until SIGCONT"
-		return byJob
+	js := d.JobStopped()
+	if len(js.Stopped) == 0 {
+		return false
 	}
-	return false
+	sigs := strings.Join(js.Signals, ", ")
+	switch {
+	case js.Live == 1:
+		stopped.Body.Description = fmt.Sprintf("Paused (process job-stopped by %s)", sigs)
+	case js.All && js.Pgid != 0:
+		stopped.Body.Description = fmt.Sprintf("Paused (job %d job-stopped by %s)", js.Pgid, sigs)
+	default:
+		stopped.Body.Description = fmt.Sprintf("Paused (%s job-stopped by %s)", pidList(js.Stopped), sigs)
+	}
+	stopped.Body.Text = d.JobState() + "; stopped processes stay stopped until SIGCONT"
+	if js.Live == 1 {
+		stopped.Body.Text = d.JobState() + "; it stays stopped until SIGCONT"
+	}
+	return byJob && js.All
+}
+
+// pidList names processes: "process 4243", "processes 4243, 4245".
+func pidList(pids []int) string {
+	s := make([]string, len(pids))
+	for i, pid := range pids {
+		s[i] = strconv.Itoa(pid)
+	}
+	if len(s) == 1 {
+		return "process " + s[0]
+	}
+	return "processes " + strings.Join(s, ", ")
 }
 
 const signalCommand = "dlvListenSignal"

@@ -90,23 +90,22 @@ func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
 	return out, cancel
 }
 
-// JobStopped reports whether the debuggee is in a job-control stop, and
-// the name of its stop signal. A held process is probed first (a SIGCONT
-// sent while we held it is only seen by asking).
-func (d *Debugger) JobStopped() (bool, string) {
+// JobStopped reports how far the session's live processes are in
+// job-control stops: All when the debuggee as a whole is (every process),
+// and which ones are. Held processes are probed first (a SIGCONT sent
+// while we held one is only seen by asking).
+func (d *Debugger) JobStopped() JobStop {
 	d.probeJobState()
-	stopped, sig := d.jobStopped()
-	if !stopped {
-		return false, ""
-	}
-	return true, signalName(sig)
+	return d.jobStop(false)
 }
 
-// LastJobStopped reports whether the debuggee was in a job-control stop
-// when last observed, without asking the kernel (cheap; see JobStopped).
-func (d *Debugger) LastJobStopped() bool {
-	stopped, _ := d.jobStopped()
-	return stopped && d.goneErr() == nil
+// LastJobStopped is JobStopped as the processes were last observed,
+// without asking the kernel (cheap); nothing once the session is over.
+func (d *Debugger) LastJobStopped() JobStop {
+	if d.goneErr() != nil {
+		return JobStop{}
+	}
+	return d.jobStop(false)
 }
 
 // KeepSteppingBreakpoints makes a halt or a tracepoint keep a next/step in
