@@ -13,7 +13,8 @@ package dap
 //     that stop, the program goes on and the editor gets "continued";
 //   - a client that asked (jobControlEvents: true) also gets the custom
 //     event dlvListenJobControl {pid, state, signal}; never unasked, since
-//     unknown events break some clients;
+//     unknown events break some clients; if it fell so far behind that
+//     changes were dropped, one {state: "lost", lost: N} says so;
 //   - the custom request dlvListenSignal sends a signal, e.g. SIGCONT.
 
 import (
@@ -63,8 +64,11 @@ type jobControlEvent struct {
 
 type jobControlBody struct {
 	Pid    int    `json:"pid"`
-	State  string `json:"state"` // "stopped" or "continued"
+	State  string `json:"state"` // "stopped", "continued", or "lost" (see Lost)
 	Signal string `json:"signal"`
+	// Lost is, for state "lost", how many changes this client was not
+	// sent: the session went on faster than the client read.
+	Lost uint64 `json:"lost,omitempty"`
 }
 
 // watchJobControl forwards d's job-control notices and events for as
@@ -131,16 +135,27 @@ func (ss *session) onJobEvent(d *debugger.Debugger, ev debugger.JobEvent) {
 	wantEvents, policy := ss.args.jobControlEvents, ss.args.jobControl
 	ss.mu.Unlock()
 	if wantEvents {
-		state := "continued"
-		if ev.Stopped {
-			state = "stopped"
+		body := jobControlBody{Pid: ev.Pid, State: "continued", Signal: ev.Signal}
+		switch {
+		case ev.Lost > 0:
+			// The output events said every change (notices are not
+			// dropped); the custom events did not.
+			body = jobControlBody{State: "lost", Lost: ev.Lost}
+			ss.output("console", ev.Text+"\n")
+		case ev.Stopped:
+			body.State = "stopped"
 		}
-		ss.send(&jobControlEvent{Event: *ss.newEvent(jobControlEventName), Body: jobControlBody{Pid: ev.Pid, State: state, Signal: ev.Signal}})
+		ss.send(&jobControlEvent{Event: *ss.newEvent(jobControlEventName), Body: body})
 	}
 	if policy != jobReport {
 		return
 	}
-	if ev.Stopped {
+	stopped := ev.Stopped
+	if ev.Lost > 0 {
+		// Whatever the changes lost were, act on the state they left.
+		stopped = d.LastJobStopped().All
+	}
+	if stopped {
 		// Report mode: stop the session once the program stopped as a
 		// whole, as a shell's job does (every process; this one may be
 		// the last). One process stopped while others run is only said

@@ -44,11 +44,19 @@ type JobEvent struct {
 	Stopped bool
 	// Signal names the stop signal ("SIGTSTP") or "SIGCONT".
 	Signal string
+	// Lost, when not 0, says that many changes were dropped before this
+	// reader got them (it fell behind the session's bounded log); the
+	// other fields are empty then but Text, which says so. The state now
+	// is JobStopped's.
+	Lost uint64
+	Text string
 }
 
 // SubscribeJobEvents delivers the job-control changes of every process of
 // the session, in order, until the last process is let go or cancel is
-// called. The channel is closed then.
+// called. The channel is closed then. A receiver that falls so far behind
+// that the session's log dropped changes it had not got gets one event
+// with Lost set in their place.
 func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
 	out := make(chan JobEvent, 16)
 	quit := make(chan struct{})
@@ -62,8 +70,8 @@ func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
 			evs, more := d.JobEventsAfter(next)
 			for _, ev := range evs {
 				next = ev.Seq
-				je := JobEvent{Pid: ev.Pid, Stopped: ev.Kind == jobapi.EventStopped, Signal: ev.Signal}
-				if !je.Stopped {
+				je := JobEvent{Pid: ev.Pid, Stopped: ev.Kind == jobapi.EventStopped, Signal: ev.Signal, Lost: ev.Lost, Text: ev.Text}
+				if !je.Stopped && ev.Kind == jobapi.EventContinued {
 					je.Signal = "SIGCONT"
 				}
 				select {
