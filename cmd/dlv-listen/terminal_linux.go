@@ -25,11 +25,13 @@ type foreground struct {
 
 	mu      sync.Mutex
 	running bool // a command runs the program
-	stopped bool // the program is in a job-control stop
+	// stopped: the program's job is stopped as a whole (every debugged
+	// process of its process group, the children it execs included).
+	stopped func() bool
 }
 
 func newForeground(pid int) *foreground {
-	f := &foreground{tty: 0, ours: unix.Getpgrp(), theirs: pid}
+	f := &foreground{tty: 0, ours: unix.Getpgrp(), theirs: pid, stopped: func() bool { return false }}
 	// The program took the terminal when it started; the prompt comes
 	// first.
 	f.set(f.ours)
@@ -43,9 +45,12 @@ func (f *foreground) set(pgrp int) {
 }
 
 // update hands the terminal to whoever should have it now: the program while
-// a command runs it and it is not stopped, else us.
+// a command runs it and its job is not stopped, else us. As a shell does,
+// a job some of whose processes are stopped while others run keeps the
+// terminal: a running child reading it would otherwise be stopped by
+// SIGTTIN.
 func (f *foreground) update() {
-	if f.running && !f.stopped {
+	if f.running && !f.stopped() {
 		f.set(f.theirs)
 	} else {
 		f.set(f.ours)
@@ -66,22 +71,20 @@ func (f *foreground) end() {
 	f.mu.Unlock()
 }
 
-// follow tracks the program's job state: a stopped program never owns the
+// follow tracks the program's job state: a stopped job never owns the
 // terminal (what the user types must reach the prompt), and SIGCONT gives
 // it back while a command waits for it.
 func (f *foreground) follow(d *debugger.Debugger) {
-	p := d.Process()
-	st, _ := p.JobState()
-	f.stopped = st == listenmode.StateStopped
-	sub := p.Subscribe()
-	go func() {
-		for ev := range sub.C {
+	f.mu.Lock()
+	f.stopped = func() bool { return d.JobStateOf(f.theirs) == listenmode.JobStopped }
+	f.mu.Unlock()
+	d.OnTargetEvent(func(ev debugger.TargetEvent) {
+		if (ev.Kind == debugger.JobStopped || ev.Kind == debugger.JobContinued) && ev.Pgid == f.theirs {
 			f.mu.Lock()
-			f.stopped = ev.Kind == listenmode.GroupStopBegan
 			f.update()
 			f.mu.Unlock()
 		}
-	}()
+	})
 }
 
 // wrap returns d's client with terminal handoff around every command that

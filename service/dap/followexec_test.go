@@ -400,15 +400,7 @@ func TestAttachJob(t *testing.T) {
 	tc.expectOutputs(timeout, "process "+itoa(produce)+" continued", "process "+itoa(consume)+" continued", "job "+itoa(pgid)+" continued")
 	waitAdvance(t, consumeOut, counter(t, consumeOut))
 
-	tc.DisconnectRequest()
-	expect[*dap.DisconnectResponse](tc, timeout)
-	expectEvent[*dap.TerminatedEvent](tc, timeout)
-	for _, pid := range []int{produce, consume} {
-		status, _ := os.ReadFile("/proc/" + itoa(pid) + "/status")
-		if !strings.Contains(string(status), "TracerPid:\t0\n") {
-			t.Errorf("process %d still traced after disconnect:\n%s", pid, status)
-		}
-	}
+	tc.disconnectUntraced(produce, consume)
 	waitAdvance(t, produceOut, counter(t, produceOut))
 	waitAdvance(t, consumeOut, counter(t, consumeOut))
 }
@@ -635,4 +627,79 @@ func TestFollowExecManyChildren(t *testing.T) {
 	}
 	tc.DisconnectRequest()
 	expect[*dap.DisconnectResponse](tc, timeout)
+}
+
+// TestAttachJobReportOneProcess: with jobControl "report", a job-control
+// stop of one process of an attached job is said (its own output event)
+// and the others run on; the session stops only when the whole job has
+// (reason pause, naming the job). A pause names the one process stopped;
+// while the session is paused a SIGCONT that ends that process's stop is
+// learned (output event) though the first process never stopped.
+func TestAttachJobReportOneProcess(t *testing.T) {
+	produce, consume, produceOut, _ := startPipeline(t)
+	pgid := produce
+
+	tc := newTestClient(t)
+	tc.initialize()
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": produce, "job": true, "jobControl": "report"})
+	expectEvent[*dap.CapabilitiesEvent](tc, startTimeout)
+	expect[*dap.AttachResponse](tc, startTimeout)
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+
+	// The consumer alone: said, and the producer goes on (the pipe holds
+	// what it writes meanwhile).
+	if err := syscall.Kill(consume, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	tc.expectOutput("process "+itoa(consume)+" stopped by SIGSTOP", timeout)
+	from := counter(t, produceOut)
+	waitAdvance(t, produceOut, waitAdvance(t, produceOut, from))
+	tc.PauseRequest(1)
+	expect[*dap.PauseResponse](tc, timeout)
+	st := expectEvent[*dap.StoppedEvent](tc, timeout)
+	if want := "Paused (process " + itoa(consume) + " job-stopped by SIGSTOP)"; st.Body.Reason != "pause" || st.Body.Description != want {
+		t.Fatalf("pause with the consumer job-stopped: %+v, want reason pause, description %q", st.Body, want)
+	}
+	// Held and shown stopped, the consumer's SIGCONT is learned now.
+	if err := syscall.Kill(consume, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	tc.expectOutput("process "+itoa(consume)+" continued (SIGCONT)", timeout)
+	tc.ContinueRequest(1)
+	expect[*dap.ContinueResponse](tc, timeout)
+	waitAdvance(t, produceOut, counter(t, produceOut))
+
+	// The whole job: the session stops, saying the job.
+	if err := syscall.Kill(-pgid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	st = expectEvent[*dap.StoppedEvent](tc, timeout)
+	if want := "Paused (job " + itoa(pgid) + " job-stopped by SIGSTOP)"; st.Body.Reason != "pause" || st.Body.Description != want ||
+		!strings.Contains(st.Body.Text, "job "+itoa(pgid)+" is stopped by SIGSTOP: all 2 processes") {
+		t.Fatalf("the job stopped: %+v, want reason pause, description %q and the job's state", st.Body, want)
+	}
+	if err := syscall.Kill(-pgid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	expectEvent[*dap.ContinuedEvent](tc, timeout)
+	waitAdvance(t, produceOut, counter(t, produceOut))
+
+	tc.disconnectUntraced(produce, consume)
+	waitAdvance(t, produceOut, counter(t, produceOut))
+}
+
+// disconnectUntraced disconnects an attached session and checks that it
+// let each of pids go, untraced.
+func (tc *testClient) disconnectUntraced(pids ...int) {
+	tc.t.Helper()
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+	expectEvent[*dap.TerminatedEvent](tc, timeout)
+	for _, pid := range pids {
+		status, _ := os.ReadFile("/proc/" + itoa(pid) + "/status")
+		if !strings.Contains(string(status), "TracerPid:\t0\n") {
+			tc.t.Errorf("process %d still traced after disconnect:\n%s", pid, status)
+		}
+	}
 }

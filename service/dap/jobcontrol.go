@@ -13,11 +13,14 @@ package dap
 //     that stop, the program goes on and the editor gets "continued";
 //   - a client that asked (jobControlEvents: true) also gets the custom
 //     event dlvListenJobControl {pid, state, signal}; never unasked, since
-//     unknown events break some clients;
+//     unknown events break some clients; if it fell so far behind that
+//     changes were dropped, one {state: "lost", lost: N} says so;
 //   - the custom request dlvListenSignal sends a signal, e.g. SIGCONT.
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +49,8 @@ func (ss *session) markStopped(byJob bool) {
 
 func (ss *session) markRunning() {
 	ss.job.mu.Lock()
-	ss.job.stoppedShown, ss.job.stoppedByJob = false, false
+	// A report-mode halt of the last run is over, whatever stop it made.
+	ss.job.stoppedShown, ss.job.stoppedByJob, ss.job.reportHalt = false, false, false
 	ss.job.mu.Unlock()
 }
 
@@ -60,8 +64,11 @@ type jobControlEvent struct {
 
 type jobControlBody struct {
 	Pid    int    `json:"pid"`
-	State  string `json:"state"` // "stopped" or "continued"
+	State  string `json:"state"` // "stopped", "continued", or "lost" (see Lost)
 	Signal string `json:"signal"`
+	// Lost is, for state "lost", how many changes this client was not
+	// sent: the session went on faster than the client read.
+	Lost uint64 `json:"lost,omitempty"`
 }
 
 // watchJobControl forwards d's job-control notices and events for as
@@ -85,7 +92,7 @@ func (ss *session) watchJobControl(d *debugger.Debugger) {
 			}
 			func() {
 				defer ss.recoverPanic(0)
-				ss.onJobEvent(ev)
+				ss.onJobEvent(d, ev)
 			}()
 		}
 	}()
@@ -99,7 +106,7 @@ const heldPollInterval = 250 * time.Millisecond
 // a job-stopped process (shown stopped in the editor). The kernel tells a
 // tracer of a group-stop's end only while it listens (PTRACE_LISTEN); a
 // held thread is told nothing, so the session probes it (LISTEN then
-// INTERRUPT: the thread never runs). Only while a stop is shown and the
+// INTERRUPT: the thread never runs). Only while a stop is shown and a
 // process was last seen job-stopped: otherwise this costs nothing.
 func (ss *session) pollHeldJobStop(d *debugger.Debugger) {
 	defer ss.recoverPanic(0)
@@ -117,34 +124,53 @@ func (ss *session) pollHeldJobStop(d *debugger.Debugger) {
 		ss.job.mu.Lock()
 		shown := ss.job.stoppedShown
 		ss.job.mu.Unlock()
-		if shown && !ss.runningCmd.Load() && d.LastJobStopped() {
+		if shown && !ss.runningCmd.Load() && len(d.LastJobStopped().Stopped) > 0 {
 			d.JobStopped() // probes; the change, if any, comes as an event
 		}
 	}
 }
 
-func (ss *session) onJobEvent(ev debugger.JobEvent) {
+func (ss *session) onJobEvent(d *debugger.Debugger, ev debugger.JobEvent) {
 	ss.mu.Lock()
 	wantEvents, policy := ss.args.jobControlEvents, ss.args.jobControl
 	ss.mu.Unlock()
 	if wantEvents {
-		state := "continued"
-		if ev.Stopped {
-			state = "stopped"
+		body := jobControlBody{Pid: ev.Pid, State: "continued", Signal: ev.Signal}
+		switch {
+		case ev.Lost > 0:
+			// The output events said every change (notices are not
+			// dropped); the custom events did not.
+			body = jobControlBody{State: "lost", Lost: ev.Lost}
+			ss.output("console", ev.Text+"\n")
+		case ev.Stopped:
+			body.State = "stopped"
 		}
-		ss.send(&jobControlEvent{Event: *ss.newEvent(jobControlEventName), Body: jobControlBody{Pid: ev.Pid, State: state, Signal: ev.Signal}})
+		ss.send(&jobControlEvent{Event: *ss.newEvent(jobControlEventName), Body: body})
 	}
 	if policy != jobReport {
 		return
 	}
-	if ev.Stopped {
-		if !ss.runningCmd.Load() {
+	stopped := ev.Stopped
+	if ev.Lost > 0 {
+		// Whatever the changes lost were, act on the state they left.
+		stopped = d.LastJobStopped().All
+	}
+	if stopped {
+		// Report mode: stop the session once the program stopped as a
+		// whole, as a shell's job does (every process; this one may be
+		// the last). One process stopped while others run is only said
+		// (its output event): the others go on, and it stays stopped.
+		if !ss.runningCmd.Load() || !d.LastJobStopped().All {
 			return
 		}
-		// Report mode: stop the session as the program stopped.
 		ss.job.mu.Lock()
+		pending := ss.job.reportHalt
 		ss.job.reportHalt = true
 		ss.job.mu.Unlock()
+		if pending {
+			// Another process's stop asked already.
+			return
+		}
 		ss.changeStateMu.Lock()
 		ss.haltRequested.Store(true)
 		_, err := ss.halt()
@@ -167,20 +193,44 @@ func (ss *session) onJobEvent(ev debugger.JobEvent) {
 	ss.startRun(cmdContinue)
 }
 
-// describeJobStop adds to a pause's stopped event that the process is in
-// a job-control stop, if it is; it reports whether this stop is the
-// report-mode stop of a group-stop.
+// describeJobStop adds to a pause's stopped event which processes are in
+// a job-control stop, if any; it reports whether this stop is the
+// report-mode stop of a group-stop (the whole program stopped).
 func (ss *session) describeJobStop(d *debugger.Debugger, stopped *dap.StoppedEvent) bool {
 	ss.job.mu.Lock()
 	byJob := ss.job.reportHalt
 	ss.job.reportHalt = false
 	ss.job.mu.Unlock()
-	if ok, sig := d.JobStopped(); ok {
-		stopped.Body.Description = fmt.Sprintf("Paused (process job-stopped by %s)", sig)
-		stopped.Body.Text = d.JobState() + "; it stays stopped until SIGCONT"
-		return byJob
+	js := d.JobStopped()
+	if len(js.Stopped) == 0 {
+		return false
 	}
-	return false
+	sigs := strings.Join(js.Signals, ", ")
+	switch {
+	case js.Live == 1:
+		stopped.Body.Description = fmt.Sprintf("Paused (process job-stopped by %s)", sigs)
+	case js.All && js.Pgid != 0:
+		stopped.Body.Description = fmt.Sprintf("Paused (job %d job-stopped by %s)", js.Pgid, sigs)
+	default:
+		stopped.Body.Description = fmt.Sprintf("Paused (%s job-stopped by %s)", pidList(js.Stopped), sigs)
+	}
+	stopped.Body.Text = d.JobState() + "; stopped processes stay stopped until SIGCONT"
+	if js.Live == 1 {
+		stopped.Body.Text = d.JobState() + "; it stays stopped until SIGCONT"
+	}
+	return byJob && js.All
+}
+
+// pidList names processes: "process 4243", "processes 4243, 4245".
+func pidList(pids []int) string {
+	s := make([]string, len(pids))
+	for i, pid := range pids {
+		s[i] = strconv.Itoa(pid)
+	}
+	if len(s) == 1 {
+		return "process " + s[0]
+	}
+	return "processes " + strings.Join(s, ", ")
 }
 
 const signalCommand = "dlvListenSignal"

@@ -44,11 +44,19 @@ type JobEvent struct {
 	Stopped bool
 	// Signal names the stop signal ("SIGTSTP") or "SIGCONT".
 	Signal string
+	// Lost, when not 0, says that many changes were dropped before this
+	// reader got them (it fell behind the session's bounded log); the
+	// other fields are empty then but Text, which says so. The state now
+	// is JobStopped's.
+	Lost uint64
+	Text string
 }
 
 // SubscribeJobEvents delivers the job-control changes of every process of
 // the session, in order, until the last process is let go or cancel is
-// called. The channel is closed then.
+// called. The channel is closed then. A receiver that falls so far behind
+// that the session's log dropped changes it had not got gets one event
+// with Lost set in their place.
 func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
 	out := make(chan JobEvent, 16)
 	quit := make(chan struct{})
@@ -62,8 +70,8 @@ func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
 			evs, more := d.JobEventsAfter(next)
 			for _, ev := range evs {
 				next = ev.Seq
-				je := JobEvent{Pid: ev.Pid, Stopped: ev.Kind == jobapi.EventStopped, Signal: ev.Signal}
-				if !je.Stopped {
+				je := JobEvent{Pid: ev.Pid, Stopped: ev.Kind == jobapi.EventStopped, Signal: ev.Signal, Lost: ev.Lost, Text: ev.Text}
+				if !je.Stopped && ev.Kind == jobapi.EventContinued {
 					je.Signal = "SIGCONT"
 				}
 				select {
@@ -90,23 +98,22 @@ func (d *Debugger) SubscribeJobEvents() (<-chan JobEvent, func()) {
 	return out, cancel
 }
 
-// JobStopped reports whether the debuggee is in a job-control stop, and
-// the name of its stop signal. A held process is probed first (a SIGCONT
-// sent while we held it is only seen by asking).
-func (d *Debugger) JobStopped() (bool, string) {
+// JobStopped reports how far the session's live processes are in
+// job-control stops: All when the debuggee as a whole is (every process),
+// and which ones are. Held processes are probed first (a SIGCONT sent
+// while we held one is only seen by asking).
+func (d *Debugger) JobStopped() JobStop {
 	d.probeJobState()
-	stopped, sig := d.jobStopped()
-	if !stopped {
-		return false, ""
-	}
-	return true, signalName(sig)
+	return d.jobStop(false)
 }
 
-// LastJobStopped reports whether the debuggee was in a job-control stop
-// when last observed, without asking the kernel (cheap; see JobStopped).
-func (d *Debugger) LastJobStopped() bool {
-	stopped, _ := d.jobStopped()
-	return stopped && d.goneErr() == nil
+// LastJobStopped is JobStopped as the processes were last observed,
+// without asking the kernel (cheap); nothing once the session is over.
+func (d *Debugger) LastJobStopped() JobStop {
+	if d.goneErr() != nil {
+		return JobStop{}
+	}
+	return d.jobStop(false)
 }
 
 // KeepSteppingBreakpoints makes a halt or a tracepoint keep a next/step in

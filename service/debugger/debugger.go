@@ -225,16 +225,6 @@ func processStateText(pid int, st listenmode.State, sig unix.Signal, gone error)
 	return fmt.Sprintf("process %d: its job-control state is not known yet", pid)
 }
 
-// jobStopped reports whether the process is in a job-control stop, and by
-// which signal.
-func (d *Debugger) jobStopped() (bool, unix.Signal) {
-	if d.isCore() {
-		return false, 0
-	}
-	st, sig := d.proc.JobState()
-	return st == listenmode.StateStopped, sig
-}
-
 // Signal sends sig (name like "SIGCONT", "CONT", "cont" or a number) to the
 // debuggee with kill(2) and returns a confirmation line, e.g. "sent SIGCONT
 // to process 4242". Unknown names -> error naming the input. It needs no

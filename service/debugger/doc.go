@@ -18,7 +18,8 @@
 // process (the one attached or launched, the members of an attached job,
 // each child followed after exec: processes.go), turns each into a
 // one-line notice naming the process (SetNoticeFunc) and a numbered
-// jobapi.JobEvent (JobEventsAfter); the processes of one process group
+// jobapi.JobEvent (JobEventsAfter: a bounded log, and a reader that fell
+// behind it is told what it lost); the processes of one process group
 // make a job (listenmode.Job), announced once when all of them stop or
 // continue. JobStatus and SendSignal answer and act in jobapi's terms for
 // the front ends.

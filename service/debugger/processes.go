@@ -128,9 +128,16 @@ func (d *Debugger) onJobControl(pid int, ev listenmode.Event) {
 	}
 }
 
-// announceJob says a change of a whole job, when the job is more than
-// one process (a job of one is its process, announced already).
+// announceJob tells the receivers of target events of a change of a whole
+// job, and says it when the job is more than one process (a job of one is
+// its process, announced already).
 func (d *Debugger) announceJob(ev listenmode.JobEvent) {
+	switch ev.Kind {
+	case listenmode.JobStopBegan:
+		d.emitTarget(TargetEvent{Kind: JobStopped, Pid: ev.Pid, Pgid: ev.Pgid})
+	case listenmode.JobStopEnded:
+		d.emitTarget(TargetEvent{Kind: JobContinued, Pid: ev.Pid, Pgid: ev.Pgid})
+	}
 	if len(ev.Members) < 2 {
 		return
 	}
@@ -235,6 +242,19 @@ func (d *Debugger) watched() ([]watchedProcess, bool) {
 	return out, len(out) > 1
 }
 
+// JobStateOf is the job-control state of job pgid: of the session's
+// processes in that process group, as listenmode.Job makes it from theirs
+// (JobExited when the session has none there).
+func (d *Debugger) JobStateOf(pgid int) listenmode.JobState {
+	s := &d.procs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if job := s.jobs[pgid]; job != nil {
+		return job.State()
+	}
+	return listenmode.JobExited
+}
+
 // jobStatus is the state of the first process's job; first is that
 // process's own state.
 func (d *Debugger) jobStatus(procs []watchedProcess, first jobapi.ProcessState) *jobapi.Job {
@@ -313,47 +333,102 @@ func jobStatusText(job *jobapi.Job, procs []watchedProcess, first jobapi.Process
 	return strings.Join(lines, "\n")
 }
 
-// heldStopped probes the live processes that are in a job-control stop (a
-// SIGCONT sent from elsewhere while we held one is only seen by asking;
-// the probe runs nothing) and, when every one is, says them: "process
-// 4242 is stopped by SIGTSTP (job control)", or for a job "job 4240 is
-// stopped by SIGTSTP (job control)". "" when one runs: a resume does not
-// wait then. targetMu held.
-func (d *Debugger) heldStopped() string {
+// JobStop is how far the session's live processes are in job-control
+// stops.
+type JobStop struct {
+	// All: every live process is in a job-control stop, so the debuggee
+	// as a whole is (a continue waits for SIGCONT). listenmode.Job's rule
+	// over the live processes: a process whose state is not known yet
+	// counts as running.
+	All bool
+	// Stopped are the live processes in a job-control stop, in join
+	// order; Live is how many processes are live.
+	Stopped []int
+	Live    int
+	// Pgid is the process group of the live processes when they share
+	// one, else 0.
+	Pgid int
+	// Signals are the distinct stop signals of the Stopped ones.
+	Signals []string
+	// Text says them, e.g. "process 4242 is stopped by SIGTSTP (job
+	// control)", "job 4240 is stopped by SIGTSTP (job control)" when All
+	// and the live processes are one job, "processes 4243, 4245 are
+	// stopped by SIGSTOP (job control)"; "" when none is.
+	Text string
+}
+
+// jobStop reads the job-control stop of every live process as the backend
+// last saw it (no system call). probe: first have each held process that
+// is stopped re-read its state (a SIGCONT sent from elsewhere while we
+// held it is only seen by asking; the probe runs nothing); targetMu held
+// then.
+func (d *Debugger) jobStop(probe bool) JobStop {
+	var js JobStop
+	if d.isCore() {
+		return js
+	}
 	procs, _ := d.watched()
-	var live []watchedProcess
+	var members []listenmode.Member
+	pgids := map[int]bool{}
 	for _, w := range procs {
 		if ok, _ := w.p.Valid(); !ok {
 			continue
 		}
-		if st, _ := w.p.JobState(); st == listenmode.StateStopped {
-			_ = w.p.ProbeJobState()
+		if probe {
+			if st, _ := w.p.JobState(); st == listenmode.StateStopped {
+				_ = w.p.ProbeJobState()
+			}
 		}
-		if st, _ := w.p.JobState(); st != listenmode.StateStopped {
-			return ""
+		st, sig := w.p.JobState()
+		members = append(members, listenmode.Member{Pid: w.pid, State: st, Signal: sig})
+		pgids[w.pgid] = true
+		js.Live++
+		if st != listenmode.StateStopped {
+			continue
 		}
-		live = append(live, w)
+		js.Stopped = append(js.Stopped, w.pid)
+		if name := signalName(sig); !slices.Contains(js.Signals, name) {
+			js.Signals = append(js.Signals, name)
+		}
 	}
-	if len(live) == 0 {
+	if len(pgids) == 1 {
+		for pgid := range pgids {
+			js.Pgid = pgid
+		}
+	}
+	// The whole debuggee is stopped by the shell's rule for a job (the
+	// session's processes may span several process groups: one job of
+	// them all).
+	js.All = len(members) > 0 && listenmode.NewJob(js.Pgid, members...).State() == listenmode.JobStopped
+	js.Text = jobStopText(js)
+	return js
+}
+
+// jobStopText is JobStop.Text.
+func jobStopText(js JobStop) string {
+	if len(js.Stopped) == 0 {
 		return ""
 	}
-	var sigs []string
-	pgids := map[int]bool{}
-	pids := make([]string, len(live))
-	for i, w := range live {
-		_, sig := w.p.JobState()
-		if name := signalName(sig); !slices.Contains(sigs, name) {
-			sigs = append(sigs, name)
-		}
-		pgids[w.pgid] = true
-		pids[i] = fmt.Sprint(w.pid)
-	}
-	by := strings.Join(sigs, ", ")
+	by := strings.Join(js.Signals, ", ")
 	switch {
-	case len(live) == 1:
-		return fmt.Sprintf("process %d is stopped by %s (job control)", live[0].pid, by)
-	case len(pgids) == 1:
-		return fmt.Sprintf("job %d is stopped by %s (job control)", live[0].pgid, by)
+	case len(js.Stopped) == 1:
+		return fmt.Sprintf("process %d is stopped by %s (job control)", js.Stopped[0], by)
+	case js.All && js.Pgid != 0:
+		return fmt.Sprintf("job %d is stopped by %s (job control)", js.Pgid, by)
+	}
+	pids := make([]string, len(js.Stopped))
+	for i, pid := range js.Stopped {
+		pids[i] = fmt.Sprint(pid)
 	}
 	return fmt.Sprintf("processes %s are stopped by %s (job control)", strings.Join(pids, ", "), by)
+}
+
+// heldStopped says the live processes when every one is in a job-control
+// stop (probed first), "" when one runs: a resume does not wait then.
+// targetMu held.
+func (d *Debugger) heldStopped() string {
+	if js := d.jobStop(true); js.All {
+		return js.Text
+	}
+	return ""
 }

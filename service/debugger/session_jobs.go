@@ -6,6 +6,7 @@ package debugger
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/go-delve/delve/pkg/proc"
@@ -15,8 +16,10 @@ import (
 	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
 
-// jobLogSize bounds the job events kept for clients that read late.
-const jobLogSize = 1024
+// jobLogSize bounds the job events kept for clients that read late; a
+// reader that falls further behind is told how many it lost (a variable
+// for the tests).
+var jobLogSize = 1024
 
 // jobLog is the numbered record of job-control changes.
 type jobLog struct {
@@ -36,6 +39,8 @@ func (l *jobLog) add(ev jobapi.JobEvent) {
 	ev.Seq = l.seq
 	l.events = append(l.events, ev)
 	if len(l.events) > jobLogSize {
+		// The array behind it is reallocated, with the kept events only,
+		// at an append that outgrows it: memory stays bounded.
 		l.events = l.events[len(l.events)-jobLogSize:]
 	}
 	close(l.more)
@@ -68,18 +73,32 @@ func (l *jobLog) isEnded() bool {
 
 // JobEventsAfter returns the job-control changes with a sequence number
 // above after, and a channel closed when there are more (or when the
-// process is let go, after which there are none).
+// process is let go, after which there are none). When the log no longer
+// holds some of those changes (the reader fell more than jobLogSize
+// behind), the answer starts with one event of Kind jobapi.EventLost that
+// says how many: a reader never misses changes without knowing it.
 func (d *Debugger) JobEventsAfter(after uint64) ([]jobapi.JobEvent, <-chan struct{}) {
 	l := &d.jobs
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []jobapi.JobEvent
+	if len(l.events) > 0 && l.events[0].Seq > after+1 {
+		out = append(out, lostEvent(after+1, l.events[0].Seq-1))
+	}
 	for _, ev := range l.events {
 		if ev.Seq > after {
 			out = append(out, ev)
 		}
 	}
 	return out, l.more
+}
+
+// lostEvent is the marker of the changes first to last, dropped before
+// a reader read them.
+func lostEvent(first, last uint64) jobapi.JobEvent {
+	n := last - first + 1
+	return jobapi.JobEvent{Seq: last, Kind: jobapi.EventLost, Lost: n,
+		Text: fmt.Sprintf("%d job-control changes lost (%d to %d): this reader fell behind the last %d the session keeps", n, first, last, jobLogSize)}
 }
 
 // recordJobEvent logs one backend job-control event with its notice text.

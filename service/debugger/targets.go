@@ -31,6 +31,13 @@ const (
 	// for (a suspended one) got one in a new target (proc's
 	// EventBreakpointMaterialized).
 	BreakpointMaterialized
+	// JobStopped: the job Pgid (the session's processes in that process
+	// group) became stopped as a whole, as a shell's job does (every
+	// process in it is in a job-control stop); Pid's change made it.
+	JobStopped
+	// JobContinued: the job Pgid was stopped and a process in it runs
+	// again (SIGCONT).
+	JobContinued
 )
 
 func (k TargetEventKind) String() string {
@@ -41,11 +48,16 @@ func (k TargetEventKind) String() string {
 		return "process exited"
 	case BreakpointMaterialized:
 		return "breakpoint materialized"
+	case JobStopped:
+		return "job stopped"
+	case JobContinued:
+		return "job continued"
 	}
 	return fmt.Sprintf("TargetEventKind(%d)", k)
 }
 
-// TargetEvent is one change of the session's set of processes.
+// TargetEvent is one change of the session's set of processes, or of the
+// job-control state of one of its jobs.
 type TargetEvent struct {
 	Kind TargetEventKind
 	// Pid is the process spawned or exited; for BreakpointMaterialized the
@@ -63,6 +75,9 @@ type TargetEvent struct {
 	// Breakpoint is the breakpoint as it is once materialized, with its
 	// new addresses (BreakpointMaterialized).
 	Breakpoint *api.Breakpoint
+	// Pgid is the job that stopped or continued (JobStopped,
+	// JobContinued).
+	Pgid int
 }
 
 // targetEvents fans target events out to the functions registered with

@@ -36,6 +36,11 @@ const (
 const (
 	EventStopped   = "stopped"   // a job-control stop began
 	EventContinued = "continued" // a job-control stop ended (SIGCONT)
+	// EventLost: the reader fell behind and changes were dropped before
+	// it read them (the session keeps the last ones only); the event's
+	// Lost says how many, its Seq is the last one lost. The state after
+	// them is JobState's.
+	EventLost = "lost"
 )
 
 // EventJobControl is the api.EventKind of a job-control event in
@@ -87,9 +92,12 @@ type ProcessState struct {
 type JobEvent struct {
 	Seq    uint64 // 1, 2, ... in the order of the changes
 	Pid    int    // the process that changed
-	Kind   string // EventStopped or EventContinued
+	Kind   string // EventStopped, EventContinued or EventLost
 	Signal string `json:",omitempty"` // the stopping signal of a stop
-	Text   string // one line, e.g. "process 4242 stopped by SIGTSTP (job control); it stays stopped until SIGCONT"
+	// Lost is, for EventLost, the number of changes dropped: those
+	// numbered Seq-Lost+1 to Seq.
+	Lost uint64 `json:",omitempty"`
+	Text string // one line, e.g. "process 4242 stopped by SIGTSTP (job control); it stays stopped until SIGCONT"
 }
 
 // JobStateIn is the argument of RPCServer.JobState.
@@ -121,7 +129,9 @@ type JobEventsIn struct {
 }
 
 // JobEventsOut is the answer of RPCServer.JobEvents. Next is the After of
-// the next call.
+// the next call. The session keeps the last 1024 changes: when some after
+// After are no longer kept, Events starts with one of Kind EventLost that
+// names them.
 type JobEventsOut struct {
 	Events []JobEvent
 	Next   uint64
