@@ -61,7 +61,11 @@ func newTracer(idle idler) *tracer {
 	}
 	signal.Notify(tr.sigchld, unix.SIGCHLD)
 	tr.startForward()
-	go tr.loop()
+	addProcs(+1, 0) // procs_linux.go
+	go func() {
+		defer addProcs(-1, 0)
+		tr.loop()
+	}()
 	return tr
 }
 
