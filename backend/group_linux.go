@@ -48,6 +48,15 @@ type group struct {
 	unfollowed []spawn
 	// killed: proc detached a target with kill (a launched session).
 	killed bool
+	// spares are debug information loaded ahead for the next child of
+	// an executable (prefetch_linux.go), by path (mu); loading counts
+	// the loads in flight; closing stops new ones (mu).
+	spares  map[string]*spare
+	loading sync.WaitGroup
+	closing bool
+	// sparesUsed and sparesDropped count the spares given to a child
+	// and those that did not match it.
+	sparesUsed, sparesDropped atomic.Int32
 }
 
 // spawn is an exec'd child that was not followed.
@@ -168,7 +177,10 @@ func (g *group) adoptNewborn() []*Process {
 // adopt makes np a target, or lets it go if proc does not want it.
 func (g *group) adopt(np *Process) bool {
 	log := logflags.DebuggerLogger()
-	tgt, err := g.addTarget(np, np.pid, np.leaderOrAny(), exePath(np.pid), proc.StopLaunched, np.cmd)
+	path := exePath(np.pid)
+	g.takeSpare(np, path)
+	g.prefetch(np, path) // for the next child, while this one loads and runs
+	tgt, err := g.addTarget(np, np.pid, np.leaderOrAny(), path, proc.StopLaunched, np.cmd)
 	if err == nil && tgt != nil {
 		err = linutil.ElfUpdateSharedObjects(np)
 	}
@@ -354,6 +366,7 @@ func (g *group) Detach(pid int, kill bool) error {
 // was stopping) is let go, or killed with the rest.
 func (g *group) Close() error {
 	g.dropNewborn()
+	g.dropSpares()
 	return nil
 }
 
