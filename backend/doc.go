@@ -37,7 +37,9 @@
 // proc.TargetGroup's addTarget (NewGroup's AddTargetFunc), in newTarget:
 //   - ProcessInternal.EntryPoint: /proc/PID/auxv. Runs free.
 //   - BinInfo().LoadBinaryInfo: the executable's file, the slow part
-//     (hundreds of ms for 15 MB). Runs free.
+//     (hundreds of ms for 15 MB). Runs free. In a fresh process much of
+//     it is page faults on the heap it fills (internal/hugeheap), which
+//     is given transparent huge pages before the first load.
 //   - GetG(current thread): Thread.Registers via ThreadLocation, then
 //     memory reads. Registers needs a stopped thread; proc ignores GetG's
 //     error here, so while addTarget runs the backend declines the read
@@ -184,6 +186,10 @@
 // target the same way (job_linux.go). The group resumes its processes
 // together and stops them together (group_linux.go): each runs its own
 // continue on its own tracer, and the first to stop halts the others.
+// Once a child is made a target, the debug information of its executable
+// is loaded again in the background for the next child that execs it
+// (prefetch_linux.go), so a parent that runs the same program again and
+// again does not wait for that load at each exec.
 //
 // Job-control transitions are published to subscribers (Process.Subscribe)
 // and, under listenmode.PolicyReport, reported to proc as a stop.
@@ -195,5 +201,8 @@
 // nothing to reap (in rt_sigtimedwait while a continue or a stop waits
 // for reports), and a halt request reaches it over a channel, with a
 // SIGCHLD to the tracer thread to wake it, so PTRACE_INTERRUPT is issued
-// from the right thread while a continue waits.
+// from the right thread while a continue waits. Each tracer brings a P
+// (GOMAXPROCS) of its own (procs_linux.go), so that one leaving a system
+// call does not wait for the scheduler to preempt a goroutine that loads
+// debug information.
 package backend
