@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // vmFlags returns the VmFlags of the mapping of this process that holds
@@ -66,42 +67,49 @@ func TestPrepareOff(t *testing.T) {
 const childEnv = "HUGEHEAP_TEST_CHILD"
 
 // TestPrepareServesAllocations allocates 32 MiB in small objects, as a
-// load does, in a fresh process, and counts the page faults it takes: with
-// the heap prepared, most of them are 2 MiB faults.
+// load does, in a fresh process, and checks that they land in the advised
+// range. The page faults they took are logged: whether the kernel has a
+// free huge page for each fault is its own business (defrag, memory
+// pressure), so they are not asserted.
 func TestPrepareServesAllocations(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
-		if os.Getenv(childEnv) == "prepared" {
-			prepare(minSize)
+	if mode := os.Getenv(childEnv); mode != "" {
+		var start, end uintptr
+		if mode == "prepared" {
+			start, end = prepare(minSize)
 		}
 		var before, after unix.Rusage
 		unix.Getrusage(unix.RUSAGE_SELF, &before)
 		keep := make([][]byte, 0, 32<<10)
+		in := 0
 		for i := 0; i < 32<<10; i++ {
 			b := make([]byte, 1<<10)
 			b[0] = 1
+			if p := uintptr(unsafe.Pointer(unsafe.SliceData(b))); p >= start && p < end {
+				in++
+			}
 			keep = append(keep, b)
 		}
 		unix.Getrusage(unix.RUSAGE_SELF, &after)
-		fmt.Printf("faults %d\n", after.Minflt-before.Minflt)
+		fmt.Printf("faults %d in %d of %d\n", after.Minflt-before.Minflt, in, len(keep))
 		runtime.KeepAlive(keep)
 		return
 	}
 	if !madviseMode() || strictOvercommit() {
 		t.Skipf("THP is not in madvise mode (%s) or overcommit is strict: Prepare does nothing here", thpEnabled)
 	}
-	faults := func(mode string) int {
+	child := func(mode string) (faults, in, n int) {
 		cmd := exec.Command(os.Args[0], "-test.run", "^TestPrepareServesAllocations$", "-test.count", "1")
 		cmd.Env = append(os.Environ(), childEnv+"="+mode, "GOGC=off")
 		out, err := cmd.CombinedOutput()
-		var n int
-		if _, serr := fmt.Sscanf(string(out), "faults %d", &n); err != nil || serr != nil {
+		if _, serr := fmt.Sscanf(string(out), "faults %d in %d of %d", &faults, &in, &n); err != nil || serr != nil {
 			t.Fatalf("child (%s): %v, %v; output:\n%s", mode, err, serr, out)
 		}
-		return n
+		return faults, in, n
 	}
-	plain, prepared := faults("plain"), faults("prepared")
-	t.Logf("page faults for 32 MiB of small objects: %d plain, %d on a prepared heap", plain, prepared)
-	if prepared*4 > plain {
-		t.Errorf("a prepared heap took %d page faults, a plain one %d: want under a quarter", prepared, plain)
+	plain, _, _ := child("plain")
+	prepared, in, n := child("prepared")
+	t.Logf("page faults for 32 MiB of small objects: %d on a plain heap, %d on a prepared one", plain, prepared)
+	if in < n*9/10 {
+		t.Errorf("%d of %d objects allocated after prepare are in the advised range, want nine tenths at least", in, n)
 	}
 }
