@@ -3,6 +3,7 @@ package backend
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -55,6 +56,10 @@ import (
 
 // napBound bounds each sleep of a tracer that looks for reports.
 const napBound = 250 * time.Millisecond
+
+// yieldEvery is how long the tracer goes at most without passing through
+// Go's scheduler while it waits for reports (see yieldNow).
+const yieldEvery = 4 * time.Millisecond
 
 // sigsetSize is the kernel's sizeof(sigset_t), which rt_sigtimedwait(2)
 // wants as its last argument (_NSIG/8 on every 64-bit Linux).
@@ -122,6 +127,7 @@ func (tr *tracer) shareSigchld() {
 // SIGCHLD the kernel sent (not a poke) is shared with the other tracers.
 // Tracer thread.
 func (tr *tracer) sleep(d time.Duration) {
+	tr.yieldNow()
 	set := sigchldSet()
 	var si siginfoHead
 	ts := unix.NsecToTimespec(int64(d))
@@ -129,6 +135,30 @@ func (tr *tracer) sleep(d time.Duration) {
 	// si_code > 0: from the kernel (a CLD_* code); a tgkill is SI_TKILL.
 	if errno == 0 && r == uintptr(unix.SIGCHLD) && si.Code > 0 {
 		tr.shareSigchld()
+	}
+}
+
+// yieldNow passes the tracer's goroutine through Go's scheduler if it has
+// not been for yieldEvery. A continue's tracer does nothing but system
+// calls (wait4, ptrace, rt_sigtimedwait), whose return does not go through
+// the scheduler, and Go's sysmon takes a goroutine that stays on one
+// scheduling tick for forcePreemptNS (10 ms, runtime/proc.go retake) for a
+// long-running one: it sends the thread SIGURG (the tracer's sleep ends
+// with EINTR) and, the goroutine being in a system call, takes its P
+// away. A P taken back makes sysmon poll every 20 us again for at least
+// the next millisecond (its idle count restarts), about fifty wake-ups of
+// a thread of ours. With children started one after another
+// (BenchmarkFollowExecChildren, follow-exec off, 2 cores), that was 66
+// nanosleeps of sysmon per child against 4 under native, whose ptrace
+// goroutine waits on channels between requests, and 4.5 ms of our CPU per
+// child against 2.9: CPU the children did not have. Yielding every few
+// milliseconds (a futex wake and a switch or two, since the goroutine is
+// locked to its thread) brought it to 10 nanosleeps and 2.4 ms. Tracer
+// thread.
+func (tr *tracer) yieldNow() {
+	if now := time.Now(); now.Sub(tr.lastYield) > yieldEvery {
+		tr.lastYield = now
+		runtime.Gosched()
 	}
 }
 
