@@ -201,8 +201,9 @@
 // for reports), and a halt request reaches it over a channel, with a
 // SIGCHLD to the tracer thread to wake it, so PTRACE_INTERRUPT is issued
 // from the right thread while a continue waits. A tracer that waits for
-// reports passes through Go's scheduler every few milliseconds
-// (yieldNow): made of system calls only, it looked like a long-running
-// goroutine to Go's sysmon, which then preempted it and polled every 20 us,
-// taking more CPU per child of os/exec than the children's own stops.
+// reports passes through Go's scheduler every few milliseconds, and none
+// of its sleeps lasts longer (yieldNow): made of system calls only, it
+// looked like a long-running goroutine to Go's sysmon, which then took
+// its P and went back to polling every 20 us, taking more CPU per child
+// of os/exec than the children's own stops.
 package backend

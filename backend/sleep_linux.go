@@ -47,7 +47,7 @@ import (
 // pending on that thread, where it is blocked, until a sleep takes it, so
 // it cannot be lost; a halt request pokes the tracer after it posts its
 // token (sendHalt). Sleeps are bounded all the same (napBound), as a
-// safety net.
+// safety net, and by yieldEvery, for Go's scheduler (yieldNow).
 //
 // A SIGCHLD a tracer takes in its sleep does not reach os/signal: a
 // program that embeds the backend and learns of its own children's end
@@ -58,7 +58,8 @@ import (
 const napBound = 250 * time.Millisecond
 
 // yieldEvery is how long the tracer goes at most without passing through
-// Go's scheduler while it waits for reports (see yieldNow).
+// Go's scheduler while it waits for reports, and how long one of its
+// sleeps lasts at most (see yieldNow).
 const yieldEvery = 4 * time.Millisecond
 
 // sigsetSize is the kernel's sizeof(sigset_t), which rt_sigtimedwait(2)
@@ -128,6 +129,9 @@ func (tr *tracer) shareSigchld() {
 // Tracer thread.
 func (tr *tracer) sleep(d time.Duration) {
 	tr.yieldNow()
+	// A system call of 10 ms is long enough for sysmon to take the P
+	// too (see yieldNow).
+	d = min(d, yieldEvery)
 	set := sigchldSet()
 	var si siginfoHead
 	ts := unix.NsecToTimespec(int64(d))
@@ -153,8 +157,14 @@ func (tr *tracer) sleep(d time.Duration) {
 // goroutine waits on channels between requests, and 4.5 ms of our CPU per
 // child against 2.9: CPU the children did not have. Yielding every few
 // milliseconds (a futex wake and a switch or two, since the goroutine is
-// locked to its thread) brought it to 10 nanosleeps and 2.4 ms. Tracer
-// thread.
+// locked to its thread) brought it to 10 nanosleeps and 2.4 ms. Sysmon
+// also takes the P of a goroutine that stays 10 ms in one system call,
+// or that it finds twice in the same call while the other Ps are busy:
+// the tracer's sleep between two children's reports (a child's run, 7 ms
+// and more on a loaded machine). Sleeps of at most yieldEvery brought
+// sysmon to 1 nanosleep per child (native: 1.4 on a quiet machine, 40
+// and more under load), for a wake-up of the tracer every 4 ms while the
+// program reports nothing. Tracer thread.
 func (tr *tracer) yieldNow() {
 	if now := time.Now(); now.Sub(tr.lastYield) > yieldEvery {
 		tr.lastYield = now
