@@ -236,11 +236,22 @@ func (p *Process) stopAll() error {
 }
 
 // interruptAll interrupts every thread that is not held and waits until
-// all are. Tracer thread.
+// all are, except the threads still in their vfork wait (interruptVforkWaiter).
+// Tracer thread.
 func (p *Process) interruptAll() error {
 	waiting := 0
 	for _, th := range p.threadSlice() {
-		if th.state == held || th.waitsForVfork() {
+		if th.state == held {
+			continue
+		}
+		if th.waitsForVfork() {
+			still, err := p.interruptVforkWaiter(th)
+			if err != nil {
+				return err
+			}
+			if !still {
+				waiting++ // out of its wait, and interrupted
+			}
 			continue
 		}
 		waiting++

@@ -176,7 +176,12 @@
 // its first stop; a vfork child (os/exec), which shares the memory, is
 // traced until its exec, its traps on our breakpoints stepped over. A
 // thread waiting in the kernel for its vfork child is not waited for when
-// the world stops.
+// the world stops; the end of its wait is not reported (no
+// PTRACE_O_TRACEVFORKDONE), a stop of the world finds it out. A child of
+// Go's os/exec thus costs the program two stops: its parent thread's
+// PTRACE_EVENT_VFORK and the child's own first stop, where it is let go
+// when none of our breakpoints is on its way to execve (native traces no
+// child and pays none, and leaves a fork child its int3s).
 //
 // With follow-exec on, every child is traced (and a fork child cleaned)
 // until its exec, then handed to a Process of its own with its own tracer
@@ -201,7 +206,12 @@
 // nothing to reap (in rt_sigtimedwait while a continue or a stop waits
 // for reports), and a halt request reaches it over a channel, with a
 // SIGCHLD to the tracer thread to wake it, so PTRACE_INTERRUPT is issued
-// from the right thread while a continue waits. Each tracer brings a P
+// from the right thread while a continue waits. A tracer that waits for
+// reports passes through Go's scheduler every few milliseconds, and none
+// of its sleeps lasts longer (yieldNow): made of system calls only, it
+// looked like a long-running goroutine to Go's sysmon, which then took
+// its P and went back to polling every 20 us, taking more CPU per child
+// of os/exec than the children's own stops. Each tracer also brings a P
 // (GOMAXPROCS) of its own (procs_linux.go), so that one leaving a system
 // call does not wait for the scheduler to preempt a goroutine that loads
 // debug information.

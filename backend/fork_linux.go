@@ -62,10 +62,25 @@ import (
 //
 // That vfork parent thread sleeps in wait_for_vfork_done, killable only
 // (kernel/fork.c), so PTRACE_INTERRUPT does not stop it. From its
-// PTRACE_EVENT_VFORK until its PTRACE_EVENT_VFORK_DONE (TRACEVFORKDONE) a
-// thread needs no stop: stopping the world does not wait for it, and its
-// registers are those of its event stop (its user registers do not change
-// while it sleeps in the system call).
+// PTRACE_EVENT_VFORK until the wait ends a thread needs no stop: stopping
+// the world does not wait for it, and its registers are those of its event
+// stop (its user registers do not change while it sleeps in the system
+// call). The end of the wait is not reported as PTRACE_EVENT_VFORK_DONE
+// (no TRACEVFORKDONE): that stop cost every child of os/exec a stop of its
+// parent, with the wake-ups of the parent and the tracer, while the child
+// starts. A stop of the world learns it instead (interruptVforkWaiter):
+// it interrupts the waiter too, and asks the kernel whether the child
+// still uses the debuggee's memory. A waiter whose wait has ended stops
+// for the interrupt like any thread. One still waiting keeps the
+// interrupt pending through the wait (PTRACE_INTERRUPT sets
+// JOBCTL_TRAP_STOP and wakes only an interruptible sleep,
+// ptrace_signal_wake_up; a killable wait_for_completion_state ends only on
+// completion or a fatal signal) and traps into PTRACE_EVENT_STOP when the
+// wait ends, on its way back to user space (get_signal, do_jobctl_trap),
+// before it runs an instruction: it cannot run while the world is stopped,
+// as the VFORK_DONE stop did not let it either. Per os/exec child the
+// debuggee thus stops twice: its thread's PTRACE_EVENT_VFORK and the
+// child's first stop.
 //
 // A child is a kid here, to keep "child" for the processes we launch.
 
@@ -112,10 +127,57 @@ type vforkWait struct {
 	regs arch // its registers at its PTRACE_EVENT_VFORK stop
 }
 
-// waitsForVfork reports whether th sleeps in the kernel until its vfork
+// waitsForVfork reports whether th may sleep in the kernel until its vfork
 // child execs or exits: it was resumed from its PTRACE_EVENT_VFORK stop and
-// has not reported PTRACE_EVENT_VFORK_DONE. Such a thread needs no stop.
+// has not reported since. While the program runs its wait may be over
+// already (nothing reports its end); a stop of the world finds out
+// (interruptVforkWaiter), so with every thread held it means the thread
+// still waits, or has just stopped at the end of its wait. Such a thread
+// needs no stop.
 func (th *Thread) waitsForVfork() bool { return th.vfork.kid != 0 && th.state != held }
+
+// interruptVforkWaiter interrupts a thread that may still be in its vfork
+// wait and reports whether it still is. The interrupt stops a thread out
+// of its wait like any other, and stays pending through a wait that goes
+// on, to stop the thread when it ends (see the top of this file). The
+// wait lasts while the child uses the debuggee's memory: the kernel
+// completes it in mm_release, when the child execs (exec_mmap releases
+// the old mm before it installs the new one) or exits, so a child that no
+// longer shares the memory has ended it; one that still shares may end it
+// any moment, and the thread then stops on the interrupt, its registers
+// those kept from its event stop but for the return value. A thread found
+// out of its wait is an ordinary running thread again. Tracer thread.
+func (p *Process) interruptVforkWaiter(th *Thread) (still bool, err error) {
+	if err := ptraceInterrupt(th.ID); err != nil && err != unix.ESRCH {
+		return false, fmt.Errorf("interrupt thread %d: %w", th.ID, err)
+	}
+	if p.kidHoldsWait(th) {
+		return true, nil
+	}
+	th.vfork = vforkWait{}
+	th.invalidateRegisters()
+	return false, nil
+}
+
+// kidHoldsWait reports whether th's vfork child still shares the
+// debuggee's memory (kcmp(2), KCMP_VM), so th may still wait for it. A
+// child found at attach but not identified (kid -1) counts as sharing:
+// that waiter was interrupted then, and its report ends the wait. Without
+// kcmp, /proc says whether the thread sleeps in a vfork clone.
+func (p *Process) kidHoldsWait(th *Thread) bool {
+	kid := th.vfork.kid
+	if kid < 0 {
+		return true
+	}
+	r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(p.pid), uintptr(kid), kcmpVM, 0, 0, 0)
+	switch errno {
+	case 0:
+		return r == 0
+	case unix.ESRCH:
+		return false // the child is gone (and the debuggee is not)
+	}
+	return p.inVforkWait(th.ID)
+}
 
 // keepVforkRegisters keeps the registers of a thread resumed into its vfork
 // wait readable: they are those of its event stop until it returns.
@@ -635,8 +697,10 @@ func (p *Process) stepKid(k *kid) (listenmode.Stop, unix.Signal) {
 }
 
 // waitVforkDone waits until deadline for the report of th that ends its
-// vfork wait, giving up early once its child is seen stopped (a child let
-// go in a signal-delivery-stop of SIGSTOP stops only after the detach).
+// vfork wait (the PTRACE_EVENT_STOP of the interrupt the stop of the world
+// left pending, interruptVforkWaiter), giving up early once its child is
+// seen stopped (a child let go in a signal-delivery-stop of SIGSTOP stops
+// only after the detach).
 func (p *Process) waitVforkDone(th *Thread, deadline time.Time) (unix.WaitStatus, bool) {
 	for time.Now().Before(deadline) {
 		if ws, ok := p.waitKid(th.ID, time.Now().Add(10*time.Millisecond)); ok {

@@ -317,6 +317,70 @@ func TestVforkParentDoesNotBlockHaltOrDetach(t *testing.T) {
 	waitRounds(t, job, job.Counter()+2)
 }
 
+// The end of a vfork wait is not reported by the kernel (no
+// PTRACE_O_TRACEVFORKDONE): a halt interrupts the waiter too, and the
+// interrupt, pending through the wait, must stop the thread when the wait
+// ends. Here the wait ends while the program is halted: the child, which
+// blocks without a stop (so no SIGCHLD waits for its parent), is killed.
+// The waiter stops before it runs any of its code ("vfork N returned" is
+// its first act), and runs on at the next continue.
+func TestVforkWaitEndsWhileHalted(t *testing.T) {
+	job := testprog.Start(t, "forker", "-exec=false", "-fork=false", "-period", "5ms")
+	s := jcAttach(t, job)
+	c := s.continueAsync()
+	if err := syscall.Kill(job.Pid, syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	var kid, waiter int
+	pollFor(t, "a vfork child and its parent thread in its vfork wait", func() bool {
+		kids := childrenOf(job.Pid)
+		if len(kids) != 1 {
+			return false
+		}
+		kid = kids[0]
+		for tid := range tasksOf(t, job.Pid) {
+			if st, _ := taskStatus(job.Pid, tid); st == 'D' {
+				waiter = tid
+				return true
+			}
+		}
+		return false
+	})
+	t.Cleanup(func() { _ = syscall.Kill(kid, syscall.SIGKILL) })
+	c.halt()
+	if err := syscall.Kill(kid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var why string
+	pollFor(t, "the waiter stopped at the end of its wait", func() bool {
+		st, _ := taskStatus(job.Pid, waiter)
+		why = fmt.Sprintf("state %c", st)
+		return st == 't'
+	})
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", job.Pid, waiter)); err == nil {
+		t.Logf("DEBUG %s", b)
+	}
+	if regexp.MustCompile(`(?m)^vfork \d+ returned$`).MatchString(job.Output()) {
+		t.Fatalf("the vfork waiter %d ran while the program was halted (%s)", waiter, why)
+	}
+	for _, th := range s.tgt.ThreadList() {
+		if _, err := th.Registers(); err != nil {
+			t.Errorf("registers of thread %d (vfork waiter %d): %v", th.ThreadID(), waiter, err)
+		}
+	}
+	c = s.continueAsync()
+	pollFor(t, "the vfork child's end reported by the parent", func() bool {
+		return regexp.MustCompile(`(?m)^vfork \d+ signal killed$`).MatchString(job.Output())
+	})
+	waitRounds(t, job, job.Counter()+2)
+	c.halt()
+	for _, th := range s.tgt.ThreadList() {
+		if _, err := th.Registers(); err != nil {
+			t.Errorf("after the wait: registers of thread %d: %v", th.ThreadID(), err)
+		}
+	}
+}
+
 // The same program under Delve's native backend (v1.27.2, which traces
 // clones only): the children run into the breakpoints they carry and die
 // of SIGTRAP. This records the comparison; it fails if native ever stops

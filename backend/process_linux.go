@@ -18,10 +18,10 @@ import (
 // mark syscall-stops (SIGTRAP|0x80) so the one PTRACE_SYSCALL we use (to step
 // over a syscall instruction) is told apart from a SIGTRAP. New processes
 // (fork/vfork) are attached too, only to take our breakpoints out of them
-// and let them go (fork_linux.go); the end of a vfork parent's wait is
-// reported (TRACEVFORKDONE).
+// and let them go (fork_linux.go). The end of a vfork parent's wait is not
+// reported (no TRACEVFORKDONE): a stop learns it (interruptVforkWaiter).
 const ptraceOptions = unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACESYSGOOD |
-	unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEVFORKDONE
+	unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK
 
 // Process is one debugged process. Its methods are called by proc from one
 // goroutine at a time, except RequestManualStop, Subscribe, JobState and

@@ -38,6 +38,13 @@ func (p *Process) waitReport(halt <-chan struct{}, timeout time.Duration) (int, 
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
+	// A report that is there already is taken without making stops send
+	// SIGCHLD first (two rt_sigaction each way): the second of two reports
+	// that come together (a vfork child's first stop and its parent's
+	// event), or of a stop of many threads.
+	if tid, ws, err := wait4(-1, true); err == nil && tid > 0 {
+		return tid, ws, nil
+	}
 	defer wantSigchld()()
 	p.tr.looking.Store(true)
 	defer p.tr.looking.Store(false)

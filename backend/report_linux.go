@@ -88,8 +88,9 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 		p.copyWatchpoints(th)
 	}
 	if stop.Kind != listenmode.KindVfork {
-		// Any report of a thread after its vfork event ends the wait
-		// (PTRACE_EVENT_VFORK_DONE, usually).
+		// Any report of a thread after its vfork event ends the wait (the
+		// PTRACE_EVENT_STOP of an interrupt it kept through the wait,
+		// usually: see interruptVforkWaiter).
 		th.vfork = vforkWait{}
 	}
 	switch stop.Kind {

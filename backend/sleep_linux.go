@@ -3,6 +3,7 @@ package backend
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -46,7 +47,8 @@ import (
 // pending on that thread, where it is blocked, until a sleep takes it, so
 // it cannot be lost; a halt request pokes the tracer after it posts its
 // token (sendHalt). Sleeps are bounded all the same (napBound), as a
-// safety net.
+// safety net, and by yieldEvery while reports come, for Go's scheduler
+// (yieldNow).
 //
 // A SIGCHLD a tracer takes in its sleep does not reach os/signal: a
 // program that embeds the backend and learns of its own children's end
@@ -55,6 +57,21 @@ import (
 
 // napBound bounds each sleep of a tracer that looks for reports.
 const napBound = 250 * time.Millisecond
+
+// yieldEvery is how long the tracer goes at most without passing through
+// Go's scheduler while it waits for reports, and how long one of its
+// sleeps lasts at most while reports come (see yieldNow).
+const yieldEvery = 4 * time.Millisecond
+
+// busyFor is how long after a sleep that a kernel's SIGCHLD ended the
+// tracer yields and bounds its sleeps by yieldEvery: while reports come.
+// A tracer that waits on a quiet program (a stopped one it listens to)
+// sleeps napBound and does not yield, as before: sysmon takes its P once
+// per sleep then, and has no other work to keep it awake
+// (BenchmarkListenCPU: 21 to 23 ms of our CPU in 10 s, 11 to 15 before
+// the tracer yielded; 210 with every sleep bounded, 67 with a yield
+// before each long sleep).
+const busyFor = 50 * time.Millisecond
 
 // sigsetSize is the kernel's sizeof(sigset_t), which rt_sigtimedwait(2)
 // wants as its last argument (_NSIG/8 on every 64-bit Linux).
@@ -122,13 +139,50 @@ func (tr *tracer) shareSigchld() {
 // SIGCHLD the kernel sent (not a poke) is shared with the other tracers.
 // Tracer thread.
 func (tr *tracer) sleep(d time.Duration) {
+	if time.Since(tr.lastWake) < busyFor {
+		// Reports come: see yieldNow. A system call of 10 ms is long
+		// enough for sysmon to take the P too.
+		tr.yieldNow()
+		d = min(d, yieldEvery)
+	}
 	set := sigchldSet()
 	var si siginfoHead
 	ts := unix.NsecToTimespec(int64(d))
 	r, _, errno := unix.Syscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), uintptr(unsafe.Pointer(&si)), uintptr(unsafe.Pointer(&ts)), sigsetSize, 0, 0)
 	// si_code > 0: from the kernel (a CLD_* code); a tgkill is SI_TKILL.
 	if errno == 0 && r == uintptr(unix.SIGCHLD) && si.Code > 0 {
+		tr.lastWake = time.Now()
 		tr.shareSigchld()
+	}
+}
+
+// yieldNow passes the tracer's goroutine through Go's scheduler if it has
+// not been for yieldEvery. A continue's tracer does nothing but system
+// calls (wait4, ptrace, rt_sigtimedwait), whose return does not go through
+// the scheduler, and Go's sysmon takes a goroutine that stays on one
+// scheduling tick for forcePreemptNS (10 ms, runtime/proc.go retake) for a
+// long-running one: it sends the thread SIGURG (the tracer's sleep ends
+// with EINTR) and, the goroutine being in a system call, takes its P
+// away. A P taken back makes sysmon poll every 20 us again for at least
+// the next millisecond (its idle count restarts), about fifty wake-ups of
+// a thread of ours. With children started one after another
+// (BenchmarkFollowExecChildren, follow-exec off, 2 cores), that was 66
+// nanosleeps of sysmon per child against 4 under native, whose ptrace
+// goroutine waits on channels between requests, and 4.5 ms of our CPU per
+// child against 2.9: CPU the children did not have. Yielding every few
+// milliseconds (a futex wake and a switch or two, since the goroutine is
+// locked to its thread) brought it to 10 nanosleeps and 2.4 ms. Sysmon
+// also takes the P of a goroutine that stays 10 ms in one system call,
+// or that it finds twice in the same call while the other Ps are busy:
+// the tracer's sleep between two children's reports (a child's run, 7 ms
+// and more on a loaded machine). Sleeps of at most yieldEvery brought
+// sysmon to 1 nanosleep per child (native: 1.4 on a quiet machine, 40
+// and more under load), for a wake-up of the tracer every 4 ms while
+// reports come (busyFor). Tracer thread.
+func (tr *tracer) yieldNow() {
+	if now := time.Now(); now.Sub(tr.lastYield) > yieldEvery {
+		tr.lastYield = now
+		runtime.Gosched()
 	}
 }
 

@@ -60,8 +60,8 @@ type Thread struct {
 	// parked: listening while the debugger is idle (idle_linux.go); it
 	// has not run since it was held, so its registers are unchanged.
 	parked bool
-	// vfork: the child it waits for, from PTRACE_EVENT_VFORK to
-	// PTRACE_EVENT_VFORK_DONE (fork_linux.go).
+	// vfork: the child it waits for, from PTRACE_EVENT_VFORK to its next
+	// report or to a stop that finds the wait over (fork_linux.go).
 	vfork vforkWait
 
 	regs arch // register cache, valid while held

@@ -33,6 +33,12 @@ type tracer struct {
 	// for forward (sleep_linux.go).
 	looking atomic.Bool
 	fwd     chan os.Signal
+	// lastYield is when the tracer last passed through Go's scheduler
+	// (yieldNow). Tracer thread.
+	lastYield time.Time
+	// lastWake is when a kernel SIGCHLD last ended the tracer's sleep (see
+	// busyFor). Tracer thread.
+	lastWake time.Time
 
 	// idle parks threads while no request comes (idle_linux.go).
 	idle idler

@@ -11,7 +11,10 @@
 // and the number of rounds done in the -out counter file. On SIGUSR1 it
 // also makes, in the next round, a vfork child that stops itself with
 // SIGSTOP (vfork.go), so its parent thread waits in the kernel until the
-// child is continued: "vfork N exit 0" follows that.
+// child is continued: "vfork N exit 0" follows that. On SIGUSR2 the vfork
+// child blocks instead, with no stop, until it is killed: "vfork N
+// returned" is the parent thread's first act after its wait, and "vfork N
+// signal killed" follows.
 package main
 
 import (
@@ -70,11 +73,15 @@ func main() {
 	}
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
 	for n := 1; *rounds == 0 || n <= *rounds; n++ {
 		round(n)
 		select {
 		case <-usr1:
 			vforkStopped(n)
+		case <-usr2:
+			vforkBlocked(n)
 		default:
 		}
 		if *execs {
