@@ -13,9 +13,11 @@
 // same 44 MB advised MADV_HUGEPAGE took 4 to 68 ms: a 2 MiB fault costs
 // little more than a 4 KiB one.
 //
-// Prepare makes the heap grow once by the size the coming load may need,
-// advises that range MADV_HUGEPAGE, and frees it. The memory is fresh from
-// the kernel, so the runtime neither zeroes nor touches it. The load's
+// Prepare makes the heap grow once by the size the coming load may need
+// (six times the executable's size, 64 to 512 MB, at most an eighth of
+// the machine's memory), advises that range MADV_HUGEPAGE, and frees it.
+// The memory is fresh from the kernel, so the runtime neither zeroes nor
+// touches it. The load's
 // allocations then come from those pages (the page allocator takes the
 // lowest free addresses first) and fault in 2 MiB at a time. The advice is
 // a flag of the mapping, so it outlives the scavenger returning pages
@@ -65,6 +67,13 @@ func PrepareFor(path string) {
 		if fi, err := os.Stat(path); err == nil {
 			size = min(max(fi.Size()*heapPerByte, minSize), maxSize)
 		}
+		// A mapping larger than the machine's memory is refused under
+		// the kernel's heuristic overcommit, and the runtime does not
+		// survive a refused heap mapping: stay well below it.
+		var si unix.Sysinfo_t
+		if unix.Sysinfo(&si) == nil {
+			size = min(size, int64(si.Totalram)*int64(si.Unit)/8)
+		}
 		prepare(int(size))
 	})
 }
@@ -76,7 +85,7 @@ func prepare(size int) (start, end uintptr) {
 		return 0, 0
 	}
 	huge := hugePageSize()
-	if huge > size/4 {
+	if size < minSize/2 || huge > size/4 {
 		return 0, 0 // arm64 with 64 KiB pages: 512 MiB huge pages
 	}
 	b := make([]byte, size+huge)
