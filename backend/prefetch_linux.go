@@ -86,8 +86,8 @@ func (g *group) takeSpare(np *Process, path string) {
 }
 
 // prefetch loads in the background the debug information of path, the
-// program of np, which just became a target, for the next child that execs
-// it. proc's goroutine.
+// program of np, which is being made a target, for the next child that
+// execs it. proc's goroutine.
 func (g *group) prefetch(np *Process, path string) {
 	entry, err := np.EntryPoint()
 	if err != nil {
