@@ -191,10 +191,11 @@
 // target the same way (job_linux.go). The group resumes its processes
 // together and stops them together (group_linux.go): each runs its own
 // continue on its own tracer, and the first to stop halts the others.
-// Once a child is made a target, the debug information of its executable
-// is loaded again in the background for the next child that execs it
-// (prefetch_linux.go), so a parent that runs the same program again and
-// again does not wait for that load at each exec.
+// A child that execs a program an earlier child ran is given that child's
+// debug information once it ended, or one loaded ahead in the background
+// when none ended (prefetch_linux.go): a parent that runs the same program
+// again and again neither waits for that load at each exec nor pays for
+// it, where native loads it for every child.
 //
 // Job-control transitions are published to subscribers (Process.Subscribe)
 // and, under listenmode.PolicyReport, reported to proc as a stop.

@@ -55,8 +55,9 @@ type group struct {
 	loading sync.WaitGroup
 	closing bool
 	// sparesUsed and sparesDropped count the spares given to a child
-	// and those that did not match it.
-	sparesUsed, sparesDropped atomic.Int32
+	// and those that did not match it; sparesRecycled, the used ones that
+	// an ended child left.
+	sparesUsed, sparesDropped, sparesRecycled atomic.Int32
 }
 
 // spawn is an exec'd child that was not followed.
@@ -178,8 +179,12 @@ func (g *group) adoptNewborn() []*Process {
 func (g *group) adopt(np *Process) bool {
 	log := logflags.DebuggerLogger()
 	path := exePath(np.pid)
-	g.takeSpare(np, path)
-	g.prefetch(np, path) // for the next child, while this one loads and runs
+	id, known := exeOf(np, path)
+	if known && !g.takeSpare(np, id) {
+		// For the next child, while this one loads and runs; not when
+		// an ended child gave this one its spare: this one will too.
+		g.prefetch(id)
+	}
 	tgt, err := g.addTarget(np, np.pid, np.leaderOrAny(), path, proc.StopLaunched, np.cmd)
 	if err == nil && tgt != nil {
 		err = linutil.ElfUpdateSharedObjects(np)
@@ -192,6 +197,9 @@ func (g *group) adopt(np *Process) bool {
 			log.Errorf("dlv-listen backend: let child %d go: %v", np.pid, derr)
 		}
 		return false
+	}
+	if known && id.file.size <= maxSpareSize {
+		np.exe = &id // its debug information may serve the next child
 	}
 	g.mu.Lock()
 	g.procs = append(g.procs, np)

@@ -28,9 +28,10 @@ func copyExecutable(t *testing.T, src, dst string) {
 }
 
 // A followed child that execs the executable an earlier child ran is
-// given the debug information loaded ahead for it, and still stops at its
-// breakpoint; once the file is replaced, the spare loaded from the old
-// one is dropped, and the child loads its own.
+// given debug information it does not load: the ended child's, or, when
+// there is none, the load started ahead at the earlier child's exec; and
+// it still stops at its breakpoint. Once the file is replaced, what was
+// loaded from the old one is dropped, and the child loads its own.
 func TestFollowExecChildrenLoadAhead(t *testing.T) {
 	kid := filepath.Join(t.TempDir(), "kid")
 	copyExecutable(t, testprog.Build(t, "spawner"), kid)
@@ -44,41 +45,58 @@ func TestFollowExecChildrenLoadAhead(t *testing.T) {
 	if err := grp.SetBreakpointEnabled(lbp, true); err != nil {
 		t.Fatalf("enable breakpoint: %v", err)
 	}
-	stopInChild := func(round int) {
+	g := p.g
+	// stopInChild continues to the next child's breakpoint and checks
+	// the spares used (all, and those ended children left) and dropped.
+	stopInChild := func(round int, used, recycled, dropped int32) *Process {
 		t.Helper()
 		if err := grp.Continue(); err != nil {
-			t.Fatalf("continue %d: %v", round, err)
+			t.Fatalf("child %d: continue: %v", round, err)
 		}
 		th := grp.Selected.CurrentThread()
 		loc, err := proc.ThreadLocation(th)
 		if err != nil || loc.Fn == nil || loc.Fn.Name != "main.childWork" || grp.Selected.Pid() == job.Pid {
-			t.Fatalf("continue %d: stopped in process %d at %+v (%v), want main.childWork in a child", round, grp.Selected.Pid(), loc, err)
+			t.Fatalf("child %d: stopped in process %d at %+v (%v), want main.childWork in a child", round, grp.Selected.Pid(), loc, err)
 		}
+		u, r, d := g.sparesUsed.Load(), g.sparesRecycled.Load(), g.sparesDropped.Load()
+		if u != used || r != recycled || d != dropped {
+			t.Fatalf("child %d: %d spares used (%d of ended children), %d dropped; want %d (%d), %d", round, u, r, d, used, recycled, dropped)
+		}
+		return g.process(grp.Selected.Pid())
 	}
-	g := p.g
-	for round := 1; round <= 3; round++ {
-		stopInChild(round)
+	spareOf := func() *spare {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.spares[kid]
 	}
-	if used, dropped := g.sparesUsed.Load(), g.sparesDropped.Load(); used != 2 || dropped != 0 {
-		t.Fatalf("after 3 children: %d spares used, %d dropped; want 2 used (every child after the first), none dropped", used, dropped)
+	// The first child loads its own, and a load starts for the next.
+	stopInChild(1, 0, 0, 0)
+	if s := spareOf(); s == nil || s.recycled {
+		t.Fatalf("child 1: spare %+v, want a load started ahead", s)
 	}
-	// The spare for the next child has loaded from this file; replace it.
-	g.mu.Lock()
-	next := g.spares[kid]
-	g.mu.Unlock()
-	if next == nil {
-		t.Fatalf("no spare is loading for %s", kid)
+	// Every next child gets the one before's, and nothing is loaded.
+	stopInChild(2, 1, 1, 0)
+	stopInChild(3, 2, 2, 0)
+	if s := spareOf(); s != nil {
+		t.Fatalf("child 3 got an ended child's debug information, yet a spare (recycled %v) was made", s.recycled)
 	}
-	<-next.done
+	// Child 3's is of the old file: dropped for child 4, which loads its
+	// own and starts a load ahead.
 	copyExecutable(t, kid, kid)
-	stopInChild(4)
-	if used, dropped := g.sparesUsed.Load(), g.sparesDropped.Load(); used != 2 || dropped != 1 {
-		t.Fatalf("after the executable was replaced: %d spares used, %d dropped; want 2 used, 1 dropped", used, dropped)
+	c4 := stopInChild(4, 2, 2, 1)
+	s := spareOf()
+	if s == nil || s.recycled {
+		t.Fatalf("child 4: spare %+v, want a load started ahead", s)
 	}
-	stopInChild(5)
-	if used := g.sparesUsed.Load(); used != 3 {
-		t.Fatalf("the next child of the new file: %d spares used in all, want 3", used)
+	<-s.done
+	if s.err != nil {
+		t.Fatalf("the load ahead: %v", s.err)
 	}
+	// A child that leaves nothing (here: made so) leaves the load ahead
+	// to the next.
+	c4.exe = nil
+	stopInChild(5, 3, 2, 1)
+	stopInChild(6, 4, 3, 1)
 	if err := grp.Detach(false); err != nil {
 		t.Fatalf("detach: %v", err)
 	}

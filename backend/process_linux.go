@@ -32,8 +32,12 @@ type Process struct {
 	// package; see bpfstub.go. Every other method is defined on Process.
 	proc.ProcessInternal
 
-	pid         int
-	bi          *proc.BinaryInfo
+	pid int
+	bi  *proc.BinaryInfo
+	// exe is the program of a followed child made a target, whose debug
+	// information may serve the next child of it when it ends (set before
+	// it is made a target, read when it ends).
+	exe         *exeID
 	breakpoints proc.BreakpointMap
 	// planted mirrors what WriteBreakpoint put into the program, for
 	// detach and Release: proc's BreakpointMap belongs to the goroutine
@@ -462,7 +466,9 @@ func (p *Process) finish() {
 			p.mem.Close()
 		}
 		p.subs.close()
-		p.bi.Close()
+		if !p.exited.Load() || !p.g.recycle(p) { // prefetch_linux.go
+			p.bi.Close()
+		}
 		go p.tr.close() // may be called from the tracer thread itself
 	})
 }
