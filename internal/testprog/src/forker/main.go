@@ -108,7 +108,11 @@ func tracedChild(n int, self string) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cmd := exec.Command(self, "child")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+	// A child whose parent is gone before its PTRACE_TRACEME would be
+	// traced by init, stopped at its exec for good: it dies with the
+	// thread that made it instead (os/exec sets the signal and checks the
+	// parent before it asks to be traced).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		fmt.Printf("traceme %d error %v\n", n, err)
 		return
