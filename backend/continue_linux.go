@@ -121,7 +121,7 @@ func (p *Process) continueOnTracer(rc runCtx) (trap *Thread, trapped, reportHalt
 		th.CurrentBreakpoint.Clear()
 	}
 	if rc.manualStop() {
-		return p.pickTrap(nil), false, false, nil
+		return p.readAhead(p.pickTrap(nil)), false, false, nil
 	}
 	for _, th := range p.threadSlice() {
 		if th.state == held {
@@ -144,7 +144,21 @@ func (p *Process) continueOnTracer(rc runCtx) (trap *Thread, trapped, reportHalt
 	if err := p.settleTraps(); err != nil {
 		return nil, false, false, err
 	}
-	return p.pickTrap(trap), trap != nil, reportHalt, nil
+	return p.readAhead(p.pickTrap(trap)), trap != nil, reportHalt, nil
+}
+
+// readAhead reads the registers of th, the thread a stop reports, before
+// the stop is handed to proc, which reads them at once (the goroutine of
+// the current thread): one PTRACE_GETREGS here instead of a hand-off to
+// the tracer thread and back, a wake-up of each, after it. It counts as
+// proc's first read (Thread.Registers). Tracer thread, th held.
+func (p *Process) readAhead(th *Thread) *Thread {
+	if th != nil && !th.unreadable() && th.cachedRegisters() == nil {
+		if _, err := th.registers(); err == nil {
+			p.missedReads = 1
+		}
+	}
+	return th
 }
 
 // waitForTrap handles reports while the process runs. It returns the thread

@@ -110,11 +110,14 @@
 //     interrupt reached it (its SIGTRAP still queued) is found from its
 //     registers. They are no longer read at the stop (one PTRACE_GETREGS
 //     per thread, a seventh of a 209-thread halt): the check is made at
-//     the first read of a thread's registers (proc reads the current
-//     thread's; a front end asking for a second thread's gets all of them
-//     in one hand-off), or the queued SIGTRAP is taken as the hit when the
-//     thread is resumed; a breakpoint is not erased while a thread is
-//     unchecked (settle_linux.go).
+//     the first read of a thread's registers (a front end asking for a
+//     second thread's gets all of them in one hand-off), or the queued
+//     SIGTRAP is taken as the hit when the thread is resumed; a breakpoint
+//     is not erased while a thread is unchecked (settle_linux.go);
+//   - the registers of the thread the stop reports are read on the tracer
+//     before proc gets the stop (readAhead): proc reads them at once, and
+//     a hand-off to the tracer thread and back cost more than the
+//     PTRACE_GETREGS.
 //
 // Measured per cycle: ours 731 system calls (ptrace 420, two per thread;
 // wait4 215; futex 26), native 3045 (futex 1890, from its hand-off of
