@@ -191,8 +191,7 @@ func (g *group) prefetch(id exeID) {
 // recycle keeps the debug information of p, a followed child that ended,
 // as the spare of its program, and says whether it did (the caller closes
 // it otherwise). A spare loading or loaded for the program is dropped for
-// it: this one is ready now. The tracer thread of p, or a goroutine that
-// detached it.
+// it: this one is ready now. The tracer thread of p, which saw it exit.
 func (g *group) recycle(p *Process) bool {
 	// Images changes only in p's continue, before the tracer ends it,
 	// and at its adoption.

@@ -35,8 +35,8 @@ type Process struct {
 	pid int
 	bi  *proc.BinaryInfo
 	// exe is the program of a followed child made a target, whose debug
-	// information may serve the next child of it when it ends (set before
-	// it is made a target, read when it ends).
+	// information may serve the next child of it when it ends (set once
+	// it is made a target, before it runs; read when it exits).
 	exe         *exeID
 	breakpoints proc.BreakpointMap
 	// planted mirrors what WriteBreakpoint put into the program, for
