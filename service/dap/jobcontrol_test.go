@@ -188,3 +188,115 @@ func TestJobControlBadAttribute(t *testing.T) {
 		t.Errorf("error %q", er.Body.Error.Format)
 	}
 }
+
+// TestJobControlStalledClient: a client that reads nothing while the
+// program goes through more job-control changes than the session keeps
+// (1,024) loses none: the server blocks writing its output events (the
+// sockets' buffers are made small), which holds the session's record of
+// the changes back with it, so its dlvListenJobControl events never fall
+// behind that record (a reader that does gets one event of state "lost":
+// TestJobEventsReaderFellBehind in service/debugger). Meanwhile the
+// backend goes on (each SIGCONT needs our PTRACE_CONT), and once the client
+// reads again it gets every change in order, and the session goes on.
+func TestJobControlStalledClient(t *testing.T) {
+	job := testprog.Start(t, "dapprog", "-period", "1ms")
+	small := func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			if serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096); serr == nil {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}
+	tc := newTestClientOn(t, small)
+	tc.initialize()
+	tc.AttachRequest(map[string]any{"request": "attach", "mode": "local", "processId": job.Pid, "jobControlEvents": true})
+	expectEvent[*dap.CapabilitiesEvent](tc, startTimeout)
+	expect[*dap.AttachResponse](tc, startTimeout)
+	tc.ConfigurationDoneRequest()
+	expect[*dap.ConfigurationDoneResponse](tc, timeout)
+	waitAdvance(t, job.CounterPath, counter(t, job.CounterPath))
+
+	// Far more changes than the session keeps, the client reading
+	// nothing. Each is waited for in /proc: stopped ('t', held by
+	// us in its group-stop), then running again, which only our
+	// PTRACE_CONT after the SIGCONT's report makes it.
+	const cycles = 1300
+	waitState := func(want func(byte) bool, what string) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for {
+			st, _, err := testprog.ProcStat(job.Pid)
+			if err != nil {
+				t.Fatalf("pid %d: %v", job.Pid, err)
+			}
+			if want(st) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pid %d: state %c, not %s within %v", job.Pid, st, what, timeout)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	for i := 0; i < cycles; i++ {
+		if err := syscall.Kill(job.Pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		waitState(func(s byte) bool { return s == 't' || s == 'T' }, "stopped")
+		if err := syscall.Kill(job.Pid, syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		waitState(func(s byte) bool { return s != 't' && s != 'T' }, "running")
+	}
+	// The last change, to know where the backlog ends.
+	if err := syscall.Kill(job.Pid, syscall.SIGTSTP); err != nil {
+		t.Fatal(err)
+	}
+
+	// Every change, in order: a stop, then its SIGCONT.
+	var said int
+	wantStopped := true
+	for {
+		ev := expectEvent[*jobControlEvent](tc, timeout)
+		b := ev.Body
+		if b.Pid != job.Pid || b.State == "lost" {
+			t.Fatalf("after %d changes: dlvListenJobControl %+v, want a change of process %d", said, b, job.Pid)
+		}
+		if b.Signal == "SIGTSTP" {
+			if b.State != "stopped" || !wantStopped {
+				t.Fatalf("after %d changes: dlvListenJobControl %+v, want the last stop, by SIGTSTP, after a SIGCONT", said, b)
+			}
+			break
+		}
+		if want := map[bool]string{true: "stopped", false: "continued"}[wantStopped]; b.State != want {
+			t.Fatalf("after %d changes: dlvListenJobControl %+v, want %s", said, b, want)
+		}
+		wantStopped = !wantStopped
+		said++
+	}
+	// Not every cycle is seen as two changes (about one in six here is
+	// not seen at all); the client must have stalled for more changes
+	// than the session keeps.
+	if said < 1024+100 {
+		t.Errorf("%d changes said (%d cycles made); want more than the 1,024 the session keeps", said, cycles)
+	}
+	t.Logf("%d changes said of %d made", said, 2*cycles)
+
+	// The session goes on: SIGCONT is said, the program runs, and a
+	// disconnect lets it go running.
+	if err := syscall.Kill(job.Pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if ev := expectEvent[*jobControlEvent](tc, timeout); ev.Body.State != "continued" {
+		t.Errorf("after the loss, SIGCONT: %+v", ev.Body)
+	}
+	waitAdvance(t, job.CounterPath, counter(t, job.CounterPath))
+	tc.DisconnectRequest()
+	expect[*dap.DisconnectResponse](tc, timeout)
+	waitAdvance(t, job.CounterPath, counter(t, job.CounterPath))
+}

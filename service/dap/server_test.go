@@ -4,12 +4,14 @@ package dap
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,7 +62,15 @@ var testCodec = func() *dap.Codec {
 
 func newTestClient(t *testing.T) *testClient {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return newTestClientOn(t, nil)
+}
+
+// newTestClientOn is newTestClient with control run on the server's
+// listening socket (its connection inherits the options) and on the
+// client's before it connects.
+func newTestClientOn(t *testing.T, control func(network, address string, c syscall.RawConn) error) *testClient {
+	t.Helper()
+	l, err := (&net.ListenConfig{Control: control}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +84,7 @@ func newTestClient(t *testing.T) *testClient {
 		}
 		tc.done <- NewServer(Config{Log: t.Logf}).ServeConn(c, nil)
 	}()
-	conn, err := net.Dial("tcp", l.Addr().String())
+	conn, err := (&net.Dialer{Control: control}).Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
