@@ -18,13 +18,25 @@ type Subscription struct {
 	mu      sync.Mutex
 	q       []listenmode.Event
 	closing bool // no more events: close C once q is delivered
-	wake    chan struct{}
-	quit    chan struct{}
-	once    sync.Once
+	// queued counts the events queued for C so far (mu).
+	queued uint64
+	wake   chan struct{}
+	quit   chan struct{}
+	once   sync.Once
 }
 
 // Close ends the subscription.
 func (s *Subscription) Close() { s.once.Do(func() { close(s.quit) }) }
+
+// Queued is how many events were queued for C so far: a subscriber that
+// has taken that many from C has every event of the transitions observed
+// before the call (a stop the tracer returned was observed, and its event
+// queued, before the continue that met it returned).
+func (s *Subscription) Queued() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queued
+}
 
 // pump moves queued events to the subscriber without ever blocking the
 // tracer thread, which only appends to the queue.
@@ -63,6 +75,7 @@ func (s *Subscription) pump() {
 func (s *Subscription) push(ev listenmode.Event) {
 	s.mu.Lock()
 	s.q = append(s.q, ev)
+	s.queued++
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:

@@ -36,6 +36,9 @@ func (d *Debugger) command(cmd *api.DebuggerCommand, eventsFn func(*api.Event), 
 		// synchronously); the session lock is free now, so a receiver may
 		// call back.
 		d.targetEvents.flush(targetFlushWait)
+		// And a job-control change is told before the stop it led to
+		// (noticeorder.go).
+		d.announced.flush(noticeWait)
 		return st, err
 	case api.Rewind, api.ReverseNext, api.ReverseStep, api.ReverseStepOut,
 		api.ReverseStepInstruction, api.ReverseNextInstruction:

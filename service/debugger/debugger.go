@@ -100,6 +100,7 @@ type Debugger struct {
 	// is adding, told once it has (targetMu; flushMaterialized).
 	materialized []*proc.LogicalBreakpoint
 	procs        processSet // the job control of every process (processes.go)
+	announced    announced  // how far their events were told (noticeorder.go)
 	gLayouts     gLayouts   // where GetG's fields are, per binary (threadgids.go)
 
 	warnMu   sync.Mutex

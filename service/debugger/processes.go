@@ -84,10 +84,13 @@ func (d *Debugger) watchProcess(p *backend.Process, initial bool) {
 	if changed && !initial {
 		d.announceJob(jev)
 	}
+	d.announced.watch(sub)
 	go func() {
 		for ev := range sub.C {
 			d.onJobControl(pid, ev)
+			d.announced.done(sub)
 		}
+		d.announced.forget(sub)
 		d.processEnded(p, pid)
 	}()
 }

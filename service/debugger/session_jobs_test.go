@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
 	"github.com/dlv-listen/dlv-listen/service/jobapi"
@@ -86,4 +87,61 @@ func TestJobEventsReaderFellBehind(t *testing.T) {
 		t.Errorf("the subscriber was not told of changes it missed (got %d of %d)", got, total)
 	}
 	t.Logf("subscriber: %d changes got, %d lost", got, lostN)
+}
+
+// TestJobNoticeBeforeItsStop: a continue that waits for SIGCONT and then
+// meets a breakpoint returns its stop only once the SIGCONT was told, even
+// to a receiver of notices that is slow (here: held until the test lets
+// it go), so that a front end tells the change before the stop it led to.
+func TestJobNoticeBeforeItsStop(t *testing.T) {
+	job := testprog.Start(t, "counter", "-period", "0")
+	s := attach(t, job)
+	pid := job.Pid
+	ch := s.cont()
+	job.WaitAdvance(t, timeout)
+	job.Signal(t, syscall.SIGSTOP)
+	s.notes.wait(t, fmt.Sprintf("process %d stopped by SIGSTOP (job control); it stays stopped until SIGCONT", pid))
+	if _, err := s.c.Halt(); err != nil {
+		t.Fatalf("Halt: %v", err)
+	}
+	if st := s.recv(ch); st.Err != nil {
+		t.Fatalf("halted continue: %v", st.Err)
+	}
+	bp := s.tickBreakpoint()
+
+	continued := fmt.Sprintf("process %d continued (SIGCONT)", pid)
+	told, release := make(chan struct{}), make(chan struct{})
+	remove := s.d.AddNoticeFunc(func(line string) {
+		if line == continued {
+			close(told)
+			<-release
+		}
+	})
+	defer remove()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	ch = s.cont()
+	s.notes.wait(t, fmt.Sprintf("process %d is stopped by SIGSTOP (job control): waiting for SIGCONT (Ctrl-C halts)", pid))
+	job.Signal(t, syscall.SIGCONT)
+	select {
+	case <-told:
+	case <-time.After(timeout):
+		t.Fatalf("no %q within %v", continued, timeout)
+	}
+	// The program runs to the breakpoint at once (-period 0); its stop
+	// waits for the notice.
+	select {
+	case st := <-ch:
+		t.Fatalf("the stop came while the SIGCONT was being told: %s", describe(st))
+	case <-time.After(time.Second):
+	}
+	close(release)
+	released = true
+	if st := s.recv(ch); st.Err != nil || st.CurrentThread == nil || st.CurrentThread.Breakpoint == nil || st.CurrentThread.Breakpoint.ID != bp.ID {
+		t.Fatalf("after SIGCONT: %s, err %v; want breakpoint %d", describe(st), st.Err, bp.ID)
+	}
 }
