@@ -387,7 +387,6 @@ func (p *Process) notHeld() []*Thread {
 // but reported our PTRACE_INTERRUPT first (executedBreakpoint). Tracer
 // thread.
 func (p *Process) settleTraps() error {
-	p.missedReads = 0
 	for _, th := range p.threadSlice() {
 		if th.unreadable() {
 			continue

@@ -69,10 +69,7 @@ type Process struct {
 	// lateTraps counts breakpoint hits in flight found by a late settle
 	// (settleLate). Tracer thread only.
 	lateTraps int
-	// missedReads counts the register reads proc made through the
-	// tracer since the last stop (Thread.Registers). Tracer thread.
-	missedReads int
-	taskDir     string // /proc/PID/task, once known (tableComplete)
+	taskDir   string // /proc/PID/task, once known (tableComplete)
 	// vanished holds threads the kernel attached that exited before
 	// their creator's PTRACE_EVENT_CLONE report was reaped (see reap).
 	// Tracer thread only.
