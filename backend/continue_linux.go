@@ -144,6 +144,7 @@ func (p *Process) continueOnTracer(rc runCtx) (trap *Thread, trapped, reportHalt
 	if err := p.settleTraps(); err != nil {
 		return nil, false, false, err
 	}
+	p.prefetchRegisters()
 	return p.pickTrap(trap), trap != nil, reportHalt, nil
 }
 
