@@ -114,7 +114,11 @@
 //     thread's; a front end asking for a second thread's gets all of them
 //     in one hand-off), or the queued SIGTRAP is taken as the hit when the
 //     thread is resumed; a breakpoint is not erased while a thread is
-//     unchecked (settle_linux.go).
+//     unchecked (settle_linux.go). A front end that read them all after
+//     one stop (the session does after every stop: each state tells
+//     every thread's location) finds them read at the next, at the end
+//     of the stop on the tracer thread, until a stop after which it
+//     reads no second thread (prefetchRegisters): no hand-off at all.
 //
 // Measured per cycle: ours 731 system calls (ptrace 420, two per thread;
 // wait4 215; futex 26), native 3045 (futex 1890, from its hand-off of
