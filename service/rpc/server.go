@@ -45,20 +45,22 @@
 //     the other threads, about 85 us;
 //   - the state (Debugger.stateOf): the selected goroutine 15 to 30 us
 //     (proc's stack walk for UserCurrentLoc); the threads about 38 us,
-//     mostly their goroutine IDs (two or three memory reads a thread).
-//     Their registers are read at the end of the stop on the tracer
-//     thread (backend prefetchRegisters); read after it, in two hand-offs,
-//     the threads took 150 us;
+//     mostly their goroutine IDs, whose memory reads are now made for all
+//     the threads at once (four process_vm_readv, against 11 one thread
+//     after another, convertThreads). Their registers are read at the end
+//     of the stop on the tracer thread (backend prefetchRegisters); read
+//     after it, in two hand-offs, the threads took 150 us;
 //   - the JSON answer (3.5 KB) is encoded in about 20 us; its write wakes
 //     the client;
 //   - outside the server, loopback and the rpc2 client, the same for
 //     both: 200 to 300 us (the client decodes the answer twice and passes
 //     it through three goroutines).
 //
-// Per round trip the server makes 21 context switches and 72 system calls
+// Per round trip the server makes 20 context switches and 62 system calls
 // and uses 0.60 ms of CPU (perf stat over 2000; 30, 87 and 0.86 ms with
-// the registers read after the stop); stock dlv 107, 210 and 1.63 ms (it
-// hands every ptrace request to its ptrace thread). Go's sysmon, woken
+// the registers read after the stop and the goroutine IDs read thread by
+// thread); stock dlv 107, 210 and 1.63 ms (it hands every ptrace request
+// to its ptrace thread). Go's sysmon, woken
 // from its deep sleep by the first system call of a round trip, polls
 // every 20 us (and the timer's slack) for the next millisecond: about a
 // tenth of our CPU.
