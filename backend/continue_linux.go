@@ -144,19 +144,18 @@ func (p *Process) continueOnTracer(rc runCtx) (trap *Thread, trapped, reportHalt
 	if err := p.settleTraps(); err != nil {
 		return nil, false, false, err
 	}
+	p.prefetchRegisters()
 	return p.readAhead(p.pickTrap(trap)), trap != nil, reportHalt, nil
 }
 
 // readAhead reads the registers of th, the thread a stop reports, before
 // the stop is handed to proc, which reads them at once (the goroutine of
 // the current thread): one PTRACE_GETREGS here instead of a hand-off to
-// the tracer thread and back, a wake-up of each, after it. It counts as
-// proc's first read (Thread.Registers). Tracer thread, th held.
+// the tracer thread and back, a wake-up of each, after it (at a breakpoint
+// they are read with the trap already). Tracer thread, th held.
 func (p *Process) readAhead(th *Thread) *Thread {
 	if th != nil && !th.unreadable() && th.cachedRegisters() == nil {
-		if _, err := th.registers(); err == nil {
-			p.missedReads = 1
-		}
+		_, _ = th.registers() // an error is proc's to meet when it reads
 	}
 	return th
 }
@@ -401,7 +400,6 @@ func (p *Process) notHeld() []*Thread {
 // but reported our PTRACE_INTERRUPT first (executedBreakpoint). Tracer
 // thread.
 func (p *Process) settleTraps() error {
-	p.missedReads = 0
 	for _, th := range p.threadSlice() {
 		if th.unreadable() {
 			continue

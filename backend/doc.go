@@ -113,7 +113,12 @@
 //     the first read of a thread's registers (a front end asking for a
 //     second thread's gets all of them in one hand-off), or the queued
 //     SIGTRAP is taken as the hit when the thread is resumed; a breakpoint
-//     is not erased while a thread is unchecked (settle_linux.go);
+//     is not erased while a thread is unchecked (settle_linux.go). A front
+//     end that read them all after one stop (the session does after every
+//     stop: each state tells every thread's location) finds them read at
+//     the next, at the end of the stop on the tracer thread, until a stop
+//     after which it reads no second thread (prefetchRegisters): no
+//     hand-off at all;
 //   - the registers of the thread the stop reports are read on the tracer
 //     before proc gets the stop (readAhead): proc reads them at once, and
 //     a hand-off to the tracer thread and back cost more than the

@@ -44,3 +44,35 @@ func continueResumed(t *testing.T, grp *proc.TargetGroup) chan error {
 	}
 	return done
 }
+
+// funcEntry returns where a breakpoint on function fn goes.
+func funcEntry(t *testing.T, tgt *proc.Target, fn string) uint64 {
+	t.Helper()
+	addrs, err := proc.FindFunctionLocation(tgt, fn, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addrs[0]
+}
+
+// breakOn sets a user breakpoint on function fn and returns its address.
+func breakOn(t *testing.T, tgt *proc.Target, fn string) uint64 {
+	t.Helper()
+	addr := funcEntry(t, tgt, fn)
+	if _, err := tgt.SetBreakpoint(0, addr, proc.UserBreakpoint, nil); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// continueToBreakpoint continues grp and fails the test unless it stops
+// with the current thread at the breakpoint at addr.
+func continueToBreakpoint(t *testing.T, grp *proc.TargetGroup, addr uint64) {
+	t.Helper()
+	if err := grp.Continue(); err != nil {
+		t.Fatalf("continue: %v", err)
+	}
+	if bp := grp.Selected.CurrentThread().Breakpoint().Breakpoint; bp == nil || bp.Addr != addr {
+		t.Fatalf("continue stopped at %v, want the breakpoint at %#x", bp, addr)
+	}
+}

@@ -26,6 +26,56 @@ type remoteIovec struct {
 	len  uintptr
 }
 
+// ReadRanges reads each of bufs at the address of the same index and
+// reports which were read whole, as ReadMemory would have read them one
+// by one: all in one process_vm_readv (of at most IOV_MAX ranges), which
+// stops at the first range it cannot read whole, and each range from that
+// one on with ReadMemory. A front end that reads a small piece of each
+// thread's state (its goroutine) makes one system call instead of one a
+// thread.
+func (m processMemory) ReadRanges(bufs [][]byte, addrs []uint64) []bool {
+	ok := make([]bool, len(bufs))
+	if v, _ := m.p.Valid(); !v {
+		return ok
+	}
+	const iovMax = 1024
+	local := make([]unix.Iovec, 0, min(len(bufs), iovMax))
+	remote := make([]remoteIovec, 0, cap(local))
+	for start := 0; start < len(bufs); start += iovMax {
+		end := min(start+iovMax, len(bufs))
+		local, remote = local[:0], remote[:0]
+		for i := start; i < end; i++ {
+			if len(bufs[i]) == 0 {
+				ok[i] = true
+				continue
+			}
+			local = append(local, unix.Iovec{Base: &bufs[i][0], Len: uint64(len(bufs[i]))})
+			remote = append(remote, remoteIovec{base: uintptr(addrs[i]), len: uintptr(len(bufs[i]))})
+		}
+		var n uintptr
+		if len(local) > 0 {
+			r, _, errno := unix.Syscall6(unix.SYS_PROCESS_VM_READV, uintptr(m.p.pid),
+				uintptr(unsafe.Pointer(&local[0])), uintptr(len(local)), uintptr(unsafe.Pointer(&remote[0])), uintptr(len(remote)), 0)
+			if errno == 0 {
+				n = r
+			}
+		}
+		for i := start; i < end; i++ {
+			if len(bufs[i]) == 0 {
+				continue
+			}
+			if l := uintptr(len(bufs[i])); n >= l {
+				ok[i], n = true, n-l
+				continue
+			}
+			n = 0 // the call stopped here: the rest one by one
+			got, err := m.p.readMemory(bufs[i], addrs[i])
+			ok[i] = err == nil && got == len(bufs[i])
+		}
+	}
+	return ok
+}
+
 // readMemory reads with process_vm_readv, which needs neither the tracer
 // thread nor a stopped thread, and falls back to /proc/PID/mem for what it
 // refuses (a range crossing into an unreadable mapping it reads partly).

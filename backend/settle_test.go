@@ -24,11 +24,7 @@ func TestInFlightHitsSettledLate(t *testing.T) {
 	job := testprog.Start(t, "counter", "-hot", "4", "-workers", "0")
 	grp, p := attachInternal(t, job.Pid)
 	tgt := grp.Selected
-	addrs, err := proc.FindFunctionLocation(tgt, "main.hot", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := addrs[0]
+	addr := funcEntry(t, tgt, "main.hot")
 	past := addr + uint64(p.bi.Arch.BreakpointSize())
 	set := func() {
 		t.Helper()
@@ -38,12 +34,7 @@ func TestInFlightHitsSettledLate(t *testing.T) {
 	}
 	hit := func() {
 		t.Helper()
-		if err := grp.Continue(); err != nil {
-			t.Fatalf("continue: %v", err)
-		}
-		if bp := tgt.CurrentThread().Breakpoint().Breakpoint; bp == nil || bp.Addr != addr {
-			t.Fatalf("continue stopped at %v, want the breakpoint at %#x", bp, addr)
-		}
+		continueToBreakpoint(t, grp, addr)
 	}
 
 	set()

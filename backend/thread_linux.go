@@ -57,6 +57,10 @@ type Thread struct {
 	// executed just before it to the first read of the registers, which
 	// it needs (settle_linux.go). Tracer thread.
 	unsettled bool
+	// prefetched: its registers were read at the stop for a front end
+	// that reads them all (prefetchRegisters), not at its request.
+	// Written on the tracer thread while proc waits, like the cache.
+	prefetched bool
 	// parked: listening while the debugger is idle (idle_linux.go); it
 	// has not run since it was held, so its registers are unchanged.
 	parked bool
@@ -93,6 +97,9 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	// The cache is only written on the tracer thread while proc waits for
 	// it, so reading it here needs no hop.
 	if r := th.cachedRegisters(); r != nil {
+		if th.prefetched {
+			th.p.wantAllRegs.Store(true) // see prefetchRegisters
+		}
 		return r, nil
 	}
 	if th.unreadable() {
@@ -102,17 +109,68 @@ func (th *Thread) Registers() (proc.Registers, error) {
 	var err error
 	th.p.tr.do(func() {
 		r, err = th.registers()
-		// proc reads the current thread's registers at every stop; a
-		// front end that wants a second thread's mostly wants them all
-		// (goroutines, threads): read the rest in this hand-off. A
-		// thread that cannot be read here answers for itself when
-		// asked.
-		th.p.missedReads++
-		if th.p.missedReads > 1 {
-			_ = th.p.settleAll()
+		// proc reads the current thread's registers at every stop (at a
+		// breakpoint they are read with the trap, so proc's read is no
+		// hand-off); a front end that wants a second thread's mostly
+		// wants them all (the threads of a state, goroutines): read the
+		// rest in this hand-off. A thread that cannot be read here
+		// answers for itself when asked.
+		if th.p.otherRegistersCached(th) {
+			th.p.readAllRegisters()
+			th.p.wantAllRegs.Store(true)
 		}
 	})
 	return r, err
+}
+
+// otherRegistersCached reports whether a held thread other than th has its
+// registers read since the stop. Tracer thread.
+func (p *Process) otherRegistersCached(th *Thread) bool {
+	for _, o := range p.threadSlice() {
+		if o != th && o.state == held && o.cachedRegisters() != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// readAllRegisters reads the registers of every held thread not read since
+// the stop, settling the unsettled ones (registers). Each is a
+// PTRACE_GETREGS of about 3 us on the tracer thread; read one at a time
+// from proc's goroutine, each is a hand-off to the tracer and back, 30 to
+// 50 us on a loaded 2-CPU machine. Tracer thread.
+func (p *Process) readAllRegisters() {
+	for _, th := range p.threadSlice() {
+		if th.state == held && !th.unreadable() && th.cachedRegisters() == nil {
+			_, _ = th.registers()
+		}
+	}
+}
+
+// prefetchRegisters, at a stop, reads every thread's registers if a front
+// end read a second thread's after the stop before (wantAllRegs): one that
+// lists the threads at every stop (each state of Delve's API and every
+// stop of the DAP server tell each thread's location) then finds them read
+// and makes no hand-off to the tracer for them. It is the read that
+// front end would have made in its first hand-off (the same settle of
+// each thread, registers), made before proc's goroutine is given the stop
+// instead of after. Internal stops that proc continues from (a condition
+// that does not hold, a step) read no second thread: the first of them
+// clears wantAllRegs, so a program stopped by them costs one read of each
+// thread per command at most; proc alone (no front end) never asks. A
+// thread read here is marked, so that a read of it keeps the prefetch on.
+// Tracer thread, every thread held.
+func (p *Process) prefetchRegisters() {
+	if !p.wantAllRegs.Swap(false) {
+		return
+	}
+	for _, th := range p.threadSlice() {
+		if th.state == held && !th.unreadable() && th.cachedRegisters() == nil {
+			if _, err := th.registers(); err == nil {
+				th.prefetched = true
+			}
+		}
+	}
 }
 
 // SetReg changes one register; proc uses it for PC, SP, the link and
@@ -214,7 +272,10 @@ func (th *Thread) registers() (proc.Registers, error) {
 }
 
 // invalidateRegisters forgets the cache: the thread is about to run.
-func (th *Thread) invalidateRegisters() { th.regs.cached = nil }
+func (th *Thread) invalidateRegisters() {
+	th.regs.cached = nil
+	th.prefetched = false
+}
 
 func (th *Thread) pcOnTracer() (uint64, error) {
 	regs, err := th.registers()

@@ -347,12 +347,20 @@ func (d *Debugger) stateOf(retCfg *proc.LoadConfig, withBreakpointInfo bool, det
 	cur := tgt.CurrentThread()
 	threads := d.grp.ThreadList()
 	sort.Slice(threads, func(i, j int) bool { return threads[i].ThreadID() < threads[j].ThreadID() })
-	for _, th := range threads {
+	bps := make([]*api.Breakpoint, len(threads))
+	for i, th := range threads {
+		bps[i] = d.threadBreakpoint(th)
+	}
+	var aths []*api.Thread
+	if detail != stateBrief {
+		aths = d.convertThreads(threads, bps)
+	}
+	for i, th := range threads {
 		var ath *api.Thread
-		if bp := d.threadBreakpoint(th); detail == stateBrief {
-			ath = d.convertThreadBrief(th, bp, cur)
+		if detail == stateBrief {
+			ath = d.convertThreadBrief(th, bps[i], cur)
 		} else {
-			ath = d.convertThread(th, bp)
+			ath = aths[i]
 		}
 		ath.CallReturn = th.Common().CallReturn
 		if retCfg != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // ThreadsBothWays converts every thread of the stopped session twice: as
-// the session's states do (fast, with threadGoroutineID) and with Delve's
+// the session's states do (fast, convertThreads) and with Delve's
 // api.ConvertThread (slow, proc.GetG); fastPath says whether the fast way
 // was taken for every thread. Fast first, so that GetG's cache cannot help
 // it.
@@ -20,10 +20,12 @@ func ThreadsBothWays(d *Debugger) (fast, slow []*api.Thread, fastPath bool, err 
 	ths := d.grp.ThreadList()
 	sort.Slice(ths, func(i, j int) bool { return ths[i].ThreadID() < ths[j].ThreadID() })
 	fastPath = true
+	var bps []*api.Breakpoint
 	for _, th := range ths {
 		fastPath = fastPath && d.gLayouts.of(th.BinInfo()).ok
-		fast = append(fast, d.convertThread(th, d.threadBreakpoint(th)))
+		bps = append(bps, d.threadBreakpoint(th))
 	}
+	fast = d.convertThreads(ths, bps)
 	for _, th := range ths {
 		slow = append(slow, api.ConvertThread(th, d.threadBreakpoint(th)))
 	}

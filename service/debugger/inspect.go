@@ -113,11 +113,11 @@ func (d *Debugger) threads() ([]*api.Thread, error) {
 	}
 	ths := d.grp.ThreadList()
 	sort.Slice(ths, func(i, j int) bool { return ths[i].ThreadID() < ths[j].ThreadID() })
-	out := make([]*api.Thread, len(ths))
+	bps := make([]*api.Breakpoint, len(ths))
 	for i, th := range ths {
-		out[i] = d.convertThread(th, d.threadBreakpoint(th))
+		bps[i] = d.threadBreakpoint(th)
 	}
-	return out, nil
+	return d.convertThreads(ths, bps), nil
 }
 
 func (d *Debugger) thread(id int) (*api.Thread, error) {

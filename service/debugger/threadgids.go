@@ -9,7 +9,7 @@ package debugger
 // of allocation and field look-ups per thread on the machine this was
 // measured on, for one number. proc keeps the result for the thread only
 // when it finds a goroutine, so idle threads (on g0, no m.curg) are parsed
-// again on every state. threadGoroutineID reads the same words with the
+// again on every state. goroutineID reads the same words with the
 // offsets of the same fields, taken once per binary, and gives the ID
 // GetG's goroutine would have, or 0 where GetG finds none or fails: the
 // same reads must succeed (the whole g, as proc's cached read of it), and
@@ -17,6 +17,7 @@ package debugger
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
@@ -142,7 +143,7 @@ func hasField(st *godwarf.StructType, name string) bool {
 }
 
 // convertThread is api.ConvertThread, with the goroutine ID read by
-// threadGoroutineID instead of parsed by proc.GetG.
+// goroutineID instead of parsed by proc.GetG.
 func (d *Debugger) convertThread(th proc.Thread, bp *api.Breakpoint) *api.Thread {
 	l := d.gLayouts.of(th.BinInfo())
 	if !l.ok {
@@ -151,6 +152,160 @@ func (d *Debugger) convertThread(th proc.Thread, bp *api.Breakpoint) *api.Thread
 	ath, loc := threadAt(th, bp)
 	ath.GoroutineID = l.goroutineID(th, loc)
 	return ath
+}
+
+// convertThreads is convertThread for each of ths (bps[i] the breakpoint
+// ths[i] is at), with the reads of each step of goroutineID made for all
+// the threads of a process at once where its memory can (rangeReader): one
+// system call for the TLS words, one for the g structs, one for the m.curg
+// words and one for those g structs, instead of two to four a thread.
+func (d *Debugger) convertThreads(ths []proc.Thread, bps []*api.Breakpoint) []*api.Thread {
+	out := make([]*api.Thread, len(ths))
+	type batchKey struct {
+		l   *gLayout
+		mem proc.MemoryReadWriter
+	}
+	batches := map[batchKey]*gidBatch{}
+	var order []*gidBatch
+	for i, th := range ths {
+		l := d.gLayouts.of(th.BinInfo())
+		if !l.ok {
+			out[i] = api.ConvertThread(th, bps[i])
+			continue
+		}
+		ath, loc := threadAt(th, bps[i])
+		out[i] = ath
+		k := batchKey{l, th.ProcessMemory()}
+		b := batches[k]
+		if b == nil {
+			b = &gidBatch{l: l, mem: k.mem}
+			batches[k] = b
+			order = append(order, b)
+		}
+		b.add(th, loc, ath)
+	}
+	for _, b := range order {
+		b.run()
+	}
+	return out
+}
+
+// rangeReader reads several ranges of memory in one go (the backend's
+// process memory, ReadRanges).
+type rangeReader interface {
+	ReadRanges(bufs [][]byte, addrs []uint64) []bool
+}
+
+// gidBatch is goroutineID for the threads of one memory and layout, step
+// by step for all of them.
+type gidBatch struct {
+	l    *gLayout
+	mem  proc.MemoryReadWriter
+	ths  []*api.Thread // GoroutineID is filled in
+	addr []uint64      // the next read of each (0: done, ID 0)
+	tls  []bool        // addr is the TLS word holding g's address
+}
+
+// add queues th (at loc, nil if unknown), whose converted form is ath.
+func (b *gidBatch) add(th proc.Thread, loc *proc.Location, ath *api.Thread) {
+	b.ths = append(b.ths, ath)
+	addr, tls := b.l.gAddr(th, loc)
+	b.addr = append(b.addr, addr)
+	b.tls = append(b.tls, tls)
+}
+
+// run makes the reads of goroutineID for all the threads: the TLS words,
+// the gs, m.curg of those on a system stack, those gs.
+func (b *gidBatch) run() {
+	words := func(want func(i int) bool) {
+		idx, bufs, addrs := b.pending(want, 8)
+		ok := readRanges(b.mem, bufs, addrs)
+		for k, i := range idx {
+			b.addr[i] = 0
+			if ok[k] {
+				b.addr[i] = binary.LittleEndian.Uint64(bufs[k])
+			}
+		}
+	}
+	gs := func() (curgOf []int) {
+		idx, bufs, addrs := b.pending(func(int) bool { return true }, int(b.l.gSize))
+		ok := readRanges(b.mem, bufs, addrs)
+		for k, i := range idx {
+			b.addr[i] = 0
+			if !ok[k] {
+				continue
+			}
+			if id := b.l.goid(bufs[k]); id != 0 {
+				b.ths[i].GoroutineID = id
+				continue
+			}
+			// On the system stack (g0, gsignal): GetG answers m.curg.
+			if m := binary.LittleEndian.Uint64(bufs[k][b.l.mOff:]); m != 0 {
+				b.addr[i] = m + uint64(b.l.curgOff)
+				curgOf = append(curgOf, i)
+			}
+		}
+		return curgOf
+	}
+	words(func(i int) bool { return b.tls[i] })
+	curgOf := gs()
+	words(func(i int) bool { return slices.Contains(curgOf, i) })
+	for i := range b.addr {
+		if !slices.Contains(curgOf, i) {
+			b.addr[i] = 0
+		}
+	}
+	gs()
+	for i := range b.addr {
+		b.addr[i] = 0 // a curg's g that is on a system stack: GetG fails
+	}
+}
+
+// pending gives, for the threads with a read to make that want selects,
+// their indexes and a buffer of size bytes at each one's address.
+func (b *gidBatch) pending(want func(i int) bool, size int) (idx []int, bufs [][]byte, addrs []uint64) {
+	for i, a := range b.addr {
+		if a != 0 && want(i) {
+			idx = append(idx, i)
+			bufs = append(bufs, make([]byte, size))
+			addrs = append(addrs, a)
+		}
+	}
+	return idx, bufs, addrs
+}
+
+// readRanges reads the ranges with mem's ReadRanges, or one by one.
+func readRanges(mem proc.MemoryReadWriter, bufs [][]byte, addrs []uint64) []bool {
+	if rr, ok := mem.(rangeReader); ok {
+		return rr.ReadRanges(bufs, addrs)
+	}
+	ok := make([]bool, len(bufs))
+	for i := range bufs {
+		n, err := mem.ReadMemory(bufs[i], addrs[i])
+		ok[i] = err == nil && n == len(bufs[i])
+	}
+	return ok
+}
+
+// gAddr is where goroutineID starts for th: the address of its g (tls
+// false), or of the TLS word that holds it (tls true); 0 if GetG finds no
+// goroutine before any read.
+func (l *gLayout) gAddr(th proc.Thread, loc *proc.Location) (addr uint64, tls bool) {
+	if loc == nil || (loc.Fn != nil && loc.Fn.Name == "runtime.clone") {
+		return 0, false // as goroutineID
+	}
+	regs, err := th.Registers()
+	if err != nil {
+		return 0, false
+	}
+	if gaddr, ok := regs.GAddr(); ok {
+		return gaddr, false
+	}
+	off, err := th.BinInfo().GStructOffset(th.ProcessMemory())
+	if err != nil {
+		return 0, false
+	}
+	return regs.TLS() + off, true
 }
 
 // threadAt is api.ConvertThread without the goroutine, and th's location
@@ -168,63 +323,16 @@ func threadAt(th proc.Thread, bp *api.Breakpoint) (*api.Thread, *proc.Location) 
 
 // goroutineID is the ID of the goroutine proc.GetG finds for th, 0 if none
 // (as api.ConvertThread says it). loc is th's location (nil if unknown).
+// GetG's reads, made as a batch of one (gidBatch): the TLS word holding
+// g's address, the whole g (as proc's cached read of it), and on the
+// system stack (g0, gsignal), where GetG answers m.curg, that word and
+// that g.
 func (l *gLayout) goroutineID(th proc.Thread, loc *proc.Location) int64 {
-	if loc == nil {
-		// GetG would fail on the registers too (or not return: it
-		// dereferences the location it could not read).
-		return 0
-	}
-	if loc.Fn != nil && loc.Fn.Name == "runtime.clone" {
-		return 0 // GetG: TLS is unreliable there
-	}
-	regs, err := th.Registers()
-	if err != nil {
-		return 0
-	}
-	mem := th.ProcessMemory()
-	gaddr, ok := regs.GAddr()
-	if !ok {
-		off, err := th.BinInfo().GStructOffset(mem)
-		if err != nil {
-			return 0
-		}
-		if gaddr, err = readWord(mem, regs.TLS()+off); err != nil {
-			return 0
-		}
-	}
-	g, ok := l.readG(mem, gaddr)
-	if !ok {
-		return 0
-	}
-	if id := l.goid(g); id != 0 {
-		return id
-	}
-	// On the system stack (g0, gsignal): GetG answers m.curg.
-	m := binary.LittleEndian.Uint64(g[l.mOff:])
-	if m == 0 {
-		return 0
-	}
-	curg, err := readWord(mem, m+uint64(l.curgOff))
-	if err != nil {
-		return 0
-	}
-	if g, ok = l.readG(mem, curg); !ok {
-		return 0
-	}
-	return l.goid(g)
-}
-
-// readG reads the whole runtime.g at addr, as proc does before it looks
-// at any field; false if addr is 0 or the read fails.
-func (l *gLayout) readG(mem proc.MemoryReadWriter, addr uint64) ([]byte, bool) {
-	if addr == 0 {
-		return nil, false
-	}
-	buf := make([]byte, l.gSize)
-	if n, err := mem.ReadMemory(buf, addr); err != nil || n != len(buf) {
-		return nil, false
-	}
-	return buf, true
+	ath := &api.Thread{}
+	b := &gidBatch{l: l, mem: th.ProcessMemory()}
+	b.add(th, loc, ath)
+	b.run()
+	return ath.GoroutineID
 }
 
 func (l *gLayout) goid(g []byte) int64 {
@@ -232,12 +340,4 @@ func (l *gLayout) goid(g []byte) int64 {
 		return int64(binary.LittleEndian.Uint32(g[l.goidOff:]))
 	}
 	return int64(binary.LittleEndian.Uint64(g[l.goidOff:]))
-}
-
-func readWord(mem proc.MemoryReadWriter, addr uint64) (uint64, error) {
-	var b [8]byte
-	if _, err := mem.ReadMemory(b[:], addr); err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint64(b[:]), nil
 }

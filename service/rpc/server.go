@@ -27,6 +27,43 @@
 // closes its connection; an unknown method gets an error answer; a client
 // that goes away mid-call leaves the call to finish (a continue keeps
 // running, as with Delve) and its answer is dropped.
+//
+// What a round trip costs: a Continue to a breakpoint hit at once
+// (BenchmarkHeadless/roundtrip: counter -workers 0 -period 0, 4 threads),
+// medians on the 2-CPU machine this was measured on, loaded, with timing
+// marks along the path. From the request's bytes to the answer's (a raw
+// JSON client) about 1.0 ms for us, 2.1 ms for stock dlv; through Delve's
+// rpc2 client 1.2 to 1.5 ms against 2.3 to 2.8. Ours:
+//   - net/rpc: the request is decoded in about 5 us; its goroutine (one
+//     per request, so a halt gets through) starts 15 to 25 us later;
+//   - the session, up to the resume: about 10 us;
+//   - proc's Continue, 600 to 850 us, on the tracer thread in one hand-off
+//     (about 30 us each way): the trapped thread moved past the breakpoint
+//     and the threads resumed, about 85 us; the program's own work until
+//     the next hit (the counter writes and renames a file, 240 us a tick
+//     without a debugger) and the trap's wake-up, about 390 us; stopping
+//     the other threads, about 85 us;
+//   - the state (Debugger.stateOf): the selected goroutine 15 to 30 us
+//     (proc's stack walk for UserCurrentLoc); the threads about 38 us,
+//     mostly their goroutine IDs, whose memory reads are now made for all
+//     the threads at once (four process_vm_readv, against 11 one thread
+//     after another, convertThreads). Their registers are read at the end
+//     of the stop on the tracer thread (backend prefetchRegisters); read
+//     after it, in two hand-offs, the threads took 150 us;
+//   - the JSON answer (3.5 KB) is encoded in about 20 us; its write wakes
+//     the client;
+//   - outside the server, loopback and the rpc2 client, the same for
+//     both: 200 to 300 us (the client decodes the answer twice and passes
+//     it through three goroutines).
+//
+// Per round trip the server makes 20 context switches and 62 system calls
+// and uses 0.60 ms of CPU (perf stat over 2000; 30, 87 and 0.86 ms with
+// the registers read after the stop and the goroutine IDs read thread by
+// thread); stock dlv 107, 210 and 1.63 ms (it hands every ptrace request
+// to its ptrace thread). Go's sysmon, woken
+// from its deep sleep by the first system call of a round trip, polls
+// every 20 us (and the timer's slack) for the next millisecond: about a
+// tenth of our CPU.
 package rpc
 
 import (
