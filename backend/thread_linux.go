@@ -57,9 +57,11 @@ type Thread struct {
 	// executed just before it to the first read of the registers, which
 	// it needs (settle_linux.go). Tracer thread.
 	unsettled bool
-	// prefetched: its registers were read at the stop for a front end
-	// that reads them all (prefetchRegisters), not at its request.
-	// Written on the tracer thread while proc waits, like the cache.
+	// prefetched: its registers were read with every thread's
+	// (readAllRegisters), not at its own request: at the stop for a front
+	// end that reads them all (prefetchRegisters), or with a second
+	// thread's. Written on the tracer thread while proc waits, like the
+	// cache.
 	prefetched bool
 	// parked: listening while the debugger is idle (idle_linux.go); it
 	// has not run since it was held, so its registers are unchanged.
@@ -135,14 +137,16 @@ func (p *Process) otherRegistersCached(th *Thread) bool {
 }
 
 // readAllRegisters reads the registers of every held thread not read since
-// the stop, settling the unsettled ones (registers). Each is a
-// PTRACE_GETREGS of about 3 us on the tracer thread; read one at a time
-// from proc's goroutine, each is a hand-off to the tracer and back, 30 to
-// 50 us on a loaded 2-CPU machine. Tracer thread.
+// the stop, settling the unsettled ones (registers), and marks them
+// prefetched. Each is a PTRACE_GETREGS of about 3 us on the tracer thread;
+// read one at a time from proc's goroutine, each is a hand-off to the
+// tracer and back, 30 to 50 us on a loaded 2-CPU machine. Tracer thread.
 func (p *Process) readAllRegisters() {
 	for _, th := range p.threadSlice() {
 		if th.state == held && !th.unreadable() && th.cachedRegisters() == nil {
-			_, _ = th.registers()
+			if _, err := th.registers(); err == nil {
+				th.prefetched = true
+			}
 		}
 	}
 }
@@ -161,15 +165,8 @@ func (p *Process) readAllRegisters() {
 // thread read here is marked, so that a read of it keeps the prefetch on.
 // Tracer thread, every thread held.
 func (p *Process) prefetchRegisters() {
-	if !p.wantAllRegs.Swap(false) {
-		return
-	}
-	for _, th := range p.threadSlice() {
-		if th.state == held && !th.unreadable() && th.cachedRegisters() == nil {
-			if _, err := th.registers(); err == nil {
-				th.prefetched = true
-			}
-		}
+	if p.wantAllRegs.Swap(false) {
+		p.readAllRegisters()
 	}
 }
 
