@@ -20,6 +20,14 @@ var loadAll = proc.LoadConfig{FollowPointers: true, MaxVariableRecurse: 1, MaxSt
 var proc0 proc.OutputRedirect
 
 func TestMain(m *testing.M) {
+	if os.Getenv(backend.MainThreadEnv) != "" {
+		if err := backend.OwnThreadFromMain(); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("ok")
+		os.Exit(0)
+	}
 	if os.Getenv(attachAsNobodyEnv) != "" {
 		attachAsNobody()
 		return

@@ -68,18 +68,43 @@ func newTracer(idle idler) *tracer {
 	signal.Notify(tr.sigchld, unix.SIGCHLD)
 	tr.startForward()
 	addProcs(+1, 0) // procs_linux.go
-	go func() {
+	go runOnOwnThread(func() {
 		defer addProcs(-1, 0)
 		tr.loop()
-	}()
+	})
 	return tr
 }
 
-func (tr *tracer) loop() {
-	// ptrace(2): "a tracee is attached to a tracer thread"; every later
-	// request must come from that thread. The thread is never unlocked, so
-	// it dies with the goroutine instead of serving other goroutines.
+// runOnOwnThread runs fn on a goroutine locked for good to an OS thread
+// that is not the process's main thread: the calling one, or, if that is
+// the main thread, a new one (the caller then returns once fn's goroutine
+// is locked). ptrace(2): "a tracee is attached to a tracer thread"; every
+// later request must come from that thread. The thread is never unlocked,
+// so it ends with the goroutine instead of serving other goroutines, and
+// its end lets go of every tracee left (exit_ptrace): a thread asleep in
+// its vfork wait cannot be detached otherwise (fork_linux.go). Go does not
+// end the main thread (m0) when its locked goroutine exits but wedges it
+// (runtime.mexit), so a tracer that ran there kept such a thread traced,
+// to stop for good when its wait ended. A goroutine started while the
+// caller holds the main thread locked cannot be put on it.
+func runOnOwnThread(fn func()) {
 	runtime.LockOSThread()
+	if unix.Gettid() != unix.Getpid() {
+		fn()
+		return
+	}
+	locked := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		close(locked)
+		fn()
+	}()
+	<-locked
+	runtime.UnlockOSThread()
+}
+
+// loop serves requests on the tracer thread (runOnOwnThread).
+func (tr *tracer) loop() {
 	tr.tid.Store(int32(unix.Gettid()))
 	// Every tracee stop sends SIGCHLD to its tracer, and the kernel hands
 	// a process-directed signal to the thread it names when that thread
