@@ -54,7 +54,11 @@ func benchSpawnerDied(job *testprog.Job, first, last int) []string {
 // one child of the spawner (vfork, exec of a Go program, its run, the
 // parent's wait). With follow-exec on each child becomes a target of the
 // session at its exec (its debug information loaded) and runs to its end
-// there; no breakpoint is set. "baseline" is the spawner undebugged.
+// there; no breakpoint is set. "follow=false,breakpoint" has follow-exec
+// off and a user breakpoint planted that nothing runs (main.childWork,
+// which only children run, after their exec): with one, dlv-listen traces
+// each vfork child to keep it from running into it (forkopts_linux.go).
+// "baseline" is the spawner undebugged.
 //
 // The three are timed in turns, in blocks of followBlock children, the
 // order turning each round, on one spawner: a session is attached (and
@@ -64,8 +68,13 @@ func benchSpawnerDied(job *testprog.Job, first, last int) []string {
 // over all its blocks, "ratio", ours/native of those, and "median-ratio",
 // the median of the rounds' ours/native.
 func BenchmarkFollowExecChildren(b *testing.B) {
-	for _, follow := range []bool{false, true} {
-		b.Run(fmt.Sprintf("follow=%v", follow), func(b *testing.B) {
+	for _, v := range []struct{ follow, bp bool }{{false, false}, {false, true}, {true, false}} {
+		follow := v.follow
+		name := fmt.Sprintf("follow=%v", follow)
+		if v.bp {
+			name += ",breakpoint"
+		}
+		b.Run(name, func(b *testing.B) {
 			job := benchStart(b, 0, "spawner", "-period", "0s")
 			b.StopTimer() // timeChildren runs it
 			b.ResetTimer()
@@ -77,7 +86,7 @@ func BenchmarkFollowExecChildren(b *testing.B) {
 				rate := map[string]float64{}
 				for i := range kinds {
 					kind := kinds[(round+i)%len(kinds)]
-					d := benchFollowBlock(b, job, kind, follow, n)
+					d := benchFollowBlock(b, job, kind, follow, v.bp, n)
 					took[kind] += d
 					rate[kind] = float64(n) / d.Seconds()
 				}
@@ -99,10 +108,11 @@ func BenchmarkFollowExecChildren(b *testing.B) {
 const followBlock = 10
 
 // benchFollowBlock times n children of the spawner job under kind
-// ("baseline": undebugged), follow-exec on or off, and returns the time
-// they took; attaching, detaching and the first child's start are not
-// timed. Ours fails on a child that did not end normally.
-func benchFollowBlock(b *testing.B, job *testprog.Job, kind string, follow bool, n int) time.Duration {
+// ("baseline": undebugged), follow-exec on or off, with a breakpoint on
+// main.childWork in the parent or not, and returns the time they took;
+// attaching, detaching and the first child's start are not timed. Ours
+// fails on a child that did not end normally.
+func benchFollowBlock(b *testing.B, job *testprog.Job, kind string, follow, bp bool, n int) time.Duration {
 	b.Helper()
 	// The last session's garbage is collected now, not while the next
 	// block runs.
@@ -117,6 +127,15 @@ func benchFollowBlock(b *testing.B, job *testprog.Job, kind string, follow bool,
 		}
 		if follow {
 			benchFollowExec(b, kind, grp)
+		}
+		if bp {
+			addrs, err := proc.FindFunctionLocation(grp.Selected, "main.childWork", 0)
+			if err != nil || len(addrs) == 0 {
+				b.Fatalf("%s: FindFunctionLocation(main.childWork): %v %v", kind, addrs, err)
+			}
+			if _, err := grp.Selected.SetBreakpoint(1, addrs[0], proc.UserBreakpoint, nil); err != nil {
+				b.Fatalf("%s: SetBreakpoint(main.childWork): %v", kind, err)
+			}
 		}
 		c = benchStartContinue(grp)
 		c.waitResumed(b, kind)

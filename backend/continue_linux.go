@@ -287,6 +287,7 @@ func (p *Process) interruptAll() error {
 // It is bounded: see reconcile and stopDeadline. Tracer thread.
 func (p *Process) awaitHeld() error {
 	start := time.Now()
+	looked := false // for threads in an untraced vfork wait
 	for {
 		pending := p.notHeld()
 		if len(pending) == 0 {
@@ -320,7 +321,16 @@ func (p *Process) awaitHeld() error {
 		// None has stopped yet: sleep until any tracee reports. This also
 		// takes the first stop of threads we do not know yet and a
 		// leader's exit, which waits for its other threads.
-		tid, ws, err := p.waitReport(nil, stallAfter)
+		wait := stallAfter
+		if !looked {
+			wait = vforkLookAfter
+		}
+		tid, ws, err := p.waitReport(nil, wait)
+		if err == errStall && !looked {
+			looked = true
+			p.findVforkWaiters(pending)
+			continue
+		}
 		if err == errStall {
 			if time.Since(start) > stopDeadline {
 				return p.notStoppedErr(pending)

@@ -168,7 +168,7 @@ func (p *Process) removeAllBreakpoints() error {
 				firstErr = fmt.Errorf("remove breakpoint at %#x: %w", addr, err)
 			}
 		}
-		delete(p.planted, addr)
+		p.forgetPlanted(addr)
 	}
 	return firstErr
 }

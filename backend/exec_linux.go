@@ -53,6 +53,16 @@ func (g *group) following() (bool, func(string) bool) {
 	return true, func(cmd string) bool { return rx == nil || rx.MatchString(cmd) }
 }
 
+// followOn reports whether follow-exec is on.
+func (g *group) followOn() bool {
+	if g == nil {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.follow
+}
+
 // kidExec takes a kid's PTRACE_EVENT_EXEC stop with follow-exec on: the kid
 // is handed to a Process of its own, queued for the group to add as a
 // target, or let go. Tracer thread.

@@ -21,8 +21,9 @@ import (
 // A process the debuggee creates must not carry our breakpoints. fork(2)
 // copies the parent's memory, int3s included; an untraced child that runs
 // into one dies of SIGTRAP (stock Delve traces only clones and has that
-// bug). So every seize sets PTRACE_O_TRACEFORK and TRACEVFORK: the kernel
-// attaches the child to us, stopped before it runs a single instruction
+// bug). So every seize sets PTRACE_O_TRACEFORK and TRACEVFORK (vfork only
+// while a child could run into a breakpoint: forkopts_linux.go): the
+// kernel attaches the child to us, stopped before it runs a single instruction
 // (ptrace_init_task sets JOBCTL_TRAP_STOP on a seized child, and get_signal
 // traps it before it returns to user space), and reports the creator's
 // PTRACE_EVENT_FORK/VFORK with the child's pid in PTRACE_GETEVENTMSG. The
@@ -79,8 +80,8 @@ import (
 // wait ends, on its way back to user space (get_signal, do_jobctl_trap),
 // before it runs an instruction: it cannot run while the world is stopped,
 // as the VFORK_DONE stop did not let it either. Per os/exec child the
-// debuggee thus stops twice: its thread's PTRACE_EVENT_VFORK and the
-// child's first stop.
+// debuggee thus stops twice while vfork children are traced: its thread's
+// PTRACE_EVENT_VFORK and the child's first stop.
 //
 // A child is a kid here, to keep "child" for the processes we launch.
 
@@ -187,22 +188,37 @@ func (th *Thread) keepVforkRegisters() {
 	}
 }
 
-// unreadable reports whether th is a thread found in its vfork wait at
-// attach, of which no ptrace-stop was ever reaped: nothing can read its
-// registers until the wait ends.
+// unreadable reports whether th is a thread found in its vfork wait by
+// /proc (noteVforkWait), of which no ptrace-stop was reaped since: nothing
+// can read its registers until the wait ends (takeWaitEnd).
 func (th *Thread) unreadable() bool { return th.waitsForVfork() && th.regs.cached == nil }
+
+// takeWaitEnd reaps the report of an unreadable thread if its wait has
+// ended: it stopped on the interrupt left pending through it, and is held
+// from then on like any stopped thread. Tracer thread.
+func (p *Process) takeWaitEnd(th *Thread) error {
+	if !th.unreadable() {
+		return nil
+	}
+	tid, ws, err := wait4(th.ID, true)
+	if err != nil || tid <= 0 {
+		return nil // still waiting (or gone: its exit is reported)
+	}
+	return p.stopReport(tid, ws)
+}
 
 func (th *Thread) errUnreadable() error {
 	return fmt.Errorf("thread %d waits in the kernel for its vfork child to exec or exit: its registers cannot be read until then", th.ID)
 }
 
-// noteVforkWait marks a thread just seized at attach that sleeps in its
-// vfork wait: it is not stopped with the others (no PTRACE_EVENT_VFORK of it
-// was reported, so only /proc tells). Its child, which shares the memory
-// our breakpoints go into, is seized as a kid. The thread is interrupted
-// all the same: should it not be waiting after all (the clone failed), it
-// stops like any thread, and any report of it ends the wait (reap).
-// Tracer thread.
+// noteVforkWait marks a thread that sleeps in a vfork wait no
+// PTRACE_EVENT_VFORK told of (only /proc tells): one just seized at attach,
+// or one that made its child while vfork children were not traced
+// (findVforkWaiters). It is not stopped with the others. Its child, which
+// shares the memory our breakpoints go into, is seized as a kid. The
+// thread is interrupted all the same: should it not be waiting after all
+// (the clone failed), it stops like any thread, and any report of it ends
+// the wait (reap). Tracer thread.
 func (p *Process) noteVforkWait(th *Thread) {
 	if !p.inVforkWait(th.ID) {
 		return
@@ -369,6 +385,7 @@ func (p *Process) kidStop(k *kid, stop listenmode.Stop, release bool) {
 	following, _ := p.g.following()
 	if !k.seen {
 		k.seen = true
+		p.kidsTraced++
 		k.shared = p.sharesMemory(k.pid)
 		if k.shared && !release && !following && p.goChildPathClear(k.pid) {
 			p.letKidGo(k, stop)

@@ -18,7 +18,8 @@ import (
 // mark syscall-stops (SIGTRAP|0x80) so the one PTRACE_SYSCALL we use (to step
 // over a syscall instruction) is told apart from a SIGTRAP. New processes
 // (fork/vfork) are attached too, only to take our breakpoints out of them
-// and let them go (fork_linux.go). The end of a vfork parent's wait is not
+// and let them go (fork_linux.go); vfork children only while they could
+// run into one (forkopts_linux.go). The end of a vfork parent's wait is not
 // reported (no TRACEVFORKDONE): a stop learns it (interruptVforkWaiter).
 const ptraceOptions = unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACESYSGOOD |
 	unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK
@@ -44,6 +45,10 @@ type Process struct {
 	// running proc, and Release may run while proc iterates it. Changed
 	// on the tracer thread only, in the same request as the memory.
 	planted map[uint64]*proc.Breakpoint
+	// vforkRisk counts the planted breakpoints a vfork child could die of
+	// (endangersVforkChild): while there are none, vfork children are not
+	// traced (forkopts_linux.go). Changed under plantMu.
+	vforkRisk atomic.Int32
 	// plantMu guards planted and kids.text, and makes the memory store
 	// and its record one step: a software breakpoint is written from
 	// proc's goroutine when the kernel allows it (plantDirect), and
@@ -70,6 +75,9 @@ type Process struct {
 	// emulatedStepOvers counts breakpoints stepped over without running
 	// the thread (emulateStepOver). Tracer thread only.
 	emulatedStepOvers int
+	// kidsTraced counts the processes the debuggee created that the
+	// kernel attached to us (their first stop). Tracer thread only.
+	kidsTraced int
 	// lateTraps counts breakpoint hits in flight found by a late settle
 	// (settleLate). Tracer thread only.
 	lateTraps int
@@ -312,8 +320,8 @@ func (p *Process) WriteBreakpoint(bp *proc.Breakpoint) error {
 		if bp.WatchType == 0 {
 			p.rememberText(bp.Addr, bp.OriginalData)
 		}
-		p.planted[bp.Addr] = &proc.Breakpoint{Addr: bp.Addr, WatchType: bp.WatchType,
-			HWBreakIndex: bp.HWBreakIndex, OriginalData: bp.OriginalData}
+		p.recordPlanted(&proc.Breakpoint{Addr: bp.Addr, FunctionName: bp.FunctionName, WatchType: bp.WatchType,
+			HWBreakIndex: bp.HWBreakIndex, OriginalData: bp.OriginalData})
 	})
 	return err
 }
@@ -352,7 +360,7 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 			if err != nil && !p.alive() {
 				// Killed and not reaped yet: nothing is left to restore.
 				err = nil
-				delete(p.planted, bp.Addr)
+				p.forgetPlanted(bp.Addr)
 			}
 		}()
 		if bp.WatchType != 0 {
@@ -364,7 +372,7 @@ func (p *Process) EraseBreakpoint(bp *proc.Breakpoint) error {
 		} else if _, err = p.writeMemoryOnTracer(bp.Addr, bp.OriginalData); err != nil {
 			return
 		}
-		delete(p.planted, bp.Addr)
+		p.forgetPlanted(bp.Addr)
 	})
 	return err
 }
@@ -398,11 +406,11 @@ func (p *Process) plantDirect(addr uint64, data []byte, bp *proc.Breakpoint) (do
 		return false, nil
 	}
 	if bp == nil {
-		delete(p.planted, addr)
+		p.forgetPlanted(addr)
 		return true, nil
 	}
 	p.rememberText(addr, bp.OriginalData)
-	p.planted[addr] = &proc.Breakpoint{Addr: addr, OriginalData: bp.OriginalData}
+	p.recordPlanted(&proc.Breakpoint{Addr: addr, FunctionName: bp.FunctionName, OriginalData: bp.OriginalData})
 	return true, nil
 }
 

@@ -119,9 +119,13 @@ func (p *Process) cloned(tid int) {
 }
 
 // newThread registers a thread; spawned says the kernel attached it
-// (its first stop is not trusted for job state), otherwise we seized it.
+// (its first stop is not trusted for job state), otherwise we seized it
+// (or set its options at a launch) with ptraceOptions.
 func (p *Process) newThread(tid int, spawned bool) *Thread {
 	th := &Thread{ID: tid, p: p, state: running, isNew: true, spawned: spawned}
+	if !spawned {
+		th.opts = ptraceOptions
+	}
 	p.addThread(th)
 	if spawned {
 		p.job.Spawned(tid)
@@ -172,6 +176,9 @@ func (p *Process) apply(th *Thread, act listenmode.Action) error {
 			return fmt.Errorf("re-queue %s to thread %d: %w", unix.SignalName(sig), th.ID, err)
 		}
 		sig = 0
+	}
+	if err := p.syncOptions(th); err != nil {
+		return err
 	}
 	var err error
 	if act.Op == listenmode.Listen {

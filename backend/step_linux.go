@@ -205,6 +205,9 @@ func stepFinished(k listenmode.Kind) bool {
 // past our own queued SIGTRAP; halted says a halt request interrupted the
 // wait.
 func (p *Process) stepOnce(th *Thread, req int, sig unix.Signal) (*listenmode.Stop, bool, error) {
+	if err := p.syncOptions(th); err != nil {
+		return nil, false, err
+	}
 	if err := ptrace(req, th.ID, 0, uintptr(sig)); err != nil {
 		return nil, false, fmt.Errorf("step thread %d: %w", th.ID, err)
 	}

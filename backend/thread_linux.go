@@ -69,6 +69,10 @@ type Thread struct {
 	// vfork: the child it waits for, from PTRACE_EVENT_VFORK to its next
 	// report or to a stop that finds the wait over (fork_linux.go).
 	vfork vforkWait
+	// opts are the ptrace options it was last given, 0 if unknown (one
+	// the kernel attached has its creator's): see syncOptions. Tracer
+	// thread.
+	opts int
 
 	regs arch // register cache, valid while held
 
@@ -105,7 +109,14 @@ func (th *Thread) Registers() (proc.Registers, error) {
 		return r, nil
 	}
 	if th.unreadable() {
-		return nil, th.errUnreadable()
+		var err error
+		th.p.tr.do(func() { err = th.p.takeWaitEnd(th) })
+		if err != nil {
+			return nil, err
+		}
+		if th.unreadable() {
+			return nil, th.errUnreadable()
+		}
 	}
 	var r proc.Registers
 	var err error
