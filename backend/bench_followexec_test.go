@@ -55,9 +55,11 @@ func benchSpawnerDied(job *testprog.Job, first, last int) []string {
 // parent's wait). With follow-exec on each child becomes a target of the
 // session at its exec (its debug information loaded) and runs to its end
 // there; no breakpoint is set. "follow=false,breakpoint" has follow-exec
-// off and a user breakpoint planted that nothing runs (main.childWork,
-// which only children run, after their exec): with one, dlv-listen traces
-// each vfork child to keep it from running into it (forkopts_linux.go).
+// off and a user breakpoint in the program's own code that nothing runs
+// (main.childWork, which only children run, after their exec): such a
+// breakpoint leaves vfork children untraced (forkopts_linux.go; one in the
+// code os/exec's child runs before its exec gets each child traced, to
+// step it over the breakpoint, where under native it dies).
 // "baseline" is the spawner undebugged.
 //
 // The three are timed in turns, in blocks of followBlock children, the

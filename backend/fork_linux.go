@@ -492,10 +492,8 @@ func (p *Process) goChildPathClear(pid int) bool {
 		if crashBreakpoints[fn.Name] {
 			continue
 		}
-		for _, pkg := range []string{"syscall.", "runtime.", "internal/runtime/", "runtime/internal/", "internal/abi."} {
-			if strings.HasPrefix(fn.Name, pkg) {
-				return false
-			}
+		if goExecChildPath(fn.Name) {
+			return false
 		}
 	}
 	return true

@@ -229,11 +229,11 @@ func pollFor(t *testing.T, what string, cond func() bool) {
 // (SIGSTOP) first, so the parent waits for as long as the child is
 // stopped: halts and the detach must not wait for it, and the child keeps
 // its job state through the detach. With a breakpoint a vfork child could
-// run into, vfork children are traced: the waiter's registers are those of
-// its PTRACE_EVENT_VFORK stop. With none (Delve's crash breakpoints
-// aside) they are not: the halt finds the waiter in /proc, refuses its
-// registers with the reason, and seizes its child, which shares the
-// memory the next breakpoint goes into.
+// run into (in os/exec's child code), vfork children are traced: the
+// waiter's registers are those of its PTRACE_EVENT_VFORK stop. With none
+// (Delve's crash breakpoints aside) they are not: the halt finds the
+// waiter in /proc, refuses its registers with the reason, and seizes its
+// child, which shares the memory the next breakpoint goes into.
 func TestVforkParentDoesNotBlockHaltOrDetach(t *testing.T) {
 	for _, traced := range []bool{true, false} {
 		t.Run(fmt.Sprintf("traced=%v", traced), func(t *testing.T) {
@@ -246,13 +246,15 @@ func testVforkParentDoesNotBlock(t *testing.T, traced bool) {
 	job := testprog.Start(t, "forker", "-exec=false", "-fork=false", "-period", "5ms")
 	s := jcAttach(t, job)
 	if traced {
-		// Never run with -fork=false; it makes vfork children traced.
-		addrs, err := proc.FindFunctionLocation(s.tgt, "main.inChild", 0)
+		// Where os/exec's children go (none with -exec=false): it makes
+		// vfork children traced.
+		const fn = "syscall.runtime_AfterForkInChild"
+		addrs, err := proc.FindFunctionLocation(s.tgt, fn, 0)
 		if err != nil || len(addrs) == 0 {
-			t.Fatalf("FindFunctionLocation(main.inChild): %v %v", addrs, err)
+			t.Fatalf("FindFunctionLocation(%s): %v %v", fn, addrs, err)
 		}
 		if _, err := s.tgt.SetBreakpoint(1, addrs[0], proc.UserBreakpoint, nil); err != nil {
-			t.Fatalf("SetBreakpoint(main.inChild): %v", err)
+			t.Fatalf("SetBreakpoint(%s): %v", fn, err)
 		}
 	}
 	c := s.continueAsync()

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-delve/delve/pkg/proc"
@@ -17,9 +18,17 @@ import (
 // the child's first stop), some 5% of the rate at which a Go program
 // starts children, while Delve's native backend, which does not trace
 // children, costs it none. So PTRACE_O_TRACEVFORK is on only while
-//   - a software breakpoint is planted that is not one of Delve's crash
-//     breakpoints (which a child reaches only when it dies anyway): a
-//     shared-memory child that ran into it untraced would die of SIGTRAP;
+//   - a software breakpoint is planted in code a vfork child may run
+//     before it execs (endangersVforkChild), where one that ran into it
+//     untraced would die of SIGTRAP: the runtime and syscall code of Go's
+//     os/exec child (goExecChildPath), and code that is not Go (a C
+//     library's posix_spawn or system(3) runs C in its child), but not
+//     Delve's crash breakpoints, which a child reaches only when it dies
+//     anyway. The program's own Go code does not run in a vfork child:
+//     Go cannot run on the stack the child shares with its parent, so
+//     os/exec runs only nosplit runtime and syscall code there (a program
+//     that makes one with a raw clone in assembly, as the forker test
+//     program does, is on its own there, as under native);
 //   - follow-exec is on: each child is followed to its exec;
 //   - the program runs free after an attach (the seize's options).
 //
@@ -52,18 +61,43 @@ const untracedVforkOptions = ptraceOptions &^ unix.PTRACE_O_TRACEVFORK
 const vforkLookAfter = 10 * time.Millisecond
 
 // endangersVforkChild reports whether a planted breakpoint is one a vfork
-// child could run into and die of: a software breakpoint other than
-// Delve's crash breakpoints (crashBreakpoints; a breakpoint in a function
-// Delve does not know, or at an address, counts).
-func endangersVforkChild(bp *proc.Breakpoint) bool {
-	return bp.WatchType == 0 && !crashBreakpoints[bp.FunctionName]
+// child could run into and die of: a software breakpoint in the code of
+// Go's os/exec child, in code that is not Go, or where the debug
+// information knows no function; not one of Delve's crash breakpoints.
+func (p *Process) endangersVforkChild(bp *proc.Breakpoint) bool {
+	if bp.WatchType != 0 {
+		return false // debug registers are not inherited (copy_thread)
+	}
+	fn := p.bi.PCToFunc(bp.Addr)
+	if fn == nil {
+		return true
+	}
+	if crashBreakpoints[fn.Name] {
+		return false
+	}
+	if pkg := fn.PackageName(); pkg == "" || pkg == "C" {
+		return true // C (Delve gives C functions no package), or unknown
+	}
+	return goExecChildPath(fn.Name)
+}
+
+// goExecChildPath reports whether function fn may run in a child of Go's
+// os/exec before its execve: syscall.forkAndExecInChild1 and the runtime
+// and syscall functions it calls.
+func goExecChildPath(fn string) bool {
+	for _, pkg := range []string{"syscall.", "runtime.", "internal/runtime/", "runtime/internal/", "internal/abi."} {
+		if strings.HasPrefix(fn, pkg) {
+			return true
+		}
+	}
+	return false
 }
 
 // recordPlanted records a breakpoint put into the program. plantMu held.
 func (p *Process) recordPlanted(bp *proc.Breakpoint) {
 	p.forgetPlanted(bp.Addr)
 	p.planted[bp.Addr] = bp
-	if endangersVforkChild(bp) {
+	if p.endangersVforkChild(bp) {
 		p.vforkRisk.Add(1)
 	}
 }
@@ -72,7 +106,7 @@ func (p *Process) recordPlanted(bp *proc.Breakpoint) {
 // plantMu held.
 func (p *Process) forgetPlanted(addr uint64) {
 	if bp, ok := p.planted[addr]; ok {
-		if endangersVforkChild(bp) {
+		if p.endangersVforkChild(bp) {
 			p.vforkRisk.Add(-1)
 		}
 		delete(p.planted, addr)

@@ -10,8 +10,10 @@ import (
 
 // Children of os/exec (vfork) are traced only while a breakpoint they could
 // run into is planted (forkopts_linux.go): with Delve's crash breakpoints
-// alone the kernel attaches none of them, with a user breakpoint every one,
-// and once it is cleared none again. Every child lives.
+// alone the kernel attaches none of them, nor with a user breakpoint in the
+// program's own code, but every one with a breakpoint in the code they run
+// before their exec, which they are then stepped over; once it is cleared
+// none again. Every child lives.
 func TestVforkChildrenTracedOnlyWhileEndangered(t *testing.T) {
 	job := testprog.Start(t, "forker", "-fork=false", "-period", "1ms")
 	grp, p := attachInternal(t, job.Pid)
@@ -58,18 +60,25 @@ func TestVforkChildrenTracedOnlyWhileEndangered(t *testing.T) {
 	if n := traced() - base; n != 0 {
 		t.Fatalf("crash breakpoints only: %d children traced, want none", n)
 	}
-	addr := breakOn(t, grp.Selected, "main.inChild") // never run with -fork=false
+	own := breakOn(t, grp.Selected, "main.inChild") // never run with -fork=false
+	rounds(20)
+	if n := traced() - base; n != 0 {
+		t.Fatalf("a breakpoint in the program's own code: %d children traced, want none", n)
+	}
+	child := breakOn(t, grp.Selected, "syscall.runtime_AfterForkInChild") // every os/exec child runs it
 	rounds(20)
 	n := traced() - base
 	if n < 19 {
-		t.Fatalf("with a user breakpoint: %d children traced in 20 rounds", n)
+		t.Fatalf("a breakpoint in os/exec's child code: %d children traced in 20 rounds", n)
 	}
-	if err := grp.Selected.ClearBreakpoint(addr); err != nil {
-		t.Fatal(err)
+	for _, addr := range []uint64{own, child} {
+		if err := grp.Selected.ClearBreakpoint(addr); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rounds(20)
 	if m := traced() - base; m > n+1 {
-		t.Fatalf("after the breakpoint was cleared: %d more children traced", m-n)
+		t.Fatalf("after the breakpoints were cleared: %d more children traced", m-n)
 	}
 	if bad := regexp.MustCompile(`(?m)^exec \d+ (?:signal|exit [1-9]).*$`).FindAllString(job.Output(), -1); len(bad) > 0 {
 		t.Fatalf("children that did not exit 0: %q", bad)
