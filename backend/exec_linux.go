@@ -102,6 +102,42 @@ func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
 	p.g.born(np)
 }
 
+// selfExec takes the PTRACE_EVENT_EXEC of the debuggee itself
+// (ptraceOptions has PTRACE_O_TRACEEXEC): one of its threads ran
+// execve(2), every other
+// thread is gone (de_thread; their exits are reported, the old leader's
+// not at all) and the one left has the process's pid, in the new program,
+// before its first instruction, as a kid has at its exec. As native does
+// (trapWaitInternal, PTRACE_EVENT_EXEC: a new target for the same pid),
+// the new program is taken like a kid's (kidExec: the regex, a Go program
+// with debug information, the hand-over to a Process of its own, a new
+// target of the group) or let go; this Process, whose program is gone
+// with its memory, threads and breakpoints (nothing is written back: the
+// addresses are the new program's now), ends as one that exited with
+// status 0. With follow-exec off the new program is let go, and that is
+// all the session hears, as under native, which also reports the process
+// exited with status 0 then; the debugger log says what happened.
+// Tracer thread.
+func (p *Process) selfExec(stop listenmode.Stop) {
+	if on, _ := p.g.following(); !on {
+		logflags.DebuggerLogger().Warnf("dlv-listen backend: process %d executed %q, which follow-exec off does not follow: let go, its old program ended", p.pid, exePath(p.pid))
+	}
+	for _, th := range p.threadSlice() {
+		p.removeThread(th.ID)
+		if th.ID != p.pid {
+			// An exit of it still queued is not a thread's that came back.
+			p.vanished[th.ID] = struct{}{}
+		}
+	}
+	p.plantMu.Lock()
+	for addr := range p.planted {
+		p.forgetPlanted(addr)
+	}
+	p.plantMu.Unlock()
+	p.kidExec(&kid{pid: p.pid, seen: true}, stop)
+	p.postExit(0)
+}
+
 // handOver moves an exec'd kid, in its PTRACE_EVENT_EXEC stop, to a new
 // Process with a tracer thread of its own, and returns it with its one
 // thread held and its program as the kernel loaded it. Tracer thread (the
@@ -129,6 +165,7 @@ func (p *Process) handOver(k *kid) (*Process, error) {
 	}
 	p.dropKid(k)
 	np := newProcessIn(k.pid, p.g)
+	np.childProcess = p.childProcess && k.pid == p.pid // our own child, exec'd
 	np.tr.do(func() { err = np.adoptSpinning(pc, orig) })
 	if err != nil {
 		np.abandon()

@@ -44,9 +44,9 @@ import (
 //     state on arm64), then it is detached with no signal, keeping its job
 //     state (a child in group-stop stays stopped);
 //   - shared memory (vfork): its int3s are the debuggee's and stay. It is
-//     kept traced until it execs (PTRACE_O_TRACEEXEC, set on it alone) or
-//     exits, and a trap on one of our breakpoints is stepped over (lift,
-//     single-step, restore) instead of being reported. It runs under
+//     kept traced until it execs (PTRACE_O_TRACEEXEC) or exits, and a
+//     trap on one of our breakpoints is stepped over (lift, single-step,
+//     restore) instead of being reported. It runs under
 //     PTRACE_SYSCALL: a child that asks to be traced by its parent
 //     (PTRACE_TRACEME, os/exec's SysProcAttr.Ptrace, as Delve's own launch
 //     does) would get EPERM while we trace it, so it is let go at that
@@ -86,9 +86,9 @@ import (
 // A child is a kid here, to keep "child" for the processes we launch.
 
 // kidOptions are set on a shared-memory kid at its first stop: it inherited
-// ours (ptrace_init_task copies them); exec is followed for it alone, to
-// let it go there.
-const kidOptions = ptraceOptions | unix.PTRACE_O_TRACEEXEC
+// ours (ptrace_init_task copies them), maybe without TRACEVFORK; its exec
+// is reported, to let it go there.
+const kidOptions = ptraceOptions
 
 // kcmpVM is KCMP_VM (include/uapi/linux/kcmp.h).
 const kcmpVM = 1

@@ -97,12 +97,14 @@ func (g *group) live() []*Process {
 	return ps
 }
 
-// process returns the process with the given pid, or nil.
+// process returns the process with the given pid, or nil: the newest,
+// when the program the pid ran exec'd another (selfExec), as proc, whose
+// targets it has both of, asks for either by that pid.
 func (g *group) process(pid int) *Process {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, p := range g.procs {
-		if p.pid == pid {
+	for i := len(g.procs) - 1; i >= 0; i-- {
+		if p := g.procs[i]; p.pid == pid {
 			return p
 		}
 	}
@@ -227,8 +229,7 @@ func (g *group) ContinueOnce(cctx *proc.ContinueOnceContext) (proc.Thread, proc.
 		return live[0].continueOnce(cctx)
 	}
 	if len(live) == 0 {
-		_, err := g.procs[0].Valid()
-		return nil, proc.StopExited, err
+		return nil, proc.StopExited, g.exitError()
 	}
 	return g.continueAll(cctx, live)
 }
@@ -344,9 +345,10 @@ func (g *group) continueAll(cctx *proc.ContinueOnceContext, live []*Process) (pr
 }
 
 // exitError is the exit to report once every process is gone: the first
-// process's, as proc reports it for the group (targets[0]).
+// process's, as proc reports it for the group (targets[0]); if its program
+// exec'd another, the last program's of its pid (selfExec).
 func (g *group) exitError() error {
-	_, err := g.procs[0].Valid()
+	_, err := g.process(g.procs[0].pid).Valid()
 	return err
 }
 

@@ -21,8 +21,9 @@ import (
 // and let them go (fork_linux.go); vfork children only while they could
 // run into one (forkopts_linux.go). The end of a vfork parent's wait is not
 // reported (no TRACEVFORKDONE): a stop learns it (interruptVforkWaiter).
+// The debuggee's own exec is reported (selfExec): its program is gone.
 const ptraceOptions = unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACESYSGOOD |
-	unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK
+	unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEEXEC
 
 // Process is one debugged process. Its methods are called by proc from one
 // goroutine at a time, except RequestManualStop, Subscribe, JobState and

@@ -38,6 +38,10 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 		code, _ = ptraceSiginfoCode(tid)
 	}
 	stop := listenmode.Decode(ws, code)
+	if stop.Kind == listenmode.KindExec && tid == p.pid {
+		p.selfExec(stop)
+		return nil, stop
+	}
 	th := p.thread(tid)
 	if th == nil && tid != p.pid && p.kidReport(tid, stop) {
 		return nil, stop // a new process, not a thread of the debuggee
