@@ -65,20 +65,20 @@ func (g *group) followOn() bool {
 
 // kidExec takes a kid's PTRACE_EVENT_EXEC stop with follow-exec on: the kid
 // is handed to a Process of its own, queued for the group to add as a
-// target, or let go. Tracer thread.
-func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
+// target (and returned), or let go. Tracer thread.
+func (p *Process) kidExec(k *kid, stop listenmode.Stop) *Process {
 	log := logflags.DebuggerLogger()
 	on, match := p.g.following()
 	cmd := cmdline(k.pid)
 	if !on {
 		p.letKidGo(k, stop)
-		return
+		return nil
 	}
 	if !match(cmd) {
 		log.Debugf("dlv-listen backend: child %d %q of process %d: follow-exec regex not matched, let go", k.pid, cmd, p.pid)
 		p.letKidGo(k, stop)
 		p.g.spawned(p, k.pid, cmd, nil)
-		return
+		return nil
 	}
 	err := checkGoProgram(k.pid)
 	if err == nil {
@@ -91,15 +91,16 @@ func (p *Process) kidExec(k *kid, stop listenmode.Stop) {
 		log.Warnf("dlv-listen backend: child %d %q of process %d cannot be debugged, let go: %v", k.pid, cmd, p.pid, err)
 		p.letKidGo(k, stop)
 		p.g.spawned(p, k.pid, cmd, err)
-		return
+		return nil
 	}
 	np, err := p.handOver(k)
 	if err != nil {
 		log.Errorf("dlv-listen backend: child %d %q of process %d: %v", k.pid, cmd, p.pid, err)
-		return
+		return nil
 	}
 	np.cmd = cmd
 	p.g.born(np)
+	return np
 }
 
 // selfExec takes the PTRACE_EVENT_EXEC of the debuggee itself
@@ -134,9 +135,16 @@ func (p *Process) selfExec(stop listenmode.Stop) {
 		p.forgetPlanted(addr)
 	}
 	p.plantMu.Unlock()
-	p.kidExec(&kid{pid: p.pid, seen: true}, stop)
+	if np := p.kidExec(&kid{pid: p.pid, seen: true}, stop); np != nil {
+		p.successor.Store(np)
+	}
 	p.postExit(0)
 }
+
+// Successor is the process that took over p's pid when p's program
+// exec'd another that follow-exec took (selfExec), once p is gone; nil if
+// none. It joins the group as a new process (OnNewProcess) before it runs.
+func (p *Process) Successor() *Process { return p.successor.Load() }
 
 // handOver moves an exec'd kid, in its PTRACE_EVENT_EXEC stop, to a new
 // Process with a tracer thread of its own, and returns it with its one

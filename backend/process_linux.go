@@ -113,6 +113,9 @@ type Process struct {
 	g *group
 	// cmd is the command line of a child handed over after exec.
 	cmd string
+	// successor took over the pid when the program exec'd another
+	// (selfExec).
+	successor atomic.Pointer[Process]
 
 	// free is the phase after attach in which the program runs while
 	// Delve loads its debug information (freerun_linux.go).

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,4 +201,54 @@ func TestFollowExecTerminal(t *testing.T) {
 	if end := feSpawnerEnd(t, job, child); end != "exit 0" {
 		t.Fatalf("child %d: %s, want exit 0", child, end)
 	}
+}
+
+// A debuggee that execs a program itself (reexec, on SIGUSR1), with
+// follow-exec on: as stock dlv does, the terminal announces the new
+// program as a spawned process with the same pid and stops at the
+// breakpoint in it; `target list` lists it alone (stock dlv lists the old
+// program too); the detach leaves it running.
+func TestFollowExecSelfExecTerminal(t *testing.T) {
+	job := testprog.Start(t, "reexec", "-period", "20ms")
+	d := Attach(t, job.Pid, DebuggerOptions{})
+	feFollowOn(t, d)
+	d.Break(t, "main.round")
+	d.Continue(t)
+	d.Expect(regexp.MustCompile(`> \[Breakpoint 1\] main\.round\(\)`), CmdTimeout)
+	d.WaitPrompt(CmdTimeout)
+	if g := fePrintInt(t, d, "*main.gen"); g != 1 {
+		t.Fatalf("first stop: gen %d, want 1", g)
+	}
+	if err := syscall.Kill(job.Pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	spawned := regexp.MustCompile(fmt.Sprintf(`Spawned new process '[^']*-gen 2' \(%d\)`, job.Pid))
+	for i := 0; ; i++ {
+		mark := d.Mark()
+		d.Continue(t)
+		d.Expect(regexp.MustCompile(`> \[Breakpoint 1\] main\.round\(\)`), StartTimeout)
+		d.WaitPrompt(CmdTimeout)
+		if spawned.MatchString(d.Since(mark)) {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("no new program announced in 20 stops after SIGUSR1; output:\n%s", job.Output())
+		}
+	}
+	if g := fePrintInt(t, d, "*main.gen"); g != 2 {
+		t.Fatalf("stop after the exec: gen %d, want 2", g)
+	}
+	if n := fePrintInt(t, d, "n"); n != 1 {
+		t.Fatalf("stop after the exec: round %d, want the new program's first", n)
+	}
+	out := d.Command("target list", CmdTimeout)
+	if lines := regexp.MustCompile(`(?m)^\*?\s+\d+\s+\S`).FindAllString(out, -1); len(lines) != 1 || !strings.Contains(out, strconv.Itoa(job.Pid)) {
+		t.Fatalf("target list: %q; want the new program alone (%d)", out, job.Pid)
+	}
+	if out := d.Command("jobs", CmdTimeout); strings.Contains(out, "exited") || !strings.Contains(out, fmt.Sprintf("process %d", job.Pid)) {
+		t.Fatalf("jobs after the exec: %q; want process %d, not exited", out, job.Pid)
+	}
+	d.Command("clearall", CmdTimeout)
+	d.Detach(t)
+	WaitUntraced(t, job.Pid, "running", EventTimeout)
 }

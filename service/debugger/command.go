@@ -286,7 +286,7 @@ func (d *Debugger) detach(kill bool) error {
 		return nil
 	}
 	// The backend has finished with the process: Valid says how.
-	if _, err := d.proc.Valid(); err != nil {
+	if _, err := d.Process().Valid(); err != nil {
 		d.setGone(err)
 	}
 	if kill {

@@ -23,7 +23,7 @@ import (
 )
 
 // isCore reports whether the session is on a core file.
-func (d *Debugger) isCore() bool { return d.proc == nil }
+func (d *Debugger) isCore() bool { return d.first.Load() == nil }
 
 // errNoProcess answers what needs a live process on a core session.
 func (d *Debugger) errNoProcess() error {

@@ -44,10 +44,14 @@ type Config struct {
 
 // Debugger is one debugging session over one target group.
 type Debugger struct {
-	cfg  Config
-	grp  *proc.TargetGroup
-	proc *backend.Process // nil on a core file (isCore)
-	pid  int
+	cfg Config
+	grp *proc.TargetGroup
+	// first is the session's first process (the one attached or
+	// launched), nil on a core file (isCore); when its program execs
+	// another that follow-exec takes, the process that took over its pid
+	// (backend.Process.Successor).
+	first atomic.Pointer[backend.Process]
+	pid   int
 
 	// targetMu serialises every use of grp, as Delve's targetMutex does.
 	// Halt alone reaches grp without it (RequestManualStop).
@@ -133,13 +137,15 @@ func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 	d := &Debugger{
 		cfg:          cfg,
 		grp:          grp,
-		proc:         p,
 		pid:          grp.Selected.Pid(),
 		producer:     bi.Producer(),
 		lastModified: bi.LastModified(),
 	}
 	if len(bi.Images) > 0 {
 		d.buildID = bi.Images[0].BuildID
+	}
+	if p != nil {
+		d.first.Store(p)
 	}
 	d.client = &Client{d: d}
 	d.jobs.init()
@@ -154,8 +160,9 @@ func New(grp *proc.TargetGroup, cfg Config) (*Debugger, error) {
 // Client returns the in-process service.Client of the session.
 func (d *Debugger) Client() *Client { return d.client }
 
-// Process returns the backend process of the session.
-func (d *Debugger) Process() *backend.Process { return d.proc }
+// Process returns the backend process of the session: its first process
+// (see Debugger.first).
+func (d *Debugger) Process() *backend.Process { return d.first.Load() }
 
 // SetNoticeFunc sets where one-line notices go (the terminal prints them
 // as they come, the DAP server will turn them into output events). Safe to

@@ -184,7 +184,12 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 	_, err := p.Valid()
 	var exited proc.ErrProcessExited
 	isExit := errors.As(err, &exited)
-	if isExit {
+	// A program that exec'd another, which follow-exec took: the process
+	// that took over its pid joins (or joined) the session on its own,
+	// its job's member under the same pid, and stands for it from now on,
+	// as the first process if it was. Nothing exited.
+	succ := p.Successor()
+	if isExit && succ == nil {
 		d.emitTarget(TargetEvent{Kind: ProcessExited, Pid: pid, ExitStatus: exited.Status})
 	}
 	s := &d.procs
@@ -192,20 +197,23 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 	s.mu.Lock()
 	var jev listenmode.JobEvent
 	var changed bool
-	if job := s.jobs[s.pgid[pid]]; job != nil && isExit {
+	if job := s.jobs[s.pgid[pid]]; job != nil && isExit && succ == nil {
 		// A process let go stays in its job, in the state it was left
 		// in; one that exited leaves it (and the others may make a
 		// stopped job now).
 		jev, changed = job.Leave(pid)
 	}
-	if isExit && p != d.proc {
+	if succ != nil {
+		d.first.CompareAndSwap(p, succ)
+		s.all = slices.DeleteFunc(s.all, func(q *backend.Process) bool { return q == p })
+	} else if isExit && p != d.Process() {
 		// Nothing more to say of an exited child (the first process
 		// stays: the session's answers name it).
 		s.all = slices.DeleteFunc(s.all, func(q *backend.Process) bool { return q == p })
 		delete(s.pgid, pid)
 	}
 	s.live--
-	last := s.live == 0
+	last := s.live == 0 && succ == nil
 	s.mu.Unlock()
 	if changed {
 		d.announceJob(jev)
@@ -216,7 +224,7 @@ func (d *Debugger) processEnded(p *backend.Process, pid int) {
 	}
 	// Every process is gone: the session is over. Why is the first
 	// process's reason (it has one now), else this one's.
-	if _, first := d.proc.Valid(); first != nil {
+	if _, first := d.Process().Valid(); first != nil {
 		err = first
 	}
 	if err != nil {

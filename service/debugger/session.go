@@ -248,7 +248,7 @@ func (d *Debugger) Close(kill bool) error {
 // fewer, or none.
 func (d *Debugger) SetReleaseSignals(sigs ...os.Signal) {
 	if !d.isCore() {
-		d.proc.ReleaseOnSignals(sigs...)
+		d.Process().ReleaseOnSignals(sigs...)
 	}
 }
 
@@ -256,7 +256,7 @@ func (d *Debugger) SetReleaseSignals(sigs ...os.Signal) {
 // core file has no process to release.
 func (d *Debugger) waitRelease() {
 	if !d.isCore() {
-		d.proc.WaitRelease()
+		d.Process().WaitRelease()
 	}
 }
 

@@ -132,12 +132,12 @@ func (d *Debugger) KnownJobStatus() jobapi.JobState {
 	procs, several := d.watched()
 	gone := d.goneErr()
 	var exited proc.ErrProcessExited
-	if _, err := d.proc.Valid(); errors.As(err, &exited) || (gone == nil && several) {
+	if _, err := d.Process().Valid(); errors.As(err, &exited) || (gone == nil && several) {
 		// The first process's own exit status (the session's end may
 		// be its last child's), or its end before its children's.
 		gone = err
 	}
-	first := processStatus(d.pid, d.proc, gone)
+	first := processStatus(d.pid, d.Process(), gone)
 	js := jobapi.JobState{Pid: first.Pid, State: first.State, Signal: first.Signal, Text: first.Text}
 	js.Job = d.jobStatus(procs, first)
 	if several {
