@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/go-delve/delve/service/api"
 	"github.com/go-delve/delve/service/rpc2"
 
 	"github.com/dlv-listen/dlv-listen/internal/testprog"
+	"github.com/dlv-listen/dlv-listen/service/jobapi"
 )
 
 // feContinue continues and returns the state of the stop, failing on an
@@ -143,4 +145,54 @@ func TestFollowExecHeadless(t *testing.T) {
 			t.Errorf("child %d: %s, want exit 0", pid, end)
 		}
 	}
+}
+
+// A debuggee that execs a program itself (reexec, on SIGUSR1), over
+// JSON-RPC with follow-exec on: the breakpoint stops in the new program
+// (same pid), ListTargets lists it alone, JobState says it runs, not that
+// it exited, and Detach lets it go running.
+func TestFollowExecSelfExecHeadless(t *testing.T) {
+	job := testprog.Start(t, "reexec", "-period", "20ms")
+	srv := startServer(t, "dlv-listen", dlvListen, append([]string{"attach", pidArg(job.Pid)}, headlessArgs()...)...)
+	c := srv.dial(t)
+	if err := c.FollowExec(true, ""); err != nil {
+		t.Fatalf("FollowExec: %v", err)
+	}
+	bp, err := c.CreateBreakpoint(&api.Breakpoint{FunctionName: "main.round"})
+	if err != nil {
+		t.Fatalf("breakpoint on main.round: %v", err)
+	}
+	feContinue(t, c)
+	if g := feEvalInt(t, c, "*main.gen"); g != 1 {
+		t.Fatalf("first stop: gen %d, want 1", g)
+	}
+	if err := syscall.Kill(job.Pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; feEvalInt(t, c, "*main.gen") != 2; i++ {
+		if i == 20 {
+			t.Fatalf("no stop in the new program in 20 continues after SIGUSR1; output:\n%s", job.Output())
+		}
+		st := feContinue(t, c)
+		if st.Pid != job.Pid || st.CurrentThread == nil || st.CurrentThread.Breakpoint == nil || st.CurrentThread.Breakpoint.ID != bp.ID {
+			t.Fatalf("continue %d: pid %d, thread %+v; want breakpoint %d in %d", i, st.Pid, st.CurrentThread, bp.ID, job.Pid)
+		}
+	}
+	if tgts := feTargetPids(t, c); !slices.Equal(tgts, []int{job.Pid}) {
+		t.Errorf("ListTargets after the exec: %v, want the new program alone (%d)", tgts, job.Pid)
+	}
+	var js jobapi.JobStateOut
+	if err := c.CallAPI("JobState", jobapi.JobStateIn{}, &js); err != nil || js.JobState.State != jobapi.StateRunning || js.JobState.Pid != job.Pid {
+		t.Errorf("JobState after the exec: %+v, %v; want process %d running", js.JobState, err, job.Pid)
+	}
+	if _, err := c.ClearBreakpoint(bp.ID); err != nil {
+		t.Fatalf("ClearBreakpoint: %v", err)
+	}
+	if err := c.Detach(false); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	if st := srv.wait(CmdTimeout); st != 0 {
+		t.Errorf("headless dlv-listen exited with status %d after the detach", st)
+	}
+	WaitUntraced(t, job.Pid, "running", EventTimeout)
 }
