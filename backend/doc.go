@@ -182,14 +182,20 @@
 // be let go without our breakpoints (fork_linux.go): a fork(2) child,
 // which has a copy of the memory and its int3s, is cleaned and detached at
 // its first stop; a vfork child (os/exec), which shares the memory, is
-// traced until its exec, its traps on our breakpoints stepped over. A
-// thread waiting in the kernel for its vfork child is not waited for when
-// the world stops; the end of its wait is not reported (no
-// PTRACE_O_TRACEVFORKDONE), a stop of the world finds it out. A child of
-// Go's os/exec thus costs the program two stops: its parent thread's
-// PTRACE_EVENT_VFORK and the child's own first stop, where it is let go
-// when none of our breakpoints is on its way to execve (native traces no
-// child and pays none, and leaves a fork child its int3s).
+// traced until its exec, its traps on our breakpoints stepped over, but
+// only while a breakpoint is planted in code such a child runs (Go's
+// runtime and syscall code, or C; forkopts_linux.go): otherwise the kernel
+// is not asked to attach it (no PTRACE_O_TRACEVFORK on the threads), and it
+// costs the program nothing, as under native. A thread waiting in the
+// kernel for its vfork child is not waited for when the world stops; the
+// end of its wait is not reported (no PTRACE_O_TRACEVFORKDONE), a stop of
+// the world finds it out. A traced child of Go's os/exec costs the program
+// two stops: its parent thread's PTRACE_EVENT_VFORK and the child's own
+// first stop, where it is let go when none of our breakpoints is on its
+// way to execve (native traces no child, and leaves a fork child its
+// int3s). The program's own exec is reported too (PTRACE_O_TRACEEXEC):
+// with follow-exec on, the new program is taken as a child's is, as a new
+// target of the same pid (selfExec, exec_linux.go).
 //
 // With follow-exec on, every child is traced (and a fork child cleaned)
 // until its exec, then handed to a Process of its own with its own tracer
