@@ -62,6 +62,22 @@ func feTargetPids(t *testing.T, c *rpc2.RPCClient) []int {
 	return r
 }
 
+// feClearAndDetach clears breakpoint id, detaches, and checks the server
+// ends with status 0 and leaves pid running, untraced.
+func feClearAndDetach(t *testing.T, c *rpc2.RPCClient, srv *server, id, pid int) {
+	t.Helper()
+	if _, err := c.ClearBreakpoint(id); err != nil {
+		t.Fatalf("ClearBreakpoint: %v", err)
+	}
+	if err := c.Detach(false); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	if st := srv.wait(CmdTimeout); st != 0 {
+		t.Errorf("headless dlv-listen exited with status %d after the detach", st)
+	}
+	WaitUntraced(t, pid, "running", EventTimeout)
+}
+
 func TestFollowExecHeadless(t *testing.T) {
 	counterBin := Program(t, "counter")
 	var pgid int
@@ -130,16 +146,7 @@ func TestFollowExecHeadless(t *testing.T) {
 	if len(pids) != 2 {
 		t.Fatalf("stops in children %v, want two ticks in one child then one in the next", pids)
 	}
-	if _, err := c.ClearBreakpoint(bp.ID); err != nil {
-		t.Fatalf("ClearBreakpoint: %v", err)
-	}
-	if err := c.Detach(false); err != nil {
-		t.Fatalf("Detach: %v", err)
-	}
-	if st := srv.wait(CmdTimeout); st != 0 {
-		t.Errorf("headless dlv-listen exited with status %d after the detach", st)
-	}
-	WaitUntraced(t, job.Pid, "running", EventTimeout)
+	feClearAndDetach(t, c, srv, bp.ID, job.Pid)
 	for _, pid := range pids {
 		if end := feSpawnerEnd(t, job, pid); end != "exit 0" {
 			t.Errorf("child %d: %s, want exit 0", pid, end)
@@ -185,14 +192,5 @@ func TestFollowExecSelfExecHeadless(t *testing.T) {
 	if err := c.CallAPI("JobState", jobapi.JobStateIn{}, &js); err != nil || js.JobState.State != jobapi.StateRunning || js.JobState.Pid != job.Pid {
 		t.Errorf("JobState after the exec: %+v, %v; want process %d running", js.JobState, err, job.Pid)
 	}
-	if _, err := c.ClearBreakpoint(bp.ID); err != nil {
-		t.Fatalf("ClearBreakpoint: %v", err)
-	}
-	if err := c.Detach(false); err != nil {
-		t.Fatalf("Detach: %v", err)
-	}
-	if st := srv.wait(CmdTimeout); st != 0 {
-		t.Errorf("headless dlv-listen exited with status %d after the detach", st)
-	}
-	WaitUntraced(t, job.Pid, "running", EventTimeout)
+	feClearAndDetach(t, c, srv, bp.ID, job.Pid)
 }
