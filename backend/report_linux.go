@@ -100,16 +100,19 @@ func (p *Process) reap(tid int, ws unix.WaitStatus) (*Thread, listenmode.Stop) {
 	switch stop.Kind {
 	case listenmode.KindClone, listenmode.KindFork, listenmode.KindVfork:
 		if msg, err := ptraceGetEventMsg(tid); err == nil && !p.created(th, int(msg), stop.Kind) {
-			p.cloned(int(msg))
+			p.cloned(th, int(msg))
 		}
 	}
 	return th, stop
 }
 
-// cloned takes the PTRACE_EVENT_CLONE report naming a new thread tid. The
-// kernel attached the thread already; its first stop may have been reaped
-// before this report, and, for a thread that exits at once, its exit too.
-func (p *Process) cloned(tid int) {
+// cloned takes creator's PTRACE_EVENT_CLONE report naming a new thread tid.
+// The kernel attached the thread already; its first stop may have been
+// reaped before this report, and, for a thread that exits at once, its exit
+// too. The thread has its creator's ptrace options (ptrace_init_task), so
+// its first resume sets none when they are the ones it should run with
+// (syncOptions).
+func (p *Process) cloned(creator *Thread, tid int) {
 	if _, gone := p.vanished[tid]; gone {
 		delete(p.vanished, tid)
 		return
@@ -120,6 +123,9 @@ func (p *Process) cloned(tid int) {
 		th.state = running // its first stop is on its way
 	}
 	th.announced = true
+	if th.opts == 0 {
+		th.opts = creator.opts
+	}
 }
 
 // newThread registers a thread; spawned says the kernel attached it
